@@ -1,0 +1,153 @@
+//! The application-level registration: verifiers per scheme, the default realm and the body
+//! hook. Register it once with `App::app_data(config.clone())` (it is one `Arc`).
+
+use std::sync::Arc;
+
+use crate::error::ConfigError;
+use crate::rejection::{BodyHook, CustomBody, Problem};
+use crate::requirement::{Scheme, SchemeSet};
+use crate::verify::jwt::JwtVerifier;
+
+/// The realm of challenges when neither the application nor the endpoint names one.
+pub const DEFAULT_REALM: &str = "api";
+
+/// The authentication settings of an application.
+///
+/// ```
+/// use actix_web::App;
+/// use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+///
+/// let auth = AuthConfig::builder()
+///     .realm("orders")
+///     .bearer(JwtVerifier::builder()
+///         .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+///         .build()?)
+///     .build()?;
+/// let app = App::new().app_data(auth.clone());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct AuthConfig {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    realm: String,
+    bearer: Option<JwtVerifier>,
+    body_hook: Option<BodyHook>,
+    schemes: SchemeSet,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("realm", &self.inner.realm)
+            .field("bearer", &self.inner.bearer)
+            .field("body_hook", &self.inner.body_hook.is_some())
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// Starts a configuration with no verifier and the realm `"api"`.
+    pub fn builder() -> AuthConfigBuilder {
+        AuthConfigBuilder { realm: DEFAULT_REALM.to_owned(), bearer: None, body_hook: None }
+    }
+
+    /// The default realm of challenges.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// The schemes a verifier is registered for.
+    pub fn registered_schemes(&self) -> SchemeSet {
+        self.inner.schemes
+    }
+
+    pub(crate) fn bearer(&self) -> Option<&JwtVerifier> {
+        self.inner.bearer.as_ref()
+    }
+
+    pub(crate) fn body_hook(&self) -> Option<BodyHook> {
+        self.inner.body_hook.clone()
+    }
+}
+
+/// Configures an [`AuthConfig`].
+pub struct AuthConfigBuilder {
+    realm: String,
+    bearer: Option<JwtVerifier>,
+    body_hook: Option<BodyHook>,
+}
+
+impl std::fmt::Debug for AuthConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfigBuilder").field("realm", &self.realm).finish_non_exhaustive()
+    }
+}
+
+impl AuthConfigBuilder {
+    /// The realm written in challenges of endpoints that do not name their own.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Registers the Bearer verifier.
+    pub fn bearer(mut self, verifier: JwtVerifier) -> Self {
+        self.bearer = Some(verifier);
+        self
+    }
+
+    /// Replaces the body of every refusal (the status, `WWW-Authenticate`, `Retry-After` and
+    /// `Cache-Control` stay the framework's).
+    ///
+    /// ```
+    /// use actix_web::http::header::HeaderValue;
+    /// use auth_core::{AuthConfig, CustomBody};
+    ///
+    /// let auth = AuthConfig::builder()
+    ///     .problem_body(|p| CustomBody {
+    ///         content_type: HeaderValue::from_static("application/json"),
+    ///         body: format!(r#"{{"code":"{}"}}"#, p.code).into(),
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn problem_body(
+        mut self,
+        hook: impl Fn(&Problem) -> CustomBody + Send + Sync + 'static,
+    ) -> Self {
+        self.body_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Checks the configuration: the realm must be non-empty printable ASCII, so it can always
+    /// be written into a challenge.
+    pub fn build(self) -> Result<AuthConfig, ConfigError> {
+        if self.realm.is_empty() || !crate::challenge::is_quotable(&self.realm) {
+            return Err(ConfigError::InvalidSetting {
+                what: "realm",
+                detail: "must be non-empty printable ASCII (no control characters)".into(),
+            });
+        }
+        let mut schemes = SchemeSet::EMPTY;
+        if self.bearer.is_some() {
+            schemes = schemes.with(Scheme::Bearer);
+        }
+        if schemes.is_empty() {
+            tracing::warn!(
+                target: crate::audit::TARGET,
+                "AuthConfig has no verifier: every protected endpoint will answer 500"
+            );
+        }
+        Ok(AuthConfig {
+            inner: Arc::new(Inner {
+                realm: self.realm,
+                bearer: self.bearer,
+                body_hook: self.body_hook,
+                schemes,
+            }),
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! Standards-exact authentication and authorization for actix-web.
+//!
+//! One attribute protects a handler; every refusal is the response RFC 9110, RFC 6750 and
+//! RFC 9457 call for, with fixed wording that leaks nothing:
+//!
+//! ```no_run
+//! use actix_web::{get, App, HttpServer, Responder};
+//! use auth_core::{require_auth, Algorithm, AuthConfig, JwtKey, JwtVerifier, Principal};
+//!
+//! #[require_auth(scheme = "bearer", scope = "orders:read")]
+//! #[get("/orders")]
+//! async fn list_orders(user: Principal) -> impl Responder {
+//!     format!("orders of {}", user.subject().unwrap_or("?"))
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let secret = std::env::var("AUTH_JWT_SECRET").expect("AUTH_JWT_SECRET");
+//!     let auth = AuthConfig::builder()
+//!         .realm("orders")
+//!         .bearer(
+//!             JwtVerifier::builder()
+//!                 .key(JwtKey::hmac(Algorithm::HS256, secret.as_bytes()).expect("a strong secret"))
+//!                 .issuer("https://id.example.com")
+//!                 .audience("orders-api")
+//!                 .build()
+//!                 .expect("verifier"),
+//!         )
+//!         .build()
+//!         .expect("auth config");
+//!     HttpServer::new(move || App::new().app_data(auth.clone()).service(list_orders))
+//!         .bind(("127.0.0.1", 8080))?
+//!         .run()
+//!         .await
+//! }
+//! ```
+//!
+//! | request | answer |
+//! |---|---|
+//! | no credentials, or another scheme's | 401, `WWW-Authenticate: Bearer realm="orders"` |
+//! | malformed or duplicated credentials | 400, `error="invalid_request"` |
+//! | a token failing any check | 401, `error="invalid_token"` |
+//! | an expired token | 401, `error="invalid_token", error_description="The access token expired"` |
+//! | a valid token lacking a scope | 403, `error="insufficient_scope", scope="orders:read"` |
+//! | no verifier registered for the scheme | 500, logged loudly |
+//!
+//! Every refusal has `Cache-Control: no-store` and an `application/problem+json` body, and is
+//! logged through `tracing` (target `auth`) with its internal [`Reason`].
+//!
+//! The flow, one module per step: [`credentials`] → [`verify`] → [`Requirement`] →
+//! [`Principal`] or [`Rejection`].
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod challenge;
+mod config;
+pub mod credentials;
+mod error;
+mod guard;
+mod principal;
+mod rejection;
+mod requirement;
+pub mod verify;
+
+#[doc(hidden)]
+pub mod __private;
+
+/// Protects an actix handler, or makes a struct an extractor that checks a requirement.
+///
+/// See [`auth_macros::require_auth`] for the arguments and the supported stackings.
+pub use auth_macros::require_auth;
+pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
+pub use error::ConfigError;
+/// The JWS algorithms (re-exported from `jsonwebtoken`).
+pub use jsonwebtoken::Algorithm;
+pub use principal::{Claims, MaybePrincipal, Principal};
+pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
+pub use requirement::{Requirement, Scheme, SchemeSet};
+pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
+pub use verify::keys::JwtKey;

@@ -1,0 +1,228 @@
+//! What a handler receives: the verified identity.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::__private::FromPrincipal;
+use crate::rejection::{ErrorCode, Reason, Rejection};
+use crate::requirement::{Requirement, Scheme};
+
+/// A verified identity: the scheme that proved it, the subject, the granted scopes and the
+/// token's claims.
+///
+/// As a handler argument it is the identity checked by the handler's `#[require_auth]` (no
+/// second verification). On a handler without `#[require_auth]` it authenticates the request
+/// itself, with any registered scheme and no scope, so forgetting the attribute never opens a
+/// door.
+///
+/// ```
+/// use auth_core::{Principal, Scheme};
+/// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec!["orders:read".into()], Default::default());
+/// assert_eq!(p.subject(), Some("alice"));
+/// assert!(p.has_scope("orders:read") && !p.has_scope("orders:READ"));
+/// ```
+#[derive(Clone)]
+pub struct Principal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    scheme: Scheme,
+    subject: Option<String>,
+    scopes: Vec<String>,
+    claims: Map<String, Value>,
+}
+
+impl Principal {
+    /// Builds a principal (verifiers do; so can tests and custom verifiers).
+    pub fn new(
+        scheme: Scheme,
+        subject: Option<String>,
+        scopes: Vec<String>,
+        claims: Map<String, Value>,
+    ) -> Self {
+        Principal { inner: Arc::new(Inner { scheme, subject, scopes, claims }) }
+    }
+
+    /// The scheme that authenticated the request.
+    pub fn scheme(&self) -> Scheme {
+        self.inner.scheme
+    }
+
+    /// The subject (`sub`), if the credential names one.
+    pub fn subject(&self) -> Option<&str> {
+        self.inner.subject.as_deref()
+    }
+
+    /// The granted scopes.
+    pub fn scopes(&self) -> &[String] {
+        &self.inner.scopes
+    }
+
+    /// Whether `scope` is granted (exact, case-sensitive).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.inner.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Every claim of the token.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.inner.claims
+    }
+
+    /// One claim.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.inner.claims.get(name)
+    }
+
+    /// The claims as an application type.
+    pub fn deserialize_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&Value::Object(self.inner.claims.clone()))
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Claims may hold personal data: only their number is shown.
+        f.debug_struct("Principal")
+            .field("scheme", &self.inner.scheme)
+            .field("subject", &self.inner.subject)
+            .field("scopes", &self.inner.scopes)
+            .field("claims", &format_args!("{} claims", self.inner.claims.len()))
+            .finish()
+    }
+}
+
+/// The token's claims deserialized into `T`.
+///
+/// Claims that do not fit `T` are refused as `invalid_token` (the token is not one this
+/// endpoint can use); the mismatch is logged, never sent.
+///
+/// ```
+/// use auth_core::{require_auth, Claims};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Tenant { tenant: String }
+///
+/// #[require_auth(scheme = "bearer")]
+/// async fn tenant(Claims(t): Claims<Tenant>) -> String {
+///     t.tenant
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Claims<T>(pub T);
+
+/// Optional authentication: `None` when the request carries no credential for the accepted
+/// schemes, the principal when it carries a valid one, and a refusal when it carries an
+/// invalid one (a client with an expired token must learn it, not be served as anonymous).
+///
+/// Unlike `Option<Principal>`, whose actix implementation turns every refusal into `None`.
+///
+/// ```
+/// use auth_core::MaybePrincipal;
+///
+/// async fn greet(MaybePrincipal(user): MaybePrincipal) -> String {
+///     match user.as_ref().and_then(|u| u.subject()) {
+///         Some(name) => format!("hello {name}"),
+///         None => "hello stranger".to_owned(),
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromPrincipal for Principal {
+    fn from_principal(principal: Principal) -> Result<Self, Rejection> {
+        Ok(principal)
+    }
+}
+
+impl<T: DeserializeOwned> FromPrincipal for Claims<T> {
+    fn from_principal(principal: Principal) -> Result<Self, Rejection> {
+        principal.deserialize_claims().map(Claims).map_err(|e| {
+            tracing::warn!(target: "auth", error = %e, "claims do not fit the handler's type");
+            Rejection::new(ErrorCode::InvalidToken, Reason::ClaimsShape)
+        })
+    }
+}
+
+/// Resolves once polled: by then every `#[require_auth]` guard of the handler has run (actix
+/// calls every extractor's `from_request` before polling any), so a verified principal is
+/// found in the request's extensions; without one, the request is authenticated here.
+#[doc(hidden)]
+pub struct IdentityFuture<T> {
+    req: Option<HttpRequest>,
+    optional: bool,
+    build: fn(Option<Principal>) -> Result<T, Rejection>,
+}
+
+impl<T> fmt::Debug for IdentityFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityFuture")
+    }
+}
+
+impl<T> Future for IdentityFuture<T> {
+    type Output = Result<T, Rejection>;
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(req) = self.req.take() else {
+            return Poll::Ready(Err(Rejection::new(ErrorCode::ServerError, Reason::NoConfig)));
+        };
+        let found = req.extensions().get::<Principal>().cloned();
+        let principal = match found {
+            Some(p) => Some(p),
+            None => match crate::guard::run(&req, &Requirement::AUTHENTICATED, self.optional) {
+                Ok(p) => p,
+                Err(e) => return Poll::Ready(Err(e)),
+            },
+        };
+        let result = (self.build)(principal)
+            .map_err(|e| crate::guard::complete(&req, &Requirement::AUTHENTICATED, e));
+        Poll::Ready(result)
+    }
+}
+
+fn required(p: Option<Principal>) -> Result<Principal, Rejection> {
+    // `run` with `optional = false` never returns `Ok(None)`; fail closed if it ever did.
+    p.ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, Reason::NoCredentials))
+}
+
+impl FromRequest for Principal {
+    type Error = Rejection;
+    type Future = IdentityFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        IdentityFuture { req: Some(req.clone()), optional: false, build: required }
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Claims<T> {
+    type Error = Rejection;
+    type Future = IdentityFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        IdentityFuture {
+            req: Some(req.clone()),
+            optional: false,
+            build: |p| required(p).and_then(Claims::from_principal),
+        }
+    }
+}
+
+impl FromRequest for MaybePrincipal {
+    type Error = Rejection;
+    type Future = IdentityFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        IdentityFuture { req: Some(req.clone()), optional: true, build: |p| Ok(MaybePrincipal(p)) }
+    }
+}

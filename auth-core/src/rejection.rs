@@ -1,0 +1,431 @@
+//! The single error type of the framework: an internal [`Reason`] (logged, never sent) and its
+//! public face, an [`ErrorCode`] that fixes the status, the challenge's `error` and the problem
+//! body, exactly as `responses.md` lists them.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::requirement::Scheme;
+
+/// The public face of a refusal: one per row of the response contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 401, no credential the endpoint accepts; the challenge carries no `error` (RFC 6750 §3.1).
+    Unauthorized,
+    /// 400, a malformed credential or one sent twice.
+    InvalidRequest,
+    /// 401, a credential that failed verification, whatever the cause.
+    InvalidToken,
+    /// 401, a token past its expiry (plus leeway): the one cause a client may learn, so it
+    /// knows to refresh.
+    TokenExpired,
+    /// 403, a valid credential that lacks a required scope.
+    InsufficientScope,
+    /// 429, too many failed attempts from one client.
+    TooManyRequests,
+    /// 503, the verifier cannot decide right now (a key set unreachable with nothing cached).
+    TemporarilyUnavailable,
+    /// 500, the application is misconfigured (no verifier for a scheme a handler requires).
+    ServerError,
+}
+
+impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
+        ErrorCode::InsufficientScope,
+        ErrorCode::TooManyRequests,
+        ErrorCode::TemporarilyUnavailable,
+        ErrorCode::ServerError,
+    ];
+
+    /// The HTTP status.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
+                StatusCode::UNAUTHORIZED
+            }
+            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem body's `error` member.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::ServerError => "server_error",
+        }
+    }
+
+    /// The problem body's `title`: the status's reason phrase.
+    pub const fn title(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "Bad Request",
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
+                "Unauthorized"
+            }
+            ErrorCode::InsufficientScope => "Forbidden",
+            ErrorCode::TooManyRequests => "Too Many Requests",
+            ErrorCode::TemporarilyUnavailable => "Service Unavailable",
+            ErrorCode::ServerError => "Internal Server Error",
+        }
+    }
+
+    /// The problem body's `detail`: one fixed sentence per code, never built from the request.
+    pub const fn detail(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "Authentication is required to access this resource.",
+            ErrorCode::InvalidRequest => "The request's credentials are malformed.",
+            ErrorCode::InvalidToken => "The access token is invalid.",
+            ErrorCode::TokenExpired => "The access token expired.",
+            ErrorCode::InsufficientScope => {
+                "The access token does not grant the scope this resource requires."
+            }
+            ErrorCode::TooManyRequests => {
+                "Too many failed authentication attempts; retry later."
+            }
+            ErrorCode::TemporarilyUnavailable => {
+                "Authentication is temporarily unavailable; retry later."
+            }
+            ErrorCode::ServerError => "The server could not process the authentication.",
+        }
+    }
+
+    /// The `error` auth-param of a Bearer challenge (RFC 6750 §3.1), if the code has one.
+    pub const fn bearer_error(self) -> Option<&'static str> {
+        match self {
+            ErrorCode::InvalidRequest => Some("invalid_request"),
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some("invalid_token"),
+            ErrorCode::InsufficientScope => Some("insufficient_scope"),
+            _ => None,
+        }
+    }
+
+    /// Whether a response with this code carries a `WWW-Authenticate` challenge.
+    pub const fn has_challenge(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Unauthorized
+                | ErrorCode::InvalidRequest
+                | ErrorCode::InvalidToken
+                | ErrorCode::TokenExpired
+                | ErrorCode::InsufficientScope
+        )
+    }
+
+    fn index(self) -> usize {
+        match self {
+            ErrorCode::Unauthorized => 0,
+            ErrorCode::InvalidRequest => 1,
+            ErrorCode::InvalidToken => 2,
+            ErrorCode::TokenExpired => 3,
+            ErrorCode::InsufficientScope => 4,
+            ErrorCode::TooManyRequests => 5,
+            ErrorCode::TemporarilyUnavailable => 6,
+            ErrorCode::ServerError => 7,
+        }
+    }
+
+    /// The default `application/problem+json` body (RFC 9457), rendered once per process.
+    pub fn problem_json(self) -> Bytes {
+        static BODIES: OnceLock<Vec<Bytes>> = OnceLock::new();
+        let bodies = BODIES.get_or_init(|| {
+            ErrorCode::ALL
+                .iter()
+                .map(|code| {
+                    let body = serde_json::json!({
+                        "type": "about:blank",
+                        "title": code.title(),
+                        "status": code.status().as_u16(),
+                        "detail": code.detail(),
+                        "error": code.as_str(),
+                    });
+                    Bytes::from(body.to_string())
+                })
+                .collect()
+        });
+        bodies.get(self.index()).cloned().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request was refused: for the audit log only, never for the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No `Authorization` field.
+    NoCredentials,
+    /// Credentials of a scheme the endpoint does not accept.
+    OtherScheme,
+    /// More than one `Authorization` field.
+    DuplicateAuthorization,
+    /// An `Authorization` field of an accepted scheme that breaks its syntax.
+    MalformedCredentials(&'static str),
+    /// A token over the configured size bound, refused before decoding.
+    TokenTooLarge(usize),
+    /// Not a JWS in compact serialization, or a header that does not parse.
+    MalformedToken(&'static str),
+    /// The header's `alg` is not the algorithm of any configured key.
+    AlgorithmNotAllowed,
+    /// The header names a critical extension (`crit`) this verifier does not implement.
+    CriticalHeader,
+    /// The header's `typ` is not the one required.
+    WrongType,
+    /// No configured key matches the header's `kid` and `alg`.
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// A claim is absent though required, or has the wrong JSON type.
+    InvalidClaim(&'static str),
+    /// `exp` + leeway is past.
+    Expired,
+    /// `nbf` - leeway is in the future.
+    NotYetValid,
+    /// `iss` differs from the configured issuer.
+    WrongIssuer,
+    /// No `aud` entry equals the configured audience.
+    WrongAudience,
+    /// The token lacks a required scope.
+    InsufficientScope,
+    /// The claims do not deserialize into the handler's `Claims<T>`.
+    ClaimsShape,
+    /// Too many failed attempts.
+    Throttled,
+    /// The verifier cannot decide now.
+    Unavailable,
+    /// No `AuthConfig` in the app's data.
+    NoConfig,
+    /// The endpoint requires schemes the application registered no verifier for.
+    NoVerifier(String),
+    /// A realm or scope that cannot be written into a header.
+    UnrenderableChallenge,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NoCredentials => f.write_str("no credentials"),
+            Reason::OtherScheme => f.write_str("credentials of a scheme the endpoint does not accept"),
+            Reason::DuplicateAuthorization => f.write_str("more than one Authorization field"),
+            Reason::MalformedCredentials(why) => write!(f, "malformed credentials: {why}"),
+            Reason::TokenTooLarge(len) => write!(f, "token of {len} bytes exceeds the size bound"),
+            Reason::MalformedToken(why) => write!(f, "malformed token: {why}"),
+            Reason::AlgorithmNotAllowed => f.write_str("alg is not the algorithm of any configured key"),
+            Reason::CriticalHeader => f.write_str("crit names an unsupported extension"),
+            Reason::WrongType => f.write_str("typ is not the required type"),
+            Reason::UnknownKey => f.write_str("no configured key matches kid and alg"),
+            Reason::BadSignature => f.write_str("signature does not verify"),
+            Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
+            Reason::Expired => f.write_str("token expired"),
+            Reason::NotYetValid => f.write_str("token not yet valid (nbf)"),
+            Reason::WrongIssuer => f.write_str("iss does not match the configured issuer"),
+            Reason::WrongAudience => f.write_str("aud does not contain the configured audience"),
+            Reason::InsufficientScope => f.write_str("token lacks a required scope"),
+            Reason::ClaimsShape => f.write_str("claims do not fit the handler's Claims<T> type"),
+            Reason::Throttled => f.write_str("too many failed attempts"),
+            Reason::Unavailable => f.write_str("verifier unavailable"),
+            Reason::NoConfig => f.write_str(
+                "no AuthConfig registered: add App::app_data(auth_config) to the application",
+            ),
+            Reason::NoVerifier(schemes) => write!(
+                f,
+                "the endpoint requires {schemes} but the AuthConfig registers no verifier for it"
+            ),
+            Reason::UnrenderableChallenge => {
+                f.write_str("realm or scope cannot be written into WWW-Authenticate")
+            }
+        }
+    }
+}
+
+/// The public face handed to a body hook: what the default body would say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The response status (fixed by the framework).
+    pub status: StatusCode,
+    /// The error code (`invalid_token`, …).
+    pub code: ErrorCode,
+    /// The status's reason phrase.
+    pub title: &'static str,
+    /// The fixed sentence of the default body.
+    pub detail: &'static str,
+}
+
+/// A body that replaces the default problem document.
+#[derive(Clone, Debug)]
+pub struct CustomBody {
+    /// The `Content-Type` of the body.
+    pub content_type: HeaderValue,
+    /// The bytes.
+    pub body: Bytes,
+}
+
+/// The application's body hook: it chooses the body, never the status or the challenge.
+pub type BodyHook = Arc<dyn Fn(&Problem) -> CustomBody + Send + Sync>;
+
+/// A refusal: what `#[require_auth]` and every extractor of this crate return as their error.
+///
+/// It implements [`ResponseError`], so actix answers with the contract's status,
+/// `WWW-Authenticate`, `Cache-Control: no-store` and problem body. Its [`Debug`] and
+/// [`Display`](fmt::Display) show the public code only; [`Rejection::reason`] holds the cause.
+#[derive(Clone)]
+pub struct Rejection {
+    code: ErrorCode,
+    reason: Reason,
+    challenge: Option<HeaderValue>,
+    retry_after: Option<u32>,
+    body_hook: Option<BodyHook>,
+}
+
+impl Rejection {
+    /// A refusal with no challenge; [`Rejection::with_challenge`] adds one.
+    pub fn new(code: ErrorCode, reason: Reason) -> Self {
+        Rejection { code, reason, challenge: None, retry_after: None, body_hook: None }
+    }
+
+    /// Sets the `WWW-Authenticate` value.
+    pub fn with_challenge(mut self, challenge: HeaderValue) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// Sets `Retry-After` (seconds), for 429 and 503.
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub(crate) fn with_body_hook(mut self, hook: Option<BodyHook>) -> Self {
+        self.body_hook = hook;
+        self
+    }
+
+    /// The public code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The internal cause (for logs; never sent).
+    pub fn reason(&self) -> &Reason {
+        &self.reason
+    }
+
+    /// The `WWW-Authenticate` value, if any.
+    pub fn challenge(&self) -> Option<&HeaderValue> {
+        self.challenge.as_ref()
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("code", &self.code)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code.as_str())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.code.status());
+        if let Some(challenge) = &self.challenge {
+            res.insert_header((header::WWW_AUTHENTICATE, challenge.clone()));
+        }
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, seconds));
+        }
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match &self.body_hook {
+            Some(hook) => {
+                let problem = Problem {
+                    status: self.code.status(),
+                    code: self.code,
+                    title: self.code.title(),
+                    detail: self.code.detail(),
+                };
+                let custom = hook(&problem);
+                res.insert_header((header::CONTENT_TYPE, custom.content_type));
+                res.body(custom.body)
+            }
+            None => {
+                res.insert_header((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/problem+json"),
+                ));
+                res.body(self.code.problem_json())
+            }
+        }
+    }
+}
+
+/// Writes the challenges of a refusal: one per accepted scheme for [`ErrorCode::Unauthorized`];
+/// the Bearer challenge with `error` (and `error_description` / `scope`) for the Bearer errors.
+pub(crate) fn challenge_for(
+    code: ErrorCode,
+    schemes: impl Iterator<Item = Scheme>,
+    realm: &str,
+    scope: Option<&str>,
+) -> Option<Result<HeaderValue, crate::challenge::ChallengeError>> {
+    use crate::challenge::{Challenge, render_list};
+    if !code.has_challenge() {
+        return None;
+    }
+    let challenges: Vec<Challenge> = match code.bearer_error() {
+        None => schemes.map(|s| Challenge::new(s.name()).param("realm", realm)).collect(),
+        Some(error) => {
+            let mut c = Challenge::new(Scheme::Bearer.name())
+                .param("realm", realm)
+                .param("error", error);
+            if code == ErrorCode::TokenExpired {
+                c = c.param("error_description", "The access token expired");
+            }
+            if let (ErrorCode::InsufficientScope, Some(scope)) = (code, scope) {
+                if !crate::challenge::is_rfc6750_value(scope) {
+                    return Some(Err(crate::challenge::ChallengeError::UnsafeValue("scope".into())));
+                }
+                c = c.param("scope", scope);
+            }
+            vec![c]
+        }
+    };
+    Some(render_list(&challenges).and_then(|s| {
+        HeaderValue::try_from(s)
+            .map_err(|_| crate::challenge::ChallengeError::UnsafeValue("realm".into()))
+    }))
+}

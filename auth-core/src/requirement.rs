@@ -1,0 +1,190 @@
+//! What an endpoint demands: accepted schemes, scopes (all-of and any-of) and the realm.
+//!
+//! A [`Requirement`] is plain data with `const` constructors, so `#[require_auth]` turns its
+//! arguments into a `const` and nothing about the requirement is computed per request.
+
+use std::fmt;
+
+/// An HTTP authentication scheme the framework can verify.
+///
+/// Scheme names are matched case-insensitively on input (RFC 9110 §11.1) and always written
+/// in their canonical spelling on output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `Authorization: Bearer <token>` (RFC 6750), verified as a JWT.
+    Bearer,
+}
+
+impl Scheme {
+    /// Every scheme, in the order challenges are written.
+    pub const ALL: [Scheme; 1] = [Scheme::Bearer];
+
+    /// The canonical name, as written in `WWW-Authenticate`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scheme::Bearer => "Bearer",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        match self {
+            Scheme::Bearer => 1,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of [`Scheme`]s, usable in `const` context.
+///
+/// ```
+/// use auth_core::{Scheme, SchemeSet};
+/// const BEARER: SchemeSet = SchemeSet::EMPTY.with(Scheme::Bearer);
+/// assert!(BEARER.contains(Scheme::Bearer));
+/// assert!(SchemeSet::ANY.contains(Scheme::Bearer));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SchemeSet(u8);
+
+impl SchemeSet {
+    /// No scheme at all.
+    pub const EMPTY: SchemeSet = SchemeSet(0);
+    /// Every scheme: "whatever the application registered a verifier for".
+    pub const ANY: SchemeSet = SchemeSet(u8::MAX);
+
+    const KNOWN: SchemeSet = SchemeSet(0).with(Scheme::Bearer);
+
+    /// This set with `scheme` added.
+    pub const fn with(self, scheme: Scheme) -> Self {
+        SchemeSet(self.0 | scheme.bit())
+    }
+
+    /// Whether `scheme` is in the set.
+    pub const fn contains(self, scheme: Scheme) -> bool {
+        self.0 & scheme.bit() != 0
+    }
+
+    /// The schemes in both sets.
+    pub const fn intersection(self, other: SchemeSet) -> Self {
+        SchemeSet(self.0 & other.0)
+    }
+
+    /// Whether the set holds no scheme.
+    pub const fn is_empty(self) -> bool {
+        self.0 & Self::KNOWN.0 == 0
+    }
+
+    /// The schemes of the set, in challenge order.
+    pub fn iter(self) -> impl Iterator<Item = Scheme> {
+        Scheme::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+}
+
+impl fmt::Debug for SchemeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// What an endpoint demands of a request.
+///
+/// Built by `#[require_auth]` as a `const`; it can also be written by hand:
+///
+/// ```
+/// use auth_core::{Requirement, Scheme, SchemeSet};
+/// const WRITE: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
+///     .all_scopes(&["orders:write", "orders:admin"])
+///     .realm("orders");
+/// assert_eq!(WRITE.required_scopes().collect::<Vec<_>>(), ["orders:write", "orders:admin"]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    schemes: SchemeSet,
+    all_of: &'static [&'static str],
+    any_of: &'static [&'static str],
+    realm: Option<&'static str>,
+}
+
+impl Requirement {
+    /// Any valid credential of any registered scheme; no scope; the application's realm.
+    pub const AUTHENTICATED: Requirement = Requirement::new(SchemeSet::ANY);
+
+    /// A requirement accepting `schemes`, with no scope and the application's default realm.
+    pub const fn new(schemes: SchemeSet) -> Self {
+        Requirement { schemes, all_of: &[], any_of: &[], realm: None }
+    }
+
+    /// Every one of these scopes is required (RFC 6749 §3.3 scope tokens).
+    pub const fn all_scopes(mut self, scopes: &'static [&'static str]) -> Self {
+        self.all_of = scopes;
+        self
+    }
+
+    /// At least one of these scopes is required.
+    pub const fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
+        self.any_of = scopes;
+        self
+    }
+
+    /// The realm of this endpoint's challenges, instead of the application's default.
+    pub const fn realm(mut self, realm: &'static str) -> Self {
+        self.realm = Some(realm);
+        self
+    }
+
+    /// The accepted schemes.
+    pub const fn schemes(&self) -> SchemeSet {
+        self.schemes
+    }
+
+    /// The endpoint's own realm, if it overrides the application's.
+    pub const fn realm_override(&self) -> Option<&'static str> {
+        self.realm
+    }
+
+    /// Scopes that must all be granted.
+    pub const fn all_of(&self) -> &'static [&'static str] {
+        self.all_of
+    }
+
+    /// Scopes of which one must be granted (empty: no such condition).
+    pub const fn any_of(&self) -> &'static [&'static str] {
+        self.any_of
+    }
+
+    /// Every scope named by the requirement (all-of first), as written in the `scope`
+    /// parameter of an `insufficient_scope` challenge.
+    pub fn required_scopes(&self) -> impl Iterator<Item = &'static str> {
+        self.all_of.iter().chain(self.any_of.iter()).copied()
+    }
+
+    /// Whether a principal holding `granted` satisfies the scope conditions.
+    /// Matching is exact and case-sensitive (RFC 6749 §3.3).
+    pub fn scopes_satisfied<S: AsRef<str>>(&self, granted: &[S]) -> bool {
+        let has = |wanted: &str| granted.iter().any(|g| g.as_ref() == wanted);
+        self.all_of.iter().all(|s| has(s))
+            && (self.any_of.is_empty() || self.any_of.iter().any(|s| has(s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_and_any_of() {
+        const R: Requirement = Requirement::new(SchemeSet::ANY)
+            .all_scopes(&["a"])
+            .any_scopes(&["b", "c"]);
+        assert!(R.scopes_satisfied(&["a", "c"]));
+        assert!(!R.scopes_satisfied(&["a"]));
+        assert!(!R.scopes_satisfied(&["b", "c"]));
+        assert!(!R.scopes_satisfied(&["A", "b"]), "matching is case-sensitive");
+        assert!(Requirement::AUTHENTICATED.scopes_satisfied::<&str>(&[]));
+    }
+}

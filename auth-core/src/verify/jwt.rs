@@ -1,0 +1,289 @@
+//! Bearer tokens as JWTs (RFC 7519) in JWS compact serialization, verified by `jsonwebtoken`'s
+//! signature primitives under the rules of RFC 8725:
+//!
+//! - the token's `alg` only selects among the configured keys, each bound to one algorithm, so
+//!   `none`, algorithm confusion and unconfigured algorithms are refused by construction;
+//! - `jwk`, `jku`, `x5u` and `x5c` header parameters are never read; `kid` only picks a
+//!   configured key;
+//! - a `crit` header parameter is refused (we implement no extension);
+//! - the size bound is checked before any decoding; header and payload members must be unique;
+//! - claims are checked after the signature, by [`ClaimRules`](super::claims).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use super::claims::{ClaimRules, UniqueObject};
+use super::keys::{JwtKey, algorithm_from_header};
+use crate::error::ConfigError;
+use crate::principal::Principal;
+use crate::rejection::Reason;
+use crate::requirement::Scheme;
+
+/// The default bound on a token's length, checked before decoding.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The default clock-skew allowance on `exp` and `nbf`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// Verifies Bearer JWTs against statically configured keys.
+///
+/// Cheap to clone (one `Arc`). Built once at start-up:
+///
+/// ```
+/// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+///
+/// let verifier = JwtVerifier::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+///     .issuer("https://id.example.com")
+///     .audience("orders-api")
+///     .build()?;
+/// assert!(verifier.verify("not.a.jwt").is_err());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Vec<JwtKey>,
+    rules: ClaimRules,
+    require_at_jwt: bool,
+    max_token_bytes: usize,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("keys", &self.inner.keys)
+            .field("rules", &self.inner.rules)
+            .field("require_at_jwt", &self.inner.require_at_jwt)
+            .field("max_token_bytes", &self.inner.max_token_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`JwtVerifier`].
+pub struct JwtVerifierBuilder {
+    keys: Vec<JwtKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: Duration,
+    require_exp: bool,
+    require_at_jwt: bool,
+    scope_claim: Option<String>,
+    max_token_bytes: usize,
+    clock: Option<Clock>,
+}
+
+impl std::fmt::Debug for JwtVerifierBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifierBuilder").field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    /// Starts a configuration: no key, `exp` required, 60 s leeway, 8 KiB bound.
+    pub fn builder() -> JwtVerifierBuilder {
+        JwtVerifierBuilder {
+            keys: Vec::new(),
+            issuer: None,
+            audience: None,
+            leeway: DEFAULT_LEEWAY,
+            require_exp: true,
+            require_at_jwt: false,
+            scope_claim: None,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            clock: None,
+        }
+    }
+
+    /// Verifies a token and returns its principal, or the internal reason of the refusal
+    /// ([`Reason::Expired`] is the one a client is told apart).
+    pub fn verify(&self, token: &str) -> Result<Principal, Reason> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_bytes {
+            return Err(Reason::TokenTooLarge(token.len()));
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Reason::MalformedToken("not three dot-separated parts"));
+        };
+        let is_b64url = |s: &str| {
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !(is_b64url(header_b64) && is_b64url(payload_b64) && is_b64url(signature_b64)) {
+            return Err(Reason::MalformedToken("a part is empty or not base64url"));
+        }
+        let header = decode_object(header_b64).ok_or(Reason::MalformedToken("header"))?;
+        if header.contains_key("crit") {
+            return Err(Reason::CriticalHeader);
+        }
+        let alg = match header.get("alg") {
+            Some(Value::String(name)) => {
+                algorithm_from_header(name).ok_or(Reason::AlgorithmNotAllowed)?
+            }
+            _ => return Err(Reason::MalformedToken("alg is missing or not a string")),
+        };
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Value::String(kid)) => Some(kid.as_str()),
+            Some(_) => return Err(Reason::MalformedToken("kid is not a string")),
+        };
+        if inner.require_at_jwt && !is_at_jwt(header.get("typ")) {
+            return Err(Reason::WrongType);
+        }
+        if !inner.keys.iter().any(|k| k.alg == alg) {
+            return Err(Reason::AlgorithmNotAllowed);
+        }
+        let message = &token[..header_b64.len() + 1 + payload_b64.len()];
+        let mut candidates = inner.keys.iter().filter(|k| {
+            k.alg == alg && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
+        });
+        let mut tried = false;
+        let verified = candidates.any(|k| {
+            tried = true;
+            // An error here (a signature that is not base64url, a key the backend refuses) is
+            // a failed verification like any other.
+            jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &k.key, alg)
+                .unwrap_or(false)
+        });
+        if !tried {
+            return Err(Reason::UnknownKey);
+        }
+        if !verified {
+            return Err(Reason::BadSignature);
+        }
+        let claims = decode_object(payload_b64).ok_or(Reason::MalformedToken("payload"))?;
+        let checked = inner.rules.check(&claims, (inner.clock)())?;
+        Ok(Principal::new(Scheme::Bearer, checked.subject, checked.scopes, claims))
+    }
+}
+
+/// RFC 9068 §2.1: `typ` is `at+jwt`; media types compare case-insensitively and may carry the
+/// `application/` prefix (RFC 7515 §4.1.9).
+fn is_at_jwt(typ: Option<&Value>) -> bool {
+    match typ {
+        Some(Value::String(t)) => {
+            let t = t.strip_prefix("application/").unwrap_or(t);
+            t.eq_ignore_ascii_case("at+jwt")
+        }
+        _ => false,
+    }
+}
+
+fn decode_object(part: &str) -> Option<serde_json::Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice::<UniqueObject>(&bytes).ok().map(|o| o.0)
+}
+
+fn system_clock() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl JwtVerifierBuilder {
+    /// Adds a key. Its algorithm becomes an allowed algorithm; nothing else does.
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Requires `iss` to equal `issuer` exactly; a token without `iss` is refused.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Requires `aud` (a string or an array) to contain `audience`; a token without `aud` is
+    /// refused.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Clock-skew allowance for `exp` and `nbf` (default 60 s): a token is refused at or after
+    /// `exp + leeway`, and before `nbf - leeway`.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Whether `exp` is required (default `true`; turning it off accepts tokens that never
+    /// expire, which RFC 9068 forbids for access tokens).
+    pub fn require_exp(mut self, required: bool) -> Self {
+        self.require_exp = required;
+        self
+    }
+
+    /// Requires the header's `typ` to be `at+jwt` (RFC 9068 access tokens), so an ID token or
+    /// another JWT signed by the same issuer cannot be replayed as an access token.
+    pub fn require_at_jwt_type(mut self, required: bool) -> Self {
+        self.require_at_jwt = required;
+        self
+    }
+
+    /// Reads scopes from this claim only (a space-delimited string or an array of strings).
+    /// Default: `scope`, and `scp` when `scope` is absent.
+    pub fn scope_claim(mut self, name: impl Into<String>) -> Self {
+        self.scope_claim = Some(name.into());
+        self
+    }
+
+    /// Refuses tokens longer than `bytes` before decoding them (default 8 KiB).
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch), for tests of expiry boundaries.
+    pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    pub fn build(self) -> Result<JwtVerifier, ConfigError> {
+        if self.keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        for (what, value) in [("issuer", &self.issuer), ("audience", &self.audience)] {
+            if value.as_deref().is_some_and(str::is_empty) {
+                return Err(ConfigError::InvalidSetting { what, detail: "must not be empty".into() });
+            }
+        }
+        if self.scope_claim.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError::InvalidSetting {
+                what: "scope claim",
+                detail: "must not be empty".into(),
+            });
+        }
+        // Whatever features other crates turn on in `jsonwebtoken`, verification runs on
+        // aws-lc-rs (the measured choice); installing fails harmlessly if one is installed.
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+        );
+        Ok(JwtVerifier {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                rules: ClaimRules {
+                    issuer: self.issuer,
+                    audience: self.audience,
+                    leeway: self.leeway.as_secs(),
+                    require_exp: self.require_exp,
+                    scope_claim: self.scope_claim,
+                },
+                require_at_jwt: self.require_at_jwt,
+                max_token_bytes: self.max_token_bytes,
+                clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
+            }),
+        })
+    }
+}

@@ -1,0 +1,184 @@
+//! Static verification keys: HMAC secrets, PEM public keys and JWKs, each bound to exactly one
+//! algorithm (RFC 8725 §3.1), so a token's `alg` can only ever select a key made for it and an
+//! HMAC key can never be confused with, or derived from, a public key.
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+
+use crate::error::ConfigError;
+
+/// A verification key bound to one algorithm, optionally named by a `kid`.
+///
+/// ```
+/// use auth_core::{Algorithm, JwtKey};
+///
+/// let key = JwtKey::hmac(Algorithm::HS256, b"0123456789abcdef0123456789abcdef")?.with_kid("2026-11");
+/// assert_eq!(key.algorithm(), Algorithm::HS256);
+/// assert!(JwtKey::hmac(Algorithm::HS256, b"too short").is_err());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtKey {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<String>,
+    pub(crate) key: DecodingKey,
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("key", &"******")
+            .finish()
+    }
+}
+
+fn alg_name(alg: Algorithm) -> String {
+    format!("{alg:?}")
+}
+
+/// The algorithm named exactly (case-sensitively) `name` in a JWS header, if we implement it.
+/// `none` is deliberately absent.
+pub(crate) fn algorithm_from_header(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+fn bad_key(alg: Algorithm, e: impl std::fmt::Display) -> ConfigError {
+    ConfigError::BadKey { alg: alg_name(alg), detail: e.to_string() }
+}
+
+impl JwtKey {
+    /// An HMAC secret for `HS256`, `HS384` or `HS512`.
+    ///
+    /// Refuses a secret shorter than the hash output (32, 48 or 64 bytes: RFC 7518 §3.2), and a
+    /// non-HMAC algorithm.
+    pub fn hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, ConfigError> {
+        let min = match alg {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            other => return Err(bad_key(other, "not an HMAC algorithm; use JwtKey::from_pem")),
+        };
+        if secret.len() < min {
+            return Err(ConfigError::WeakSecret { alg: alg_name(alg), len: secret.len(), min });
+        }
+        Ok(JwtKey { alg, kid: None, key: DecodingKey::from_secret(secret) })
+    }
+
+    /// A public key in PEM (`-----BEGIN PUBLIC KEY-----`, or `BEGIN RSA PUBLIC KEY`) for an RSA
+    /// (`RS*`, `PS*`), EC (`ES256`, `ES384`) or Ed25519 (`EdDSA`) algorithm.
+    pub fn from_pem(alg: Algorithm, pem: &[u8]) -> Result<Self, ConfigError> {
+        let key = match alg.family() {
+            AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
+            AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
+            AlgorithmFamily::Ed => DecodingKey::from_ed_pem(pem),
+            AlgorithmFamily::Hmac => {
+                return Err(bad_key(alg, "an HMAC algorithm takes a secret: use JwtKey::hmac"));
+            }
+        }
+        .map_err(|e| bad_key(alg, e))?;
+        Ok(JwtKey { alg, kid: None, key })
+    }
+
+    /// A key from a JWK (RFC 7517) in JSON. Its `kid` becomes the key's `kid`.
+    ///
+    /// The algorithm is the JWK's `alg`; when absent it follows from the curve for EC (`P-256` →
+    /// `ES256`, `P-384` → `ES384`) and OKP (`Ed25519` → `EdDSA`) keys, and RSA or `oct` keys
+    /// without `alg` are refused, since guessing would let one key serve several algorithms.
+    /// A JWK whose `use` is not `sig` is refused.
+    pub fn from_jwk(json: &str) -> Result<Self, ConfigError> {
+        let jwk: Jwk = serde_json::from_str(json).map_err(|e| ConfigError::BadJwk(e.to_string()))?;
+        Self::from_parsed_jwk(&jwk)
+    }
+
+    pub(crate) fn from_parsed_jwk(jwk: &Jwk) -> Result<Self, ConfigError> {
+        if let Some(u) = &jwk.common.public_key_use {
+            if *u != PublicKeyUse::Signature {
+                return Err(ConfigError::BadJwk("its \"use\" is not \"sig\"".into()));
+            }
+        }
+        let declared = match jwk.common.key_algorithm {
+            Some(a) => Some(
+                serde_json::to_value(a)
+                    .ok()
+                    .and_then(|v| v.as_str().and_then(algorithm_from_header))
+                    .ok_or_else(|| ConfigError::BadJwk("its \"alg\" is not a JWS algorithm".into()))?,
+            ),
+            None => None,
+        };
+        let implied = match &jwk.algorithm {
+            AlgorithmParameters::EllipticCurve(p) => match p.curve {
+                EllipticCurve::P256 => Some(Algorithm::ES256),
+                EllipticCurve::P384 => Some(Algorithm::ES384),
+                _ => return Err(ConfigError::BadJwk("unsupported EC curve".into())),
+            },
+            AlgorithmParameters::OctetKeyPair(p) => match p.curve {
+                EllipticCurve::Ed25519 => Some(Algorithm::EdDSA),
+                _ => return Err(ConfigError::BadJwk("unsupported OKP curve".into())),
+            },
+            _ => None,
+        };
+        let alg = match (declared, implied) {
+            (Some(d), Some(i)) if d != i => {
+                return Err(ConfigError::BadJwk("its \"alg\" does not match its curve".into()));
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => {
+                return Err(ConfigError::BadJwk(
+                    "an RSA or oct JWK must name its \"alg\"".into(),
+                ));
+            }
+        };
+        let family_ok = matches!(
+            (&jwk.algorithm, alg.family()),
+            (AlgorithmParameters::RSA(_), AlgorithmFamily::Rsa)
+                | (AlgorithmParameters::EllipticCurve(_), AlgorithmFamily::Ec)
+                | (AlgorithmParameters::OctetKeyPair(_), AlgorithmFamily::Ed)
+                | (AlgorithmParameters::OctetKey(_), AlgorithmFamily::Hmac)
+        );
+        if !family_ok {
+            return Err(ConfigError::BadJwk("its \"alg\" does not match its key type".into()));
+        }
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| bad_key(alg, e))?;
+        if alg.family() == AlgorithmFamily::Hmac {
+            let secret = key.try_get_as_bytes().map_err(|e| bad_key(alg, e))?;
+            // Re-check through the one constructor that owns the length rule.
+            let mut checked = Self::hmac(alg, secret)?;
+            checked.kid = jwk.common.key_id.clone();
+            return Ok(checked);
+        }
+        Ok(JwtKey { alg, kid: jwk.common.key_id.clone(), key })
+    }
+
+    /// Names the key: a token whose header has this `kid` is verified with this key only.
+    /// A key without a `kid` is tried for tokens of its algorithm whatever their `kid`.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The one algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key's `kid`, if named.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+}

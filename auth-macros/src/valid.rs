@@ -1,0 +1,325 @@
+//! Checking what the arguments say, and turning them into a [`Requirement`] to expand.
+//!
+//! The checks on strings are plain functions returning messages (unit-tested below); the
+//! wrapper [`requirement`] points each message at the literal it is about.
+
+use proc_macro2::Span;
+use syn::{Ident, LitStr, Path, PathSegment};
+
+use crate::attr::Args;
+use crate::errors::Errors;
+
+/// Every scheme name `scheme = "…"` accepts, and the `auth_core::Scheme` variant it names.
+/// Supporting a new scheme in the macro is adding its row here.
+const SCHEMES: &[(&str, &str)] = &[("bearer", "Bearer")];
+
+/// A checked `#[require_auth]`: everything the expansion needs.
+pub(crate) struct Requirement {
+    /// The path to `auth_core` in generated code.
+    pub(crate) krate: Path,
+    /// The `Scheme` variants accepted; `None`: any scheme the application registered.
+    pub(crate) schemes: Option<Vec<Ident>>,
+    /// Scopes that must all be granted.
+    pub(crate) all_of: Option<Vec<LitStr>>,
+    /// Scopes of which one must be granted.
+    pub(crate) any_of: Option<Vec<LitStr>>,
+    /// The endpoint's realm.
+    pub(crate) realm: Option<LitStr>,
+}
+
+/// Checks every argument, recording each problem in `errors` on the literal it is about.
+/// `None` if any argument is wrong.
+pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement> {
+    let krate = check(args.krate.as_ref(), errors, |lit| {
+        lit.parse::<Path>().map_err(|_| {
+            vec!["`crate` must be a path to auth_core, e.g. \"::my_crate::auth\"".into()]
+        })
+    });
+    let schemes = check(args.scheme.as_ref(), errors, |lit| {
+        Ok(scheme_variants(&lit.value())?
+            .into_iter()
+            .map(|variant| Ident::new(variant, lit.span()))
+            .collect())
+    });
+    let all_of = check(args.scope.as_ref(), errors, |lit| scope_list(lit, "scope"));
+    let any_of = check(args.any_scope.as_ref(), errors, |lit| {
+        scope_list(lit, "any_scope")
+    });
+    let realm = check(args.realm.as_ref(), errors, |lit| {
+        realm_value(&lit.value()).map_err(|problem| vec![problem])?;
+        Ok(lit.clone())
+    });
+
+    Some(Requirement {
+        krate: krate?.unwrap_or_else(|| Path {
+            leading_colon: Some(Default::default()),
+            segments: std::iter::once(PathSegment::from(Ident::new(
+                "auth_core",
+                Span::call_site(),
+            )))
+            .collect(),
+        }),
+        schemes: schemes?,
+        all_of: all_of?,
+        any_of: any_of?,
+        realm: realm?,
+    })
+}
+
+/// Runs `f` on the argument if given: `Some(None)` if absent, `Some(Some(_))` if fine, `None`
+/// after recording each of its problems on the literal.
+fn check<T>(
+    lit: Option<&LitStr>,
+    errors: &mut Errors,
+    f: impl FnOnce(&LitStr) -> Result<T, Vec<String>>,
+) -> Option<Option<T>> {
+    let Some(lit) = lit else { return Some(None) };
+    match f(lit) {
+        Ok(value) => Some(Some(value)),
+        Err(problems) => {
+            for problem in problems {
+                errors.at(lit.span(), problem);
+            }
+            None
+        }
+    }
+}
+
+fn scope_list(lit: &LitStr, key: &str) -> Result<Vec<LitStr>, Vec<String>> {
+    Ok(scope_tokens(&lit.value(), key)?
+        .into_iter()
+        .map(|token| LitStr::new(token, lit.span()))
+        .collect())
+}
+
+/// The `Scheme` variants named by `list` ("bearer | basic"), or every problem with it.
+///
+/// Names are separated by `|` with optional spaces and matched ASCII case-insensitively, like
+/// scheme names in HTTP (RFC 9110 §11.1).
+fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
+    let mut variants = Vec::new();
+    let mut problems = Vec::new();
+    let mut empty_reported = false;
+    for name in list.split('|').map(|name| name.trim_matches(' ')) {
+        if name.is_empty() {
+            if !empty_reported {
+                empty_reported = true;
+                problems.push(format!(
+                    "empty scheme name in `scheme`; separate scheme names with `|`, \
+                     e.g. \"{}\"",
+                    SCHEMES
+                        .iter()
+                        .map(|(known, _)| *known)
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ));
+            }
+            continue;
+        }
+        match SCHEMES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+        {
+            None => problems.push(format!(
+                "unknown scheme `{}`; expected one of: {}",
+                name.escape_debug(),
+                SCHEMES
+                    .iter()
+                    .map(|(known, _)| *known)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Some((known, variant)) if variants.contains(variant) => {
+                problems.push(format!(
+                    "scheme `{known}` is listed more than once in `scheme`"
+                ));
+            }
+            Some((_, variant)) => variants.push(*variant),
+        }
+    }
+    if problems.is_empty() {
+        Ok(variants)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Whether `c` may appear in a scope token: RFC 6749 §3.3
+/// `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, printable ASCII but space, `"` and `\`.
+fn is_scope_char(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// The tokens of a space-delimited scope list (RFC 6749 §3.3
+/// `scope = scope-token *( SP scope-token )`), or every problem with it. `key` names the
+/// argument in the messages.
+fn scope_tokens<'a>(list: &'a str, key: &str) -> Result<Vec<&'a str>, Vec<String>> {
+    if list.is_empty() {
+        return Err(vec![format!(
+            "`{key}` is empty; list at least one scope token, or leave `{key}` out"
+        )]);
+    }
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut problems = Vec::new();
+    let mut empty_reported = false;
+    for token in list.split(' ') {
+        if token.is_empty() {
+            if !empty_reported {
+                empty_reported = true;
+                problems.push(format!(
+                    "`{key}` has an empty scope token (a leading, trailing or doubled space); \
+                     separate scope tokens with exactly one space"
+                ));
+            }
+        } else if let Some(bad) = token.chars().find(|c| !is_scope_char(*c)) {
+            problems.push(format!(
+                "invalid character `{}` (U+{:04X}) in scope token `{}` of `{key}`; a scope \
+                 token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
+                bad.escape_debug(),
+                u32::from(bad),
+                token.escape_debug(),
+            ));
+        } else if tokens.contains(&token) {
+            problems.push(format!(
+                "scope token `{token}` is listed more than once in `{key}`"
+            ));
+        } else {
+            tokens.push(token);
+        }
+    }
+    if problems.is_empty() {
+        Ok(tokens)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks a realm: non-empty, printable ASCII (`"` and `\` are fine: the runtime escapes them
+/// when it writes the quoted-string).
+fn realm_value(realm: &str) -> Result<(), String> {
+    if realm.is_empty() {
+        return Err(
+            "`realm` is empty; leave `realm` out to use the application's default realm".into(),
+        );
+    }
+    match realm.chars().find(|c| !matches!(c, ' '..='~')) {
+        None => Ok(()),
+        Some(bad) => Err(format!(
+            "`realm` contains the {} character `{}` (U+{:04X}); a realm must be printable ASCII",
+            if bad.is_ascii() {
+                "control"
+            } else {
+                "non-ASCII"
+            },
+            bad.escape_debug(),
+            u32::from(bad),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems<T>(result: Result<T, Vec<String>>) -> Vec<String> {
+        result.err().unwrap_or_default()
+    }
+
+    #[test]
+    fn scheme_names() {
+        assert_eq!(scheme_variants("bearer"), Ok(vec!["Bearer"]));
+        assert_eq!(
+            scheme_variants(" Bearer "),
+            Ok(vec!["Bearer"]),
+            "case-insensitive"
+        );
+        assert_eq!(
+            problems(scheme_variants("bearer | digest")),
+            ["unknown scheme `digest`; expected one of: bearer"]
+        );
+        assert_eq!(
+            problems(scheme_variants("bearer|BEARER")),
+            ["scheme `bearer` is listed more than once in `scheme`"]
+        );
+        for empty in ["", "bearer |", "| bearer", "bearer || bearer", " "] {
+            let found = problems(scheme_variants(empty));
+            assert!(
+                found[0].starts_with("empty scheme name"),
+                "{empty:?}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_scheme_row_is_accepted() {
+        for (name, variant) in SCHEMES {
+            assert_eq!(scheme_variants(name), Ok(vec![*variant]));
+        }
+    }
+
+    #[test]
+    fn scope_token_chars() {
+        let allowed: String = ('\x21'..='\x7E')
+            .filter(|c| !matches!(c, '"' | '\\'))
+            .collect();
+        assert_eq!(scope_tokens(&allowed, "scope"), Ok(vec![allowed.as_str()]));
+        for bad in ['"', '\\', ' ', '\t', '\n', '\x7F', '\0', 'é', '€'] {
+            assert!(!is_scope_char(bad), "{bad:?}");
+        }
+        assert_eq!(
+            scope_tokens("orders:read https://x/y.z_1~", "scope"),
+            Ok(vec!["orders:read", "https://x/y.z_1~"])
+        );
+    }
+
+    #[test]
+    fn malformed_scope_lists() {
+        assert_eq!(
+            problems(scope_tokens("", "scope")),
+            ["`scope` is empty; list at least one scope token, or leave `scope` out"]
+        );
+        for list in [" a", "a ", "a  b", " "] {
+            let found = problems(scope_tokens(list, "any_scope"));
+            assert_eq!(found.len(), 1, "{list:?}");
+            assert!(
+                found[0].starts_with("`any_scope` has an empty scope token"),
+                "{list:?}"
+            );
+        }
+        assert_eq!(
+            problems(scope_tokens("a\"b ok c\\d", "scope")),
+            [
+                "invalid character `\\\"` (U+0022) in scope token `a\\\"b` of `scope`; a scope \
+                 token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
+                "invalid character `\\\\` (U+005C) in scope token `c\\\\d` of `scope`; a scope \
+                 token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
+            ]
+        );
+        let found = problems(scope_tokens("caf\u{e9}\tx", "scope"));
+        assert!(
+            found[0].starts_with("invalid character `é` (U+00E9)"),
+            "{found:?}"
+        );
+        assert_eq!(
+            problems(scope_tokens("a b a", "scope")),
+            ["scope token `a` is listed more than once in `scope`"]
+        );
+    }
+
+    #[test]
+    fn realm_chars() {
+        assert_eq!(realm_value("orders \"eu\" \\ ~"), Ok(()));
+        let printable: String = (' '..='~').collect();
+        assert_eq!(realm_value(&printable), Ok(()));
+        assert!(realm_value("").is_err());
+        for (realm, shown) in [
+            ("a\r\nb", "control character `\\r` (U+000D)"),
+            ("a\tb", "control character `\\t` (U+0009)"),
+            ("\x7F", "control character `\\u{7f}` (U+007F)"),
+            ("zürich", "non-ASCII character `ü` (U+00FC)"),
+        ] {
+            let found = realm_value(realm).err().unwrap_or_default();
+            assert!(found.contains(shown), "{realm:?}: {found}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Runnable services built on `auth-core`. The `orders` service is the main one: its routes
+//! live in [`orders`] so the integration tests drive exactly the code the binary serves.
+#![deny(missing_docs)]
+
+pub mod orders;

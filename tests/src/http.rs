@@ -1,0 +1,108 @@
+//! A real server on 127.0.0.1 and a plain HTTP/1.1 client over a TCP socket: the client writes
+//! exactly the bytes a test gives it (duplicate fields, tabs, odd casing), so nothing between
+//! the test and the server normalizes the request.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+
+/// A server running on its own thread and actix system; stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Runs `build` (which binds 127.0.0.1:0 and returns the running server and its address)
+    /// inside a fresh actix system on a new thread.
+    pub fn start(
+        build: impl FnOnce() -> std::io::Result<(Server, SocketAddr)> + Send + 'static,
+    ) -> TestServer {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_rt::System::new().block_on(async move {
+                let (server, addr) = build()?;
+                let _ = tx.send((server.handle(), addr));
+                server.await
+            })
+        });
+        let (handle, addr) = rx.recv().expect("test server failed to start");
+        TestServer { addr, handle, thread: Some(thread) }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        actix_rt::System::new().block_on(self.handle.stop(false));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A response as it came off the wire.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Every byte received (status line, headers, body).
+    pub raw: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The first field named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every field named `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Sends `request` (a full HTTP/1.1 request; `Connection: close` is expected) and reads the
+/// response until the server closes the connection.
+pub fn send(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse(raw)
+}
+
+/// `METHOD path` with the given header lines (each `Name: value`, written verbatim).
+pub fn request(addr: SocketAddr, method: &str, path: &str, header_lines: &[&str]) -> RawResponse {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for line in header_lines {
+        req.push_str(line);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    send(addr, req.as_bytes())
+}
+
+fn parse(raw: Vec<u8>) -> RawResponse {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let body = raw[split + 4..].to_vec();
+    RawResponse { status, headers, body, raw }
+}

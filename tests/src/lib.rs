@@ -1,0 +1,144 @@
+//! Shared helpers of the integration tests: real keys, real signatures, real services.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+
+pub mod http;
+
+pub const ISSUER: &str = "https://id.test.example";
+pub const AUDIENCE: &str = "orders-api";
+pub const REALM: &str = "orders";
+pub const HS256_SECRET: &[u8] = b"test-secret-of-at-least-32-bytes-for-hs256";
+pub const HS384_SECRET: &[u8] = b"test-secret-of-at-least-48-bytes-for-hs384-0123456";
+pub const HS512_SECRET: &[u8] = b"test-secret-of-at-least-64-bytes-for-hs512-0123456789abcdef0123456";
+
+pub const RSA_PRIVATE: &[u8] = include_bytes!("../keys/rsa_private.pem");
+pub const RSA_PUBLIC: &[u8] = include_bytes!("../keys/rsa_public.pem");
+pub const ATTACKER_RSA_PRIVATE: &[u8] = include_bytes!("../keys/attacker_rsa_private.pem");
+pub const EC256_PRIVATE: &[u8] = include_bytes!("../keys/ec256_private.pem");
+pub const EC256_PUBLIC: &[u8] = include_bytes!("../keys/ec256_public.pem");
+pub const EC384_PRIVATE: &[u8] = include_bytes!("../keys/ec384_private.pem");
+pub const EC384_PUBLIC: &[u8] = include_bytes!("../keys/ec384_public.pem");
+pub const ED25519_PRIVATE: &[u8] = include_bytes!("../keys/ed25519_private.pem");
+pub const ED25519_PUBLIC: &[u8] = include_bytes!("../keys/ed25519_public.pem");
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// The signing key for an algorithm, from the test keys.
+pub fn signing_key(alg: Algorithm) -> EncodingKey {
+    match alg {
+        Algorithm::HS256 => EncodingKey::from_secret(HS256_SECRET),
+        Algorithm::HS384 => EncodingKey::from_secret(HS384_SECRET),
+        Algorithm::HS512 => EncodingKey::from_secret(HS512_SECRET),
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256
+        | Algorithm::PS384 | Algorithm::PS512 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(EC256_PRIVATE).unwrap(),
+        Algorithm::ES384 => EncodingKey::from_ec_pem(EC384_PRIVATE).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(ED25519_PRIVATE).unwrap(),
+        other => panic!("no test key for {other:?}"),
+    }
+}
+
+/// The verification key for an algorithm, named `kid-<alg>`.
+pub fn verification_key(alg: Algorithm) -> JwtKey {
+    let key = match alg {
+        Algorithm::HS256 => JwtKey::hmac(alg, HS256_SECRET),
+        Algorithm::HS384 => JwtKey::hmac(alg, HS384_SECRET),
+        Algorithm::HS512 => JwtKey::hmac(alg, HS512_SECRET),
+        Algorithm::ES256 => JwtKey::from_pem(alg, EC256_PUBLIC),
+        Algorithm::ES384 => JwtKey::from_pem(alg, EC384_PUBLIC),
+        Algorithm::EdDSA => JwtKey::from_pem(alg, ED25519_PUBLIC),
+        _ => JwtKey::from_pem(alg, RSA_PUBLIC),
+    };
+    key.unwrap().with_kid(format!("kid-{alg:?}"))
+}
+
+pub const ALL_ALGORITHMS: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Valid claims: subject `alice`, the test issuer and audience, an hour of validity.
+pub fn claims(scope: &str) -> Value {
+    json!({
+        "sub": "alice",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now(),
+        "exp": now() + 3600,
+        "scope": scope,
+    })
+}
+
+/// Signs `claims` with the test key of `alg`, header `kid-<alg>`.
+pub fn token_with(alg: Algorithm, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(format!("kid-{alg:?}"));
+    jsonwebtoken::encode(&header, claims, &signing_key(alg)).unwrap()
+}
+
+/// An HS256 token with `scope` and otherwise valid claims.
+pub fn token(scope: &str) -> String {
+    token_with(Algorithm::HS256, &claims(scope))
+}
+
+/// Assembles a JWS from raw parts (for forged and malformed tokens).
+pub fn raw_jwt(header: &Value, payload: &Value, signature: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload.to_string()),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+/// Signs an arbitrary header and payload with HMAC-SHA256 under `secret` (bypassing
+/// `jsonwebtoken`'s header type, to forge headers it cannot express).
+pub fn hs256_raw(header: &Value, payload: &Value, secret: &[u8]) -> String {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
+    let sig = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_secret(secret),
+        Algorithm::HS256,
+    )
+    .unwrap();
+    format!("{signing_input}.{sig}")
+}
+
+/// A verifier with every test key, the test issuer and audience.
+pub fn verifier() -> JwtVerifier {
+    ALL_ALGORITHMS
+        .iter()
+        .fold(JwtVerifier::builder(), |b, alg| b.key(verification_key(*alg)))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap()
+}
+
+/// The application config of the tests: realm `orders`, Bearer with every test key.
+pub fn config() -> AuthConfig {
+    AuthConfig::builder().realm(REALM).bearer(verifier()).build().unwrap()
+}

@@ -1,0 +1,8 @@
+use auth_core::require_auth;
+
+#[require_auth(scope = "orders:read")]
+fn list_orders() -> &'static str {
+    "orders"
+}
+
+fn main() {}
