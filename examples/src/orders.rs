@@ -3,7 +3,7 @@
 //! | route | requirement | handler form |
 //! |---|---|---|
 //! | `GET /health` | public | plain handler |
-//! | `GET /orders` | `orders:read` | attribute above `#[get]` |
+//! | `GET`/`HEAD /orders` | `orders:read` | attribute above `#[route]` |
 //! | `GET /orders/{id}` | `orders:read` | attribute below `#[get]` |
 //! | `POST /orders` | `orders:write` | extractor struct [`OrderWriter`] |
 //! | `DELETE /orders/{id}` | all of `orders:write orders:admin` | attribute |
@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, Responder, delete, get, post, web};
+use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
 use auth_core::{
     Algorithm, AuthConfig, ConfigError, JwtKey, JwtVerifier, Principal, require_auth,
 };
@@ -127,6 +127,7 @@ impl Store {
 
 /// The extractor form: a reusable type that demands `orders:write`.
 #[require_auth(scheme = "bearer", scope = "orders:write")]
+#[derive(Debug)]
 pub struct OrderWriter(pub Principal);
 
 /// `GET /health`: public.
@@ -137,7 +138,7 @@ async fn health() -> impl Responder {
 
 /// `GET /orders`: every order.
 #[require_auth(scheme = "bearer", scope = "orders:read")]
-#[get("/orders")]
+#[route("/orders", method = "GET", method = "HEAD")]
 async fn list_orders(store: web::Data<Store>) -> impl Responder {
     web::Json(store.with(|m| m.values().cloned().collect::<Vec<_>>()))
 }

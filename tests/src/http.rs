@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 
 /// A server running on its own thread and actix system; stopped when dropped.
+#[allow(missing_debug_implementations)]
 pub struct TestServer {
     pub addr: SocketAddr,
     handle: ServerHandle,

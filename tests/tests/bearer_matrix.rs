@@ -266,7 +266,7 @@ fn invalid_tokens() -> Vec<(&'static str, String)> {
         ("alg none", raw_jwt(&json!({"alg": "none", "typ": "JWT"}), &valid, b"")),
         ("alg none with a signature", raw_jwt(&json!({"alg": "none"}), &valid, b"x")),
         ("alg None", raw_jwt(&json!({"alg": "None"}), &valid, b"x")),
-        ("alg not configured", hs256_raw(&json!({"alg": "HS256", "kid": "kid-HS256"}), &valid, b"0123456789abcdef0123456789abcdef").replacen("eyJ", "eyJ", 1)),
+        ("HS256 signed with another secret", hs256_raw(&json!({"alg": "HS256", "kid": "kid-HS256"}), &valid, b"0123456789abcdef0123456789abcdef")),
         ("HS256 keyed with the RSA public key", hs256_raw(&json!({"alg": "HS256"}), &valid, RSA_PUBLIC)),
         ("signed by an attacker's RSA key", attacker),
         ("unknown kid", unknown_kid),
@@ -381,7 +381,7 @@ async fn optional_authentication() {
 }
 
 #[actix_rt::test]
-async fn typed_claims() {
+async fn typed_claims_are_deserialized() {
     let mut c = claims("");
     c["tenant"] = json!("acme");
     let a = call("/claims", &[&bearer(&token_with(Algorithm::HS256, &c))]).await;

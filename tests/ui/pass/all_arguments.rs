@@ -1,0 +1,17 @@
+use actix_web::{get, App, Responder};
+use auth_core::{require_auth, Principal};
+
+#[require_auth(
+    scheme = "Bearer",
+    scope = "orders:read https://api.example.com/orders!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
+    any_scope = "admin support",
+    realm = "orders \"EU\" \\ west",
+)]
+#[get("/orders")]
+async fn list_orders(user: Principal) -> impl Responder {
+    format!("orders of {}", user.subject().unwrap_or("?"))
+}
+
+fn main() {
+    let _app = App::new().service(list_orders);
+}

@@ -1,0 +1,13 @@
+use actix_web::{get, App, Responder};
+use auth_core::{require_auth, Principal};
+
+/// Lists the caller's orders.
+#[get("/orders")]
+#[require_auth(scheme = "bearer", scope = "orders:read")]
+pub async fn list_orders(user: Principal) -> impl Responder {
+    format!("orders of {}", user.subject().unwrap_or("?"))
+}
+
+fn main() {
+    let _app = App::new().service(list_orders);
+}

@@ -1,0 +1,30 @@
+use actix_web::{get, App, Responder};
+use auth_core::{require_auth, Principal};
+
+mod reexport {
+    pub use auth_core as auth;
+}
+
+#[require_auth(crate = "auth_core", scope = "orders:read")]
+#[get("/orders")]
+async fn list_orders(user: Principal) -> impl Responder {
+    format!("orders of {}", user.subject().unwrap_or("?"))
+}
+
+#[require_auth(crate = "crate::reexport::auth")]
+#[get("/me")]
+async fn me(user: Principal) -> impl Responder {
+    format!("{:?}", user.subject())
+}
+
+#[require_auth(crate = "::auth_core", scope = "orders:write")]
+struct OrderWriter(Principal);
+
+#[get("/orders/new")]
+async fn new_order(OrderWriter(user): OrderWriter) -> impl Responder {
+    format!("{:?}", user.subject())
+}
+
+fn main() {
+    let _app = App::new().service(list_orders).service(me).service(new_order);
+}

@@ -1,0 +1,18 @@
+use actix_web::{post, web, App, HttpResponse};
+use auth_core::{require_auth, Principal};
+
+#[require_auth(scope = "orders:write")]
+#[post("/orders/{id}/cancel")]
+async fn cancel(user: Principal, id: web::Path<u64>) -> HttpResponse {
+    if *id == 0 {
+        return HttpResponse::BadRequest().body("no such order");
+    }
+    let Some(subject) = user.subject() else {
+        return HttpResponse::Forbidden().finish();
+    };
+    HttpResponse::Ok().body(format!("order {id} cancelled by {subject}"))
+}
+
+fn main() {
+    let _app = App::new().service(cancel);
+}

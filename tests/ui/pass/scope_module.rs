@@ -1,0 +1,31 @@
+use actix_web::{scope, App};
+
+#[scope("/api")]
+mod api {
+    use actix_web::{get, post, web, Responder};
+    use auth_core::{require_auth, Principal};
+
+    #[require_auth(scope = "orders:read")]
+    #[get("/orders")]
+    pub async fn list_orders(user: Principal) -> impl Responder {
+        format!("orders of {}", user.subject().unwrap_or("?"))
+    }
+
+    #[post("/orders")]
+    #[require_auth(scope = "orders:write")]
+    pub async fn create_order(body: String) -> impl Responder {
+        body
+    }
+
+    #[get("/orders/{id}")]
+    pub async fn public_order(id: web::Path<u64>) -> impl Responder {
+        format!("order {id}")
+    }
+}
+
+fn main() {
+    let _app = App::new()
+        .service(api::list_orders)
+        .service(api::create_order)
+        .service(api::public_order);
+}

@@ -1,0 +1,73 @@
+use actix_web::{get, App, Responder};
+use auth_core::__private::RequirementSource;
+use auth_core::{require_auth, Claims, Principal, Scheme};
+use serde::Deserialize;
+
+/// Any authenticated caller; nothing kept.
+#[require_auth]
+struct Authenticated;
+
+#[require_auth(scheme = "bearer", scope = "orders:write")]
+struct OrderWriter(Principal);
+
+#[derive(Deserialize)]
+struct StaffClaims {
+    team: String,
+}
+
+#[require_auth(any_scope = "admin support", realm = "staff")]
+pub struct Staff {
+    claims: Claims<StaffClaims>,
+}
+
+#[require_auth(scope = "tenant")]
+struct Tenant<T>(Claims<T>)
+where
+    T: for<'de> Deserialize<'de>;
+
+#[derive(Deserialize)]
+struct TenantClaims {
+    tenant: String,
+}
+
+#[get("/ping")]
+async fn ping(_: Authenticated) -> impl Responder {
+    "pong"
+}
+
+#[get("/orders/new")]
+async fn new_order(OrderWriter(user): OrderWriter) -> impl Responder {
+    format!("{:?}", user.subject())
+}
+
+#[get("/staff")]
+async fn staff(staff: Staff) -> impl Responder {
+    staff.claims.0.team
+}
+
+#[get("/tenant")]
+async fn tenant(Tenant(Claims(claims)): Tenant<TenantClaims>) -> impl Responder {
+    claims.tenant
+}
+
+fn main() {
+    let _app = App::new()
+        .service(ping)
+        .service(new_order)
+        .service(staff)
+        .service(tenant);
+
+    let writer = OrderWriter::REQUIREMENT;
+    assert!(writer.schemes().contains(Scheme::Bearer));
+    assert_eq!(writer.all_of(), ["orders:write"]);
+    assert!(writer.any_of().is_empty());
+    assert_eq!(writer.realm_override(), None);
+
+    let staff = Staff::REQUIREMENT;
+    assert!(staff.all_of().is_empty());
+    assert_eq!(staff.any_of(), ["admin", "support"]);
+    assert_eq!(staff.realm_override(), Some("staff"));
+
+    assert_eq!(*Authenticated::REQUIREMENT, auth_core::Requirement::AUTHENTICATED);
+    assert_eq!(<Tenant<TenantClaims>>::REQUIREMENT.all_of(), ["tenant"]);
+}
