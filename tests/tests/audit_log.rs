@@ -1,0 +1,73 @@
+//! Every refusal is one `tracing` event on target `auth` with its reason, and the credential
+//! never appears in it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::Service;
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, get};
+use auth_core::{Principal, require_auth};
+use auth_tests::*;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[require_auth(scheme = "bearer", scope = "orders:read")]
+#[get("/p")]
+async fn protected(_: Principal) -> &'static str {
+    "ok"
+}
+
+#[actix_rt::test]
+async fn refusals_are_logged_with_reason_and_redacted_credential() {
+    let capture = Capture::default();
+    let sink = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = test::init_service(App::new().app_data(config()).service(protected)).await;
+    let bad = format!("{}x", token("orders:read"));
+    let cases = [
+        (Some(bad.clone()), "signature does not verify"),
+        (Some(token("")), "token lacks a required scope"),
+        (None, "no credentials"),
+        (Some("Bearer".to_owned()), "malformed credentials"),
+    ];
+    for (tok, _) in &cases {
+        let mut req = TestRequest::get().uri("/p");
+        if let Some(t) = tok {
+            let value = if t == "Bearer" { t.clone() } else { format!("Bearer {t}") };
+            req = req.insert_header((header::AUTHORIZATION, value));
+        }
+        let res = app.call(req.to_request()).await.unwrap();
+        assert!(res.status().is_client_error());
+    }
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), cases.len(), "one event per refusal:\n{log}");
+    for (line, (_, reason)) in lines.iter().zip(&cases) {
+        assert!(line.contains(" auth:"), "target auth: {line}");
+        assert!(line.contains(reason), "{reason:?} in {line}");
+        assert!(line.contains("credential="), "{line}");
+    }
+    for part in bad.split('.') {
+        assert!(!log.contains(part), "a token part reached the log");
+    }
+}
