@@ -6,9 +6,9 @@ use std::marker::PhantomData;
 pub use actix_web::dev::Payload;
 pub use actix_web::{FromRequest, HttpRequest};
 
+use crate::principal::Principal;
 pub use crate::rejection::Rejection;
 pub use crate::requirement::{Requirement, Scheme, SchemeSet};
-use crate::principal::Principal;
 
 /// Carries a handler's requirement as a type, so the hidden extractor knows what to check.
 pub trait RequirementSource {

@@ -18,7 +18,10 @@ fn redacted_credential(req: &HttpRequest) -> String {
     };
     let extra = fields.count();
     let bytes = first.as_bytes();
-    let scheme_len = bytes.iter().take_while(|b| crate::challenge::is_tchar(**b)).count();
+    let scheme_len = bytes
+        .iter()
+        .take_while(|b| crate::challenge::is_tchar(**b))
+        .count();
     let scheme = std::str::from_utf8(&bytes[..scheme_len.min(16)]).unwrap_or("?");
     let mut out = format!("{scheme} ****** ({} bytes)", bytes.len());
     if extra > 0 {

@@ -43,7 +43,10 @@ pub enum ChallengeError {
 impl Challenge {
     /// A challenge for `scheme` with no parameters.
     pub fn new(scheme: impl Into<String>) -> Self {
-        Challenge { scheme: scheme.into(), params: Vec::new() }
+        Challenge {
+            scheme: scheme.into(),
+            params: Vec::new(),
+        }
     }
 
     /// Appends a parameter.
@@ -106,7 +109,8 @@ pub fn is_quotable(s: &str) -> bool {
 /// Whether `s` fits RFC 6750 §3's charset for `error_description` and `scope` values:
 /// `%x20-21 / %x23-5B / %x5D-7E` (no `"` and no `\`).
 pub fn is_rfc6750_value(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
+    s.bytes()
+        .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
 }
 
 fn write_quoted(out: &mut String, value: &str) -> Result<(), ()> {
@@ -139,7 +143,11 @@ pub(crate) fn is_token(s: &str) -> bool {
 ///
 /// A `token68` is returned as a single parameter with an empty name.
 pub fn parse(value: &str) -> Result<Vec<Challenge>, ChallengeError> {
-    Parser { s: value.as_bytes(), pos: 0 }.challenges()
+    Parser {
+        s: value.as_bytes(),
+        pos: 0,
+    }
+    .challenges()
 }
 
 struct Parser<'a> {
@@ -308,8 +316,10 @@ mod tests {
 
     #[test]
     fn parses_several_challenges_and_token68() {
-        let list = parse(r#"Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple""#)
-            .unwrap();
+        let list = parse(
+            r#"Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple""#,
+        )
+        .unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].get("title"), Some(r#"Login to "apps""#));
         assert_eq!(list[0].get("TYPE"), Some("1"));
@@ -321,8 +331,18 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_values() {
-        assert!(Challenge::new("Bearer").param("realm", "a\r\nb").render().is_err());
-        assert!(Challenge::new("Bearer").param("realm", "é").render().is_err());
+        assert!(
+            Challenge::new("Bearer")
+                .param("realm", "a\r\nb")
+                .render()
+                .is_err()
+        );
+        assert!(
+            Challenge::new("Bearer")
+                .param("realm", "é")
+                .render()
+                .is_err()
+        );
         assert!(Challenge::new("Bad scheme").render().is_err());
         assert!(parse(r#"Bearer realm="open"#).is_err());
         assert!(parse("").is_err());

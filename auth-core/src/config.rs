@@ -51,7 +51,11 @@ impl std::fmt::Debug for AuthConfig {
 impl AuthConfig {
     /// Starts a configuration with no verifier and the realm `"api"`.
     pub fn builder() -> AuthConfigBuilder {
-        AuthConfigBuilder { realm: DEFAULT_REALM.to_owned(), bearer: None, body_hook: None }
+        AuthConfigBuilder {
+            realm: DEFAULT_REALM.to_owned(),
+            bearer: None,
+            body_hook: None,
+        }
     }
 
     /// The default realm of challenges.
@@ -82,7 +86,9 @@ pub struct AuthConfigBuilder {
 
 impl std::fmt::Debug for AuthConfigBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfigBuilder").field("realm", &self.realm).finish_non_exhaustive()
+        f.debug_struct("AuthConfigBuilder")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
     }
 }
 

@@ -111,8 +111,14 @@ mod tests {
 
     #[test]
     fn bearer_syntax() {
-        let ok = |v: &[u8], t: &str| assert_eq!(parse_authorization(v), Authorization::Bearer(Ok(t)));
-        let bad = |v: &[u8]| assert!(matches!(parse_authorization(v), Authorization::Bearer(Err(_))), "{v:?}");
+        let ok =
+            |v: &[u8], t: &str| assert_eq!(parse_authorization(v), Authorization::Bearer(Ok(t)));
+        let bad = |v: &[u8]| {
+            assert!(
+                matches!(parse_authorization(v), Authorization::Bearer(Err(_))),
+                "{v:?}"
+            )
+        };
         ok(b"Bearer abc", "abc");
         ok(b"BEARER abc", "abc");
         ok(b"Bearer   a=", "a=");

@@ -1,7 +1,7 @@
 //! The flow of one check: credentials → verification → requirement → principal or rejection.
 
-use actix_web::{HttpMessage as _, HttpRequest};
 use actix_web::http::header;
+use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::audit;
 use crate::config::AuthConfig;
@@ -18,7 +18,12 @@ pub(crate) fn authenticate(
     match run(req, requirement, false)? {
         Some(principal) => Ok(principal),
         // `run` only answers `None` when asked for optional authentication; fail closed.
-        None => Err(refuse(req, requirement, ErrorCode::Unauthorized, Reason::NoCredentials)),
+        None => Err(refuse(
+            req,
+            requirement,
+            ErrorCode::Unauthorized,
+            Reason::NoCredentials,
+        )),
     }
 }
 
@@ -30,17 +35,33 @@ pub(crate) fn run(
     optional: bool,
 ) -> Result<Option<Principal>, Rejection> {
     let Some(config) = req.app_data::<AuthConfig>() else {
-        return Err(refuse(req, requirement, ErrorCode::ServerError, Reason::NoConfig));
+        return Err(refuse(
+            req,
+            requirement,
+            ErrorCode::ServerError,
+            Reason::NoConfig,
+        ));
     };
-    let accepted = requirement.schemes().intersection(config.registered_schemes());
+    let accepted = requirement
+        .schemes()
+        .intersection(config.registered_schemes());
     if accepted.is_empty() {
         let missing = scheme_names(requirement.schemes());
-        return Err(refuse(req, requirement, ErrorCode::ServerError, Reason::NoVerifier(missing)));
+        return Err(refuse(
+            req,
+            requirement,
+            ErrorCode::ServerError,
+            Reason::NoVerifier(missing),
+        ));
     }
 
     // A principal verified earlier in this request (a second guard, or a `Principal` argument)
     // is reused: the signature is checked once per request.
-    let verified = req.extensions().get::<Principal>().filter(|p| accepted.contains(p.scheme())).cloned();
+    let verified = req
+        .extensions()
+        .get::<Principal>()
+        .filter(|p| accepted.contains(p.scheme()))
+        .cloned();
     let principal = match verified {
         Some(principal) => principal,
         None => {
@@ -78,25 +99,43 @@ pub(crate) fn run(
         }
     };
     if !requirement.scopes_satisfied(principal.scopes()) {
-        return Err(refuse(req, requirement, ErrorCode::InsufficientScope, Reason::InsufficientScope));
+        return Err(refuse(
+            req,
+            requirement,
+            ErrorCode::InsufficientScope,
+            Reason::InsufficientScope,
+        ));
     }
     Ok(Some(principal))
 }
 
 /// Gives a refusal built without the request (by a `FromPrincipal` conversion) its challenge,
 /// body hook and audit event.
-pub(crate) fn complete(req: &HttpRequest, requirement: &Requirement, rejection: Rejection) -> Rejection {
+pub(crate) fn complete(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    rejection: Rejection,
+) -> Rejection {
     if rejection.challenge().is_some() {
         return rejection;
     }
-    refuse(req, requirement, rejection.code(), rejection.reason().clone())
+    refuse(
+        req,
+        requirement,
+        rejection.code(),
+        rejection.reason().clone(),
+    )
 }
 
 fn scheme_names(schemes: SchemeSet) -> String {
     if schemes == SchemeSet::ANY {
         return "any scheme".to_owned();
     }
-    schemes.iter().map(|s| s.name()).collect::<Vec<_>>().join(" | ")
+    schemes
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// Builds the contract's response for `code` and writes the audit event.
@@ -121,7 +160,9 @@ pub(crate) fn refuse(
     match challenge_for(code, accepted.iter(), realm, scope.as_deref()) {
         None => {}
         Some(Ok(value)) => rejection = rejection.with_challenge(value),
-        Some(Err(_)) => rejection = Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge),
+        Some(Err(_)) => {
+            rejection = Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge)
+        }
     }
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
     audit::refused(req, &rejection);

@@ -69,7 +69,46 @@ pub mod __private;
 
 /// Protects an actix handler, or makes a struct an extractor that checks a requirement.
 ///
-/// See [`auth_macros::require_auth`] for the arguments and the supported stackings.
+/// ```
+/// use actix_web::{get, post, web, Responder};
+/// use auth_core::{require_auth, Principal};
+///
+/// #[require_auth(scheme = "bearer", scope = "orders:read")]
+/// #[get("/orders")]
+/// async fn list_orders(user: Principal) -> impl Responder {
+///     format!("orders of {}", user.subject().unwrap_or("?"))
+/// }
+///
+/// #[get("/orders/{id}")]
+/// #[require_auth(scheme = "bearer", any_scope = "orders:read admin", realm = "orders")]
+/// async fn one_order(id: web::Path<u32>) -> String {
+///     id.to_string()
+/// }
+///
+/// #[require_auth(scheme = "bearer", scope = "orders:write")]
+/// struct OrderWriter(Principal);
+///
+/// #[post("/orders")]
+/// async fn create(OrderWriter(user): OrderWriter) -> impl Responder {
+///     format!("created by {}", user.subject().unwrap_or("?"))
+/// }
+/// ```
+///
+/// Mistakes are compile errors that point at the offending token:
+///
+/// ```compile_fail
+/// # use auth_core::require_auth;
+/// #[require_auth(scheme = "bearer", scope = "orders:read  orders:write")] // doubled space
+/// async fn handler() -> &'static str { "" }
+/// ```
+///
+/// ```compile_fail
+/// # use auth_core::require_auth;
+/// #[require_auth(scheme = "bearer")]
+/// fn not_async() -> &'static str { "" }
+/// ```
+///
+/// The macro's own documentation follows.
 pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
 pub use error::ConfigError;

@@ -49,7 +49,14 @@ impl Principal {
         scopes: Vec<String>,
         claims: Map<String, Value>,
     ) -> Self {
-        Principal { inner: Arc::new(Inner { scheme, subject, scopes, claims }) }
+        Principal {
+            inner: Arc::new(Inner {
+                scheme,
+                subject,
+                scopes,
+                claims,
+            }),
+        }
     }
 
     /// The scheme that authenticated the request.
@@ -95,7 +102,10 @@ impl fmt::Debug for Principal {
             .field("scheme", &self.inner.scheme)
             .field("subject", &self.inner.subject)
             .field("scopes", &self.inner.scopes)
-            .field("claims", &format_args!("{} claims", self.inner.claims.len()))
+            .field(
+                "claims",
+                &format_args!("{} claims", self.inner.claims.len()),
+            )
             .finish()
     }
 }
@@ -175,7 +185,10 @@ impl<T> Future for IdentityFuture<T> {
 
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(req) = self.req.take() else {
-            return Poll::Ready(Err(Rejection::new(ErrorCode::ServerError, Reason::NoConfig)));
+            return Poll::Ready(Err(Rejection::new(
+                ErrorCode::ServerError,
+                Reason::NoConfig,
+            )));
         };
         let found = req.extensions().get::<Principal>().cloned();
         let principal = match found {
@@ -201,7 +214,11 @@ impl FromRequest for Principal {
     type Future = IdentityFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        IdentityFuture { req: Some(req.clone()), optional: false, build: required }
+        IdentityFuture {
+            req: Some(req.clone()),
+            optional: false,
+            build: required,
+        }
     }
 }
 
@@ -223,6 +240,10 @@ impl FromRequest for MaybePrincipal {
     type Future = IdentityFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        IdentityFuture { req: Some(req.clone()), optional: true, build: |p| Ok(MaybePrincipal(p)) }
+        IdentityFuture {
+            req: Some(req.clone()),
+            optional: true,
+            build: |p| Ok(MaybePrincipal(p)),
+        }
     }
 }

@@ -100,9 +100,7 @@ impl ErrorCode {
             ErrorCode::InsufficientScope => {
                 "The access token does not grant the scope this resource requires."
             }
-            ErrorCode::TooManyRequests => {
-                "Too many failed authentication attempts; retry later."
-            }
+            ErrorCode::TooManyRequests => "Too many failed authentication attempts; retry later.",
             ErrorCode::TemporarilyUnavailable => {
                 "Authentication is temporarily unavailable; retry later."
             }
@@ -229,12 +227,16 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::NoCredentials => f.write_str("no credentials"),
-            Reason::OtherScheme => f.write_str("credentials of a scheme the endpoint does not accept"),
+            Reason::OtherScheme => {
+                f.write_str("credentials of a scheme the endpoint does not accept")
+            }
             Reason::DuplicateAuthorization => f.write_str("more than one Authorization field"),
             Reason::MalformedCredentials(why) => write!(f, "malformed credentials: {why}"),
             Reason::TokenTooLarge(len) => write!(f, "token of {len} bytes exceeds the size bound"),
             Reason::MalformedToken(why) => write!(f, "malformed token: {why}"),
-            Reason::AlgorithmNotAllowed => f.write_str("alg is not the algorithm of any configured key"),
+            Reason::AlgorithmNotAllowed => {
+                f.write_str("alg is not the algorithm of any configured key")
+            }
             Reason::CriticalHeader => f.write_str("crit names an unsupported extension"),
             Reason::WrongType => f.write_str("typ is not the required type"),
             Reason::UnknownKey => f.write_str("no configured key matches kid and alg"),
@@ -304,7 +306,13 @@ pub struct Rejection {
 impl Rejection {
     /// A refusal with no challenge; [`Rejection::with_challenge`] adds one.
     pub fn new(code: ErrorCode, reason: Reason) -> Self {
-        Rejection { code, reason, challenge: None, retry_after: None, body_hook: None }
+        Rejection {
+            code,
+            reason,
+            challenge: None,
+            retry_after: None,
+            body_hook: None,
+        }
     }
 
     /// Sets the `WWW-Authenticate` value.
@@ -407,7 +415,9 @@ pub(crate) fn challenge_for(
         return None;
     }
     let challenges: Vec<Challenge> = match code.bearer_error() {
-        None => schemes.map(|s| Challenge::new(s.name()).param("realm", realm)).collect(),
+        None => schemes
+            .map(|s| Challenge::new(s.name()).param("realm", realm))
+            .collect(),
         Some(error) => {
             let mut c = Challenge::new(Scheme::Bearer.name())
                 .param("realm", realm)
@@ -417,7 +427,9 @@ pub(crate) fn challenge_for(
             }
             if let (ErrorCode::InsufficientScope, Some(scope)) = (code, scope) {
                 if !crate::challenge::is_rfc6750_value(scope) {
-                    return Some(Err(crate::challenge::ChallengeError::UnsafeValue("scope".into())));
+                    return Some(Err(crate::challenge::ChallengeError::UnsafeValue(
+                        "scope".into(),
+                    )));
                 }
                 c = c.param("scope", scope);
             }

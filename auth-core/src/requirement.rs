@@ -116,7 +116,12 @@ impl Requirement {
 
     /// A requirement accepting `schemes`, with no scope and the application's default realm.
     pub const fn new(schemes: SchemeSet) -> Self {
-        Requirement { schemes, all_of: &[], any_of: &[], realm: None }
+        Requirement {
+            schemes,
+            all_of: &[],
+            any_of: &[],
+            realm: None,
+        }
     }
 
     /// Every one of these scopes is required (RFC 6749 §3.3 scope tokens).
@@ -184,7 +189,10 @@ mod tests {
         assert!(R.scopes_satisfied(&["a", "c"]));
         assert!(!R.scopes_satisfied(&["a"]));
         assert!(!R.scopes_satisfied(&["b", "c"]));
-        assert!(!R.scopes_satisfied(&["A", "b"]), "matching is case-sensitive");
+        assert!(
+            !R.scopes_satisfied(&["A", "b"]),
+            "matching is case-sensitive"
+        );
         assert!(Requirement::AUTHENTICATED.scopes_satisfied::<&str>(&[]));
     }
 }

@@ -186,16 +186,21 @@ fn expand_struct(requirement: &Requirement, extractor: &ItemStruct) -> TokenStre
         let ty = &field.ty;
         quote_spanned!(ty.span()=> <#ty as #private::FromPrincipal>::from_principal(#principal)?)
     });
-    let build = match (&extractor.fields, from_principal) {
-        (Fields::Named(_), Some(value)) => {
-            let member = field.and_then(|field| field.ident.as_ref());
-            quote!(|#principal| ::core::result::Result::Ok(Self { #member: #value }))
+    let value = match (&extractor.fields, field, from_principal) {
+        (Fields::Named(_), Some(field), Some(from_principal)) => {
+            let member = &field.ident;
+            quote!(Self { #member: #from_principal })
         }
-        (Fields::Unnamed(_), Some(value)) => {
-            quote!(|#principal| ::core::result::Result::Ok(Self(#value)))
-        }
-        _ => quote!(|_| ::core::result::Result::Ok(Self)),
+        (Fields::Named(_), _, _) => quote!(Self {}),
+        (Fields::Unnamed(_), _, from_principal) => quote!(Self(#from_principal)),
+        (Fields::Unit, _, _) => quote!(Self),
     };
+    let input = if field.is_some() {
+        quote!(#principal)
+    } else {
+        quote!(_)
+    };
+    let build = quote!(|#input| ::core::result::Result::Ok(#value));
     // The bound names the struct's parameters, so it only goes on a generic struct: on a
     // concrete type it would be a "trivial bound", reported with extra noise; the call above
     // reports the same error on the field's type.

@@ -4,7 +4,7 @@
 //! wrapper [`requirement`] points each message at the literal it is about.
 
 use proc_macro2::Span;
-use syn::{Ident, LitStr, Path, PathSegment};
+use syn::{Ident, LitStr, Path};
 
 use crate::attr::Args;
 use crate::errors::Errors;
@@ -51,19 +51,19 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
     });
 
     Some(Requirement {
-        krate: krate?.unwrap_or_else(|| Path {
-            leading_colon: Some(Default::default()),
-            segments: std::iter::once(PathSegment::from(Ident::new(
-                "auth_core",
-                Span::call_site(),
-            )))
-            .collect(),
-        }),
+        krate: krate?.unwrap_or_else(default_krate),
         schemes: schemes?,
         all_of: all_of?,
         any_of: any_of?,
         realm: realm?,
     })
+}
+
+/// `::auth_core`, the path generated code uses without `crate = "…"`.
+fn default_krate() -> Path {
+    let mut path = Path::from(Ident::new("auth_core", Span::call_site()));
+    path.leading_colon = Some(Default::default());
+    path
 }
 
 /// Runs `f` on the argument if given: `Some(None)` if absent, `Some(Some(_))` if fine, `None`
@@ -107,11 +107,7 @@ fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
                 problems.push(format!(
                     "empty scheme name in `scheme`; separate scheme names with `|`, \
                      e.g. \"{}\"",
-                    SCHEMES
-                        .iter()
-                        .map(|(known, _)| *known)
-                        .collect::<Vec<_>>()
-                        .join(" | ")
+                    known_schemes(" | ")
                 ));
             }
             continue;
@@ -122,12 +118,8 @@ fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
         {
             None => problems.push(format!(
                 "unknown scheme `{}`; expected one of: {}",
-                name.escape_debug(),
-                SCHEMES
-                    .iter()
-                    .map(|(known, _)| *known)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                shown(name),
+                known_schemes(", ")
             )),
             Some((known, variant)) if variants.contains(variant) => {
                 problems.push(format!(
@@ -142,6 +134,12 @@ fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+/// The names of [`SCHEMES`], joined by `separator`.
+fn known_schemes(separator: &str) -> String {
+    let names: Vec<&str> = SCHEMES.iter().map(|(name, _)| *name).collect();
+    names.join(separator)
 }
 
 /// Whether `c` may appear in a scope token: RFC 6749 §3.3
@@ -175,9 +173,9 @@ fn scope_tokens<'a>(list: &'a str, key: &str) -> Result<Vec<&'a str>, Vec<String
             problems.push(format!(
                 "invalid character `{}` (U+{:04X}) in scope token `{}` of `{key}`; a scope \
                  token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
-                bad.escape_debug(),
+                shown(bad.encode_utf8(&mut [0; 4])),
                 u32::from(bad),
-                token.escape_debug(),
+                shown(token),
             ));
         } else if tokens.contains(&token) {
             problems.push(format!(
@@ -211,10 +209,23 @@ fn realm_value(realm: &str) -> Result<(), String> {
             } else {
                 "non-ASCII"
             },
-            bad.escape_debug(),
+            shown(bad.encode_utf8(&mut [0; 4])),
             u32::from(bad),
         )),
     }
+}
+
+/// `s` for an error message: as written, but control characters escaped (`\n`).
+fn shown(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -289,12 +300,14 @@ mod tests {
         assert_eq!(
             problems(scope_tokens("a\"b ok c\\d", "scope")),
             [
-                "invalid character `\\\"` (U+0022) in scope token `a\\\"b` of `scope`; a scope \
+                "invalid character `\"` (U+0022) in scope token `a\"b` of `scope`; a scope \
                  token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
-                "invalid character `\\\\` (U+005C) in scope token `c\\\\d` of `scope`; a scope \
+                "invalid character `\\` (U+005C) in scope token `c\\d` of `scope`; a scope \
                  token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
             ]
         );
+        let found = problems(scope_tokens("a\tb", "scope"));
+        assert!(found[0].starts_with("invalid character `\\t` (U+0009) in scope token `a\\tb`"));
         let found = problems(scope_tokens("caf\u{e9}\tx", "scope"));
         assert!(
             found[0].starts_with("invalid character `é` (U+00E9)"),

@@ -16,9 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
-use auth_core::{
-    Algorithm, AuthConfig, ConfigError, JwtKey, JwtVerifier, Principal, require_auth,
-};
+use auth_core::{Algorithm, AuthConfig, ConfigError, JwtKey, JwtVerifier, Principal, require_auth};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -59,20 +57,25 @@ impl Settings {
     /// The authentication configuration: HS256 with the secret, issuer and audience when set.
     /// Fails (and the service does not start) on a secret under 32 bytes.
     pub fn auth_config(&self) -> Result<AuthConfig, ConfigError> {
-        let mut verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &self.secret)?);
+        let mut verifier =
+            JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &self.secret)?);
         if let Some(iss) = &self.issuer {
             verifier = verifier.issuer(iss);
         }
         if let Some(aud) = &self.audience {
             verifier = verifier.audience(aud);
         }
-        AuthConfig::builder().realm(REALM).bearer(verifier.build()?).build()
+        AuthConfig::builder()
+            .realm(REALM)
+            .bearer(verifier.build()?)
+            .build()
     }
 
     /// Mints an HS256 token with the service's secret (for the start-up banner and tests).
     pub fn mint(&self, subject: &str, scope: &str, expires_in: i64) -> Option<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-        let mut claims = json!({ "sub": subject, "scope": scope, "iat": now, "exp": now + expires_in });
+        let mut claims =
+            json!({ "sub": subject, "scope": scope, "iat": now, "exp": now + expires_in });
         if let Some(iss) = &self.issuer {
             claims["iss"] = json!(iss);
         }
@@ -167,7 +170,12 @@ async fn create_order(
     }
     let order = store.with(|m| {
         let id = m.keys().next_back().map_or(1, |last| last + 1);
-        let order = Order { id, item, quantity, owner: user.subject().map(str::to_owned) };
+        let order = Order {
+            id,
+            item,
+            quantity,
+            owner: user.subject().map(str::to_owned),
+        };
         m.insert(id, order.clone());
         order
     });
@@ -190,7 +198,12 @@ async fn delete_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpRespon
 #[require_auth(scheme = "bearer", any_scope = "reports:read admin")]
 #[get("/reports")]
 async fn reports(store: web::Data<Store>) -> impl Responder {
-    let (count, items) = store.with(|m| (m.len(), m.values().map(|o| u64::from(o.quantity)).sum::<u64>()));
+    let (count, items) = store.with(|m| {
+        (
+            m.len(),
+            m.values().map(|o| u64::from(o.quantity)).sum::<u64>(),
+        )
+    });
     web::Json(json!({ "orders": count, "items": items }))
 }
 

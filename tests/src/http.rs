@@ -33,7 +33,11 @@ impl TestServer {
             })
         });
         let (handle, addr) = rx.recv().expect("test server failed to start");
-        TestServer { addr, handle, thread: Some(thread) }
+        TestServer {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -59,7 +63,10 @@ pub struct RawResponse {
 impl RawResponse {
     /// The first field named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every field named `name`.
@@ -76,7 +83,9 @@ impl RawResponse {
 /// response until the server closes the connection.
 pub fn send(addr: SocketAddr, request: &[u8]) -> RawResponse {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(request).unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
@@ -95,15 +104,27 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, header_lines: &[&str]
 }
 
 fn parse(raw: Vec<u8>) -> RawResponse {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no end of headers");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no end of headers");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
     let body = raw[split + 4..].to_vec();
-    RawResponse { status, headers, body, raw }
+    RawResponse {
+        status,
+        headers,
+        body,
+        raw,
+    }
 }

@@ -16,7 +16,8 @@ pub const AUDIENCE: &str = "orders-api";
 pub const REALM: &str = "orders";
 pub const HS256_SECRET: &[u8] = b"test-secret-of-at-least-32-bytes-for-hs256";
 pub const HS384_SECRET: &[u8] = b"test-secret-of-at-least-48-bytes-for-hs384-0123456";
-pub const HS512_SECRET: &[u8] = b"test-secret-of-at-least-64-bytes-for-hs512-0123456789abcdef0123456";
+pub const HS512_SECRET: &[u8] =
+    b"test-secret-of-at-least-64-bytes-for-hs512-0123456789abcdef0123456";
 
 pub const RSA_PRIVATE: &[u8] = include_bytes!("../keys/rsa_private.pem");
 pub const RSA_PUBLIC: &[u8] = include_bytes!("../keys/rsa_public.pem");
@@ -29,7 +30,10 @@ pub const ED25519_PRIVATE: &[u8] = include_bytes!("../keys/ed25519_private.pem")
 pub const ED25519_PUBLIC: &[u8] = include_bytes!("../keys/ed25519_public.pem");
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// The signing key for an algorithm, from the test keys.
@@ -38,8 +42,12 @@ pub fn signing_key(alg: Algorithm) -> EncodingKey {
         Algorithm::HS256 => EncodingKey::from_secret(HS256_SECRET),
         Algorithm::HS384 => EncodingKey::from_secret(HS384_SECRET),
         Algorithm::HS512 => EncodingKey::from_secret(HS512_SECRET),
-        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256
-        | Algorithm::PS384 | Algorithm::PS512 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
+        Algorithm::RS256
+        | Algorithm::RS384
+        | Algorithm::RS512
+        | Algorithm::PS256
+        | Algorithm::PS384
+        | Algorithm::PS512 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
         Algorithm::ES256 => EncodingKey::from_ec_pem(EC256_PRIVATE).unwrap(),
         Algorithm::ES384 => EncodingKey::from_ec_pem(EC384_PRIVATE).unwrap(),
         Algorithm::EdDSA => EncodingKey::from_ed_pem(ED25519_PRIVATE).unwrap(),
@@ -131,7 +139,9 @@ pub fn hs256_raw(header: &Value, payload: &Value, secret: &[u8]) -> String {
 pub fn verifier() -> JwtVerifier {
     ALL_ALGORITHMS
         .iter()
-        .fold(JwtVerifier::builder(), |b, alg| b.key(verification_key(*alg)))
+        .fold(JwtVerifier::builder(), |b, alg| {
+            b.key(verification_key(*alg))
+        })
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .build()
@@ -140,5 +150,9 @@ pub fn verifier() -> JwtVerifier {
 
 /// The application config of the tests: realm `orders`, Bearer with every test key.
 pub fn config() -> AuthConfig {
-    AuthConfig::builder().realm(REALM).bearer(verifier()).build().unwrap()
+    AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .build()
+        .unwrap()
 }

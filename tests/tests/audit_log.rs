@@ -53,7 +53,11 @@ async fn refusals_are_logged_with_reason_and_redacted_credential() {
     for (tok, _) in &cases {
         let mut req = TestRequest::get().uri("/p");
         if let Some(t) = tok {
-            let value = if t == "Bearer" { t.clone() } else { format!("Bearer {t}") };
+            let value = if t == "Bearer" {
+                t.clone()
+            } else {
+                format!("Bearer {t}")
+            };
             req = req.insert_header((header::AUTHORIZATION, value));
         }
         let res = app.call(req.to_request()).await.unwrap();

@@ -8,7 +8,8 @@ use jsonwebtoken::jwk::Jwk;
 use serde_json::json;
 
 fn public_jwk(alg: Algorithm, kid: &str) -> String {
-    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(&signing_key(alg), alg).unwrap()).unwrap();
+    let mut jwk =
+        serde_json::to_value(Jwk::from_encoding_key(&signing_key(alg), alg).unwrap()).unwrap();
     jwk["kid"] = json!(kid);
     jwk.as_object_mut().unwrap().remove("d");
     jwk.to_string()
@@ -16,10 +17,21 @@ fn public_jwk(alg: Algorithm, kid: &str) -> String {
 
 #[test]
 fn jwk_keys_verify_their_algorithm() {
-    for alg in [Algorithm::RS256, Algorithm::PS384, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA] {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::PS384,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
         let key = JwtKey::from_jwk(&public_jwk(alg, &format!("kid-{alg:?}"))).unwrap();
         assert_eq!(key.algorithm(), alg);
-        let verifier = JwtVerifier::builder().key(key).issuer(ISSUER).audience(AUDIENCE).build().unwrap();
+        let verifier = JwtVerifier::builder()
+            .key(key)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .build()
+            .unwrap();
         let principal = verifier.verify(&token_with(alg, &claims("a b"))).unwrap();
         assert_eq!(principal.subject(), Some("alice"));
         assert_eq!(principal.scopes(), ["a", "b"]);
@@ -28,28 +40,58 @@ fn jwk_keys_verify_their_algorithm() {
 
 #[test]
 fn unusable_jwks_are_refused() {
-    let mut rsa: serde_json::Value = serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
+    let mut rsa: serde_json::Value =
+        serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
     rsa.as_object_mut().unwrap().remove("alg");
-    assert!(matches!(JwtKey::from_jwk(&rsa.to_string()), Err(ConfigError::BadJwk(_))), "RSA without alg");
-    let mut enc: serde_json::Value = serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
+    assert!(
+        matches!(
+            JwtKey::from_jwk(&rsa.to_string()),
+            Err(ConfigError::BadJwk(_))
+        ),
+        "RSA without alg"
+    );
+    let mut enc: serde_json::Value =
+        serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
     enc["use"] = json!("enc");
     assert!(JwtKey::from_jwk(&enc.to_string()).is_err(), "use=enc");
-    let mut mismatch: serde_json::Value = serde_json::from_str(&public_jwk(Algorithm::ES256, "k")).unwrap();
+    let mut mismatch: serde_json::Value =
+        serde_json::from_str(&public_jwk(Algorithm::ES256, "k")).unwrap();
     mismatch["alg"] = json!("ES384");
-    assert!(JwtKey::from_jwk(&mismatch.to_string()).is_err(), "alg contradicts the curve");
-    let mut hs_on_rsa: serde_json::Value = serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
+    assert!(
+        JwtKey::from_jwk(&mismatch.to_string()).is_err(),
+        "alg contradicts the curve"
+    );
+    let mut hs_on_rsa: serde_json::Value =
+        serde_json::from_str(&public_jwk(Algorithm::RS256, "k")).unwrap();
     hs_on_rsa["alg"] = json!("HS256");
-    assert!(JwtKey::from_jwk(&hs_on_rsa.to_string()).is_err(), "HMAC alg on an RSA key");
+    assert!(
+        JwtKey::from_jwk(&hs_on_rsa.to_string()).is_err(),
+        "HMAC alg on an RSA key"
+    );
     let short_oct = json!({"kty": "oct", "alg": "HS256", "k": "c2hvcnQ"}).to_string();
-    assert!(matches!(JwtKey::from_jwk(&short_oct), Err(ConfigError::WeakSecret { .. })));
+    assert!(matches!(
+        JwtKey::from_jwk(&short_oct),
+        Err(ConfigError::WeakSecret { .. })
+    ));
     assert!(JwtKey::from_jwk("{").is_err());
 }
 
 #[test]
 fn weak_secrets_are_refused_at_start_up() {
-    for (alg, min) in [(Algorithm::HS256, 32), (Algorithm::HS384, 48), (Algorithm::HS512, 64)] {
+    for (alg, min) in [
+        (Algorithm::HS256, 32),
+        (Algorithm::HS384, 48),
+        (Algorithm::HS512, 64),
+    ] {
         let err = JwtKey::hmac(alg, &vec![b'x'; min - 1]).unwrap_err();
-        assert_eq!(err, ConfigError::WeakSecret { alg: format!("{alg:?}"), len: min - 1, min });
+        assert_eq!(
+            err,
+            ConfigError::WeakSecret {
+                alg: format!("{alg:?}"),
+                len: min - 1,
+                min
+            }
+        );
         assert!(err.to_string().contains("at least"), "{err}");
         assert!(JwtKey::hmac(alg, &vec![b'x'; min]).is_ok());
     }
@@ -60,29 +102,64 @@ fn weak_secrets_are_refused_at_start_up() {
 
 #[test]
 fn unsafe_settings_are_refused() {
-    assert_eq!(JwtVerifier::builder().build().unwrap_err(), ConfigError::NoKeys);
-    assert!(JwtVerifier::builder().key(verification_key(Algorithm::HS256)).issuer("").build().is_err());
+    assert_eq!(
+        JwtVerifier::builder().build().unwrap_err(),
+        ConfigError::NoKeys
+    );
+    assert!(
+        JwtVerifier::builder()
+            .key(verification_key(Algorithm::HS256))
+            .issuer("")
+            .build()
+            .is_err()
+    );
     for realm in ["", "a\r\nb", "caf\u{e9}", "tab\there"] {
-        assert!(AuthConfig::builder().realm(realm).build().is_err(), "{realm:?}");
+        assert!(
+            AuthConfig::builder().realm(realm).build().is_err(),
+            "{realm:?}"
+        );
     }
-    assert!(AuthConfig::builder().realm(r#"quote " and \ are escaped"#).build().is_ok());
+    assert!(
+        AuthConfig::builder()
+            .realm(r#"quote " and \ are escaped"#)
+            .build()
+            .is_ok()
+    );
 }
 
 #[test]
 fn expiry_boundaries_follow_the_clock() {
     let verifier = |now: u64| {
-        JwtVerifier::builder().key(verification_key(Algorithm::HS256)).clock(move || now).build().unwrap()
+        JwtVerifier::builder()
+            .key(verification_key(Algorithm::HS256))
+            .clock(move || now)
+            .build()
+            .unwrap()
     };
     let tok = token_with(Algorithm::HS256, &json!({"exp": 1_000_000, "nbf": 999_000}));
-    assert!(verifier(1_000_059).verify(&tok).is_ok(), "inside the 60 s leeway");
-    assert_eq!(verifier(1_000_060).verify(&tok).unwrap_err(), Reason::Expired, "refused at exp + leeway");
+    assert!(
+        verifier(1_000_059).verify(&tok).is_ok(),
+        "inside the 60 s leeway"
+    );
+    assert_eq!(
+        verifier(1_000_060).verify(&tok).unwrap_err(),
+        Reason::Expired,
+        "refused at exp + leeway"
+    );
     assert!(verifier(998_940).verify(&tok).is_ok(), "nbf - leeway");
-    assert_eq!(verifier(998_939).verify(&tok).unwrap_err(), Reason::NotYetValid);
+    assert_eq!(
+        verifier(998_939).verify(&tok).unwrap_err(),
+        Reason::NotYetValid
+    );
 }
 
 #[test]
 fn tokens_over_the_bound_are_refused_before_decoding() {
-    let v = JwtVerifier::builder().key(verification_key(Algorithm::HS256)).max_token_bytes(64).build().unwrap();
+    let v = JwtVerifier::builder()
+        .key(verification_key(Algorithm::HS256))
+        .max_token_bytes(64)
+        .build()
+        .unwrap();
     let long = "a".repeat(65);
     assert_eq!(v.verify(&long).unwrap_err(), Reason::TokenTooLarge(65));
 }

@@ -22,7 +22,10 @@ fn start() -> TestServer {
     TestServer::start(move || {
         let store = web::Data::new(Store::default());
         let server = HttpServer::new(move || {
-            App::new().app_data(auth.clone()).app_data(store.clone()).configure(routes)
+            App::new()
+                .app_data(auth.clone())
+                .app_data(store.clone())
+                .configure(routes)
         })
         .workers(1)
         .bind("127.0.0.1:0")?;
@@ -32,7 +35,10 @@ fn start() -> TestServer {
 }
 
 fn auth(scope: &str) -> String {
-    format!("Authorization: Bearer {}", settings().mint("carol", scope, 600).unwrap())
+    format!(
+        "Authorization: Bearer {}",
+        settings().mint("carol", scope, 600).unwrap()
+    )
 }
 
 #[test]
@@ -41,7 +47,10 @@ fn routes_answer_per_their_requirement() {
     let a = srv.addr;
     assert_eq!(request(a, "GET", "/health", &[]).status, 200);
     assert_eq!(request(a, "GET", "/orders", &[]).status, 401);
-    assert_eq!(request(a, "GET", "/orders", &[&auth("orders:read")]).status, 200);
+    assert_eq!(
+        request(a, "GET", "/orders", &[&auth("orders:read")]).status,
+        200
+    );
 
     let body = r#"{"item":"book","quantity":2}"#;
     let post = |scope: &str| {
@@ -68,16 +77,37 @@ fn routes_answer_per_their_requirement() {
     assert_eq!(one.status, 200);
     assert_eq!(request(a, "GET", "/orders/1", &[]).status, 401);
 
-    assert_eq!(request(a, "DELETE", "/orders/1", &[&auth("orders:write")]).status, 403);
-    assert_eq!(request(a, "DELETE", "/orders/1", &[&auth("orders:write orders:admin")]).status, 204);
-    assert_eq!(request(a, "GET", "/orders/1", &[&auth("orders:read")]).status, 404);
+    assert_eq!(
+        request(a, "DELETE", "/orders/1", &[&auth("orders:write")]).status,
+        403
+    );
+    assert_eq!(
+        request(
+            a,
+            "DELETE",
+            "/orders/1",
+            &[&auth("orders:write orders:admin")]
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        request(a, "GET", "/orders/1", &[&auth("orders:read")]).status,
+        404
+    );
 
-    assert_eq!(request(a, "GET", "/reports", &[&auth("orders:read")]).status, 403);
+    assert_eq!(
+        request(a, "GET", "/reports", &[&auth("orders:read")]).status,
+        403
+    );
     assert_eq!(request(a, "GET", "/reports", &[&auth("admin")]).status, 200);
 
     let me = request(a, "GET", "/me", &[&auth("")]);
     assert_eq!(me.status, 200);
-    assert_eq!(serde_json::from_slice::<Value>(&me.body).unwrap()["subject"], "carol");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&me.body).unwrap()["subject"],
+        "carol"
+    );
 }
 
 #[test]
@@ -87,7 +117,10 @@ fn refusal_comes_before_other_extractors() {
     let req = "POST /orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{{{{{";
     let res = send(srv.addr, req.as_bytes());
     assert_eq!(res.status, 401);
-    assert_eq!(res.header("www-authenticate"), Some(r#"Bearer realm="orders""#));
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some(r#"Bearer realm="orders""#)
+    );
 }
 
 #[test]
@@ -96,24 +129,61 @@ fn raw_wire_forms() {
     let a = srv.addr;
     let token = settings().mint("carol", "orders:read", 600).unwrap();
     // Two Authorization fields on the wire.
-    let dup = request(a, "GET", "/orders", &[&format!("Authorization: Bearer {token}"), &format!("Authorization: Bearer {token}")]);
+    let dup = request(
+        a,
+        "GET",
+        "/orders",
+        &[
+            &format!("Authorization: Bearer {token}"),
+            &format!("Authorization: Bearer {token}"),
+        ],
+    );
     assert_eq!(dup.status, 400);
-    assert_eq!(dup.header("www-authenticate"), Some(r#"Bearer realm="orders", error="invalid_request""#));
+    assert_eq!(
+        dup.header("www-authenticate"),
+        Some(r#"Bearer realm="orders", error="invalid_request""#)
+    );
     // A tab is not the separator; lower-case scheme and two spaces are fine.
-    assert_eq!(request(a, "GET", "/orders", &[&format!("Authorization: Bearer\t{token}")]).status, 400);
-    assert_eq!(request(a, "GET", "/orders", &[&format!("authorization: bearer  {token}")]).status, 200);
+    assert_eq!(
+        request(
+            a,
+            "GET",
+            "/orders",
+            &[&format!("Authorization: Bearer\t{token}")]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        request(
+            a,
+            "GET",
+            "/orders",
+            &[&format!("authorization: bearer  {token}")]
+        )
+        .status,
+        200
+    );
     // Exactly one challenge field, and a no-store cache directive.
     let none = request(a, "GET", "/orders", &[]);
     assert_eq!(none.all("www-authenticate").len(), 1);
     assert_eq!(none.header("cache-control"), Some("no-store"));
-    assert_eq!(none.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        none.header("content-type"),
+        Some("application/problem+json")
+    );
 }
 
 #[test]
 fn head_gets_the_same_status_and_headers_without_a_body() {
     let srv = start();
     let get = request(srv.addr, "GET", "/orders", &["Authorization: Bearer x.y.z"]);
-    let head = request(srv.addr, "HEAD", "/orders", &["Authorization: Bearer x.y.z"]);
+    let head = request(
+        srv.addr,
+        "HEAD",
+        "/orders",
+        &["Authorization: Bearer x.y.z"],
+    );
     assert_eq!((get.status, head.status), (401, 401));
     assert!(!get.body.is_empty());
     assert!(head.body.is_empty(), "HEAD carries no body");

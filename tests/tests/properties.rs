@@ -11,9 +11,15 @@ fn token() -> impl Strategy<Value = String> {
 }
 
 fn challenge() -> impl Strategy<Value = Challenge> {
-    (token(), prop::collection::vec((token(), "[ -~]{0,24}"), 0..4)).prop_map(|(scheme, params)| {
-        params.into_iter().fold(Challenge::new(scheme), |c, (n, v)| c.param(n, v))
-    })
+    (
+        token(),
+        prop::collection::vec((token(), "[ -~]{0,24}"), 0..4),
+    )
+        .prop_map(|(scheme, params)| {
+            params
+                .into_iter()
+                .fold(Challenge::new(scheme), |c, (n, v)| c.param(n, v))
+        })
 }
 
 proptest! {

@@ -62,7 +62,10 @@ fn number(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>
     }
 }
 
-fn string<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, Reason> {
+fn string<'a>(
+    claims: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, Reason> {
     match claims.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -99,22 +102,23 @@ impl ClaimRules {
             None if self.require_exp => return Err(Reason::InvalidClaim("exp")),
             _ => {}
         }
-        if let Some(nbf) = nbf {
-            if now + leeway < nbf {
-                return Err(Reason::NotYetValid);
-            }
+        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(Reason::NotYetValid);
         }
-        if let Some(expected) = &self.issuer {
-            if iss != Some(expected.as_str()) {
-                return Err(Reason::WrongIssuer);
-            }
+        if let Some(expected) = &self.issuer
+            && iss != Some(expected.as_str())
+        {
+            return Err(Reason::WrongIssuer);
         }
-        if let Some(expected) = &self.audience {
-            if !aud.is_some_and(|list| list.contains(&expected.as_str())) {
-                return Err(Reason::WrongAudience);
-            }
+        if let Some(expected) = &self.audience
+            && !aud.is_some_and(|list| list.contains(&expected.as_str()))
+        {
+            return Err(Reason::WrongAudience);
         }
-        Ok(Checked { subject: sub.map(str::to_owned), scopes })
+        Ok(Checked {
+            subject: sub.map(str::to_owned),
+            scopes,
+        })
     }
 
     /// Scopes from the configured claim, or by default from `scope` (space-delimited string,
@@ -130,10 +134,18 @@ impl ClaimRules {
         };
         match value {
             None => Ok(Vec::new()),
-            Some(Value::String(s)) => Ok(s.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()),
+            Some(Value::String(s)) => Ok(s
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or(Reason::InvalidClaim(name)))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or(Reason::InvalidClaim(name))
+                })
                 .collect(),
             Some(_) => Err(Reason::InvalidClaim(name)),
         }
@@ -176,15 +188,28 @@ mod tests {
         let c = obj(json!({"exp": 1000, "iss": "iss-1"}));
         assert_eq!(rules().check(&c, 0).unwrap_err(), Reason::WrongAudience);
         let c = obj(json!({"iss": "iss-1", "aud": "aud-1"}));
-        assert_eq!(rules().check(&c, 0).unwrap_err(), Reason::InvalidClaim("exp"));
+        assert_eq!(
+            rules().check(&c, 0).unwrap_err(),
+            Reason::InvalidClaim("exp")
+        );
     }
 
     #[test]
     fn types_are_checked() {
-        for bad in [json!({"exp": "1000"}), json!({"exp": null}), json!({"sub": 1}), json!({"aud": {}}), json!({"scope": 1}), json!({"scp": [1]})] {
+        for bad in [
+            json!({"exp": "1000"}),
+            json!({"exp": null}),
+            json!({"sub": 1}),
+            json!({"aud": {}}),
+            json!({"scope": 1}),
+            json!({"scp": [1]}),
+        ] {
             let mut c = obj(json!({"exp": 1000, "iss": "iss-1", "aud": "aud-1"}));
             c.extend(obj(bad.clone()));
-            assert!(matches!(rules().check(&c, 0), Err(Reason::InvalidClaim(_))), "{bad}");
+            assert!(
+                matches!(rules().check(&c, 0), Err(Reason::InvalidClaim(_))),
+                "{bad}"
+            );
         }
     }
 

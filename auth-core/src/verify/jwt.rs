@@ -84,7 +84,9 @@ pub struct JwtVerifierBuilder {
 
 impl std::fmt::Debug for JwtVerifierBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtVerifierBuilder").field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("JwtVerifierBuilder")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,7 +120,9 @@ impl JwtVerifier {
             return Err(Reason::MalformedToken("not three dot-separated parts"));
         };
         let is_b64url = |s: &str| {
-            !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if !(is_b64url(header_b64) && is_b64url(payload_b64) && is_b64url(signature_b64)) {
             return Err(Reason::MalformedToken("a part is empty or not base64url"));
@@ -164,7 +168,12 @@ impl JwtVerifier {
         }
         let claims = decode_object(payload_b64).ok_or(Reason::MalformedToken("payload"))?;
         let checked = inner.rules.check(&claims, (inner.clock)())?;
-        Ok(Principal::new(Scheme::Bearer, checked.subject, checked.scopes, claims))
+        Ok(Principal::new(
+            Scheme::Bearer,
+            checked.subject,
+            checked.scopes,
+            claims,
+        ))
     }
 }
 
@@ -182,11 +191,15 @@ fn is_at_jwt(typ: Option<&Value>) -> bool {
 
 fn decode_object(part: &str) -> Option<serde_json::Map<String, Value>> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice::<UniqueObject>(&bytes).ok().map(|o| o.0)
+    serde_json::from_slice::<UniqueObject>(&bytes)
+        .ok()
+        .map(|o| o.0)
 }
 
 fn system_clock() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl JwtVerifierBuilder {
@@ -256,7 +269,10 @@ impl JwtVerifierBuilder {
         }
         for (what, value) in [("issuer", &self.issuer), ("audience", &self.audience)] {
             if value.as_deref().is_some_and(str::is_empty) {
-                return Err(ConfigError::InvalidSetting { what, detail: "must not be empty".into() });
+                return Err(ConfigError::InvalidSetting {
+                    what,
+                    detail: "must not be empty".into(),
+                });
             }
         }
         if self.scope_claim.as_deref().is_some_and(str::is_empty) {

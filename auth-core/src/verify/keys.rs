@@ -59,7 +59,10 @@ pub(crate) fn algorithm_from_header(name: &str) -> Option<Algorithm> {
 }
 
 fn bad_key(alg: Algorithm, e: impl std::fmt::Display) -> ConfigError {
-    ConfigError::BadKey { alg: alg_name(alg), detail: e.to_string() }
+    ConfigError::BadKey {
+        alg: alg_name(alg),
+        detail: e.to_string(),
+    }
 }
 
 impl JwtKey {
@@ -72,12 +75,25 @@ impl JwtKey {
             Algorithm::HS256 => 32,
             Algorithm::HS384 => 48,
             Algorithm::HS512 => 64,
-            other => return Err(bad_key(other, "not an HMAC algorithm; use JwtKey::from_pem")),
+            other => {
+                return Err(bad_key(
+                    other,
+                    "not an HMAC algorithm; use JwtKey::from_pem",
+                ));
+            }
         };
         if secret.len() < min {
-            return Err(ConfigError::WeakSecret { alg: alg_name(alg), len: secret.len(), min });
+            return Err(ConfigError::WeakSecret {
+                alg: alg_name(alg),
+                len: secret.len(),
+                min,
+            });
         }
-        Ok(JwtKey { alg, kid: None, key: DecodingKey::from_secret(secret) })
+        Ok(JwtKey {
+            alg,
+            kid: None,
+            key: DecodingKey::from_secret(secret),
+        })
     }
 
     /// A public key in PEM (`-----BEGIN PUBLIC KEY-----`, or `BEGIN RSA PUBLIC KEY`) for an RSA
@@ -88,11 +104,18 @@ impl JwtKey {
             AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
             AlgorithmFamily::Ed => DecodingKey::from_ed_pem(pem),
             AlgorithmFamily::Hmac => {
-                return Err(bad_key(alg, "an HMAC algorithm takes a secret: use JwtKey::hmac"));
+                return Err(bad_key(
+                    alg,
+                    "an HMAC algorithm takes a secret: use JwtKey::hmac",
+                ));
             }
         }
         .map_err(|e| bad_key(alg, e))?;
-        Ok(JwtKey { alg, kid: None, key })
+        Ok(JwtKey {
+            alg,
+            kid: None,
+            key,
+        })
     }
 
     /// A key from a JWK (RFC 7517) in JSON. Its `kid` becomes the key's `kid`.
@@ -102,22 +125,28 @@ impl JwtKey {
     /// without `alg` are refused, since guessing would let one key serve several algorithms.
     /// A JWK whose `use` is not `sig` is refused.
     pub fn from_jwk(json: &str) -> Result<Self, ConfigError> {
-        let jwk: Jwk = serde_json::from_str(json).map_err(|e| ConfigError::BadJwk(e.to_string()))?;
+        let jwk: Jwk =
+            serde_json::from_str(json).map_err(|e| ConfigError::BadJwk(e.to_string()))?;
         Self::from_parsed_jwk(&jwk)
     }
 
     pub(crate) fn from_parsed_jwk(jwk: &Jwk) -> Result<Self, ConfigError> {
-        if let Some(u) = &jwk.common.public_key_use {
-            if *u != PublicKeyUse::Signature {
-                return Err(ConfigError::BadJwk("its \"use\" is not \"sig\"".into()));
-            }
+        if jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_some_and(|u| *u != PublicKeyUse::Signature)
+        {
+            return Err(ConfigError::BadJwk("its \"use\" is not \"sig\"".into()));
         }
         let declared = match jwk.common.key_algorithm {
             Some(a) => Some(
                 serde_json::to_value(a)
                     .ok()
                     .and_then(|v| v.as_str().and_then(algorithm_from_header))
-                    .ok_or_else(|| ConfigError::BadJwk("its \"alg\" is not a JWS algorithm".into()))?,
+                    .ok_or_else(|| {
+                        ConfigError::BadJwk("its \"alg\" is not a JWS algorithm".into())
+                    })?,
             ),
             None => None,
         };
@@ -135,7 +164,9 @@ impl JwtKey {
         };
         let alg = match (declared, implied) {
             (Some(d), Some(i)) if d != i => {
-                return Err(ConfigError::BadJwk("its \"alg\" does not match its curve".into()));
+                return Err(ConfigError::BadJwk(
+                    "its \"alg\" does not match its curve".into(),
+                ));
             }
             (Some(a), _) | (None, Some(a)) => a,
             (None, None) => {
@@ -152,7 +183,9 @@ impl JwtKey {
                 | (AlgorithmParameters::OctetKey(_), AlgorithmFamily::Hmac)
         );
         if !family_ok {
-            return Err(ConfigError::BadJwk("its \"alg\" does not match its key type".into()));
+            return Err(ConfigError::BadJwk(
+                "its \"alg\" does not match its key type".into(),
+            ));
         }
         let key = DecodingKey::from_jwk(jwk).map_err(|e| bad_key(alg, e))?;
         if alg.family() == AlgorithmFamily::Hmac {
@@ -162,7 +195,11 @@ impl JwtKey {
             checked.kid = jwk.common.key_id.clone();
             return Ok(checked);
         }
-        Ok(JwtKey { alg, kid: jwk.common.key_id.clone(), key })
+        Ok(JwtKey {
+            alg,
+            kid: jwk.common.key_id.clone(),
+            key,
+        })
     }
 
     /// Names the key: a token whose header has this `kid` is verified with this key only.

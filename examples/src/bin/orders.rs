@@ -22,10 +22,16 @@ async fn main() -> std::io::Result<()> {
     };
     let store = web::Data::new(Store::default());
     let server = HttpServer::new(move || {
-        App::new().app_data(auth.clone()).app_data(store.clone()).configure(routes)
+        App::new()
+            .app_data(auth.clone())
+            .app_data(store.clone())
+            .configure(routes)
     })
     .bind(&settings.addr)?;
-    let addr = server.addrs().first().map_or(settings.addr.clone(), ToString::to_string);
+    let addr = server
+        .addrs()
+        .first()
+        .map_or(settings.addr.clone(), ToString::to_string);
     println!("orders listening on http://{addr}");
     if settings.dev_key {
         print_tour(&settings, &addr);

@@ -5,7 +5,7 @@ use auth_core::require_auth;
     scope = "orders:read  orders:write",
     realm = "orders\n",
     scopes = "admin",
-    scheme = "bearer",
+    scheme = "bearer"
 )]
 fn list_orders() -> &'static str {
     "orders"

@@ -1,4 +1,4 @@
-use auth_core::{require_auth, Principal};
+use auth_core::{Principal, require_auth};
 
 #[require_auth(scope = "orders:read")]
 struct Reader(Principal, String);

@@ -1,5 +1,5 @@
-use actix_web::{get, App, Responder};
-use auth_core::{require_auth, Principal};
+use actix_web::{App, Responder, get};
+use auth_core::{Principal, require_auth};
 
 /// Lists the caller's orders.
 #[require_auth(scheme = "bearer", scope = "orders:read")]

@@ -1,11 +1,11 @@
-use actix_web::{get, App, Responder};
-use auth_core::{require_auth, Principal};
+use actix_web::{App, Responder, get};
+use auth_core::{Principal, require_auth};
 
 #[require_auth(
     scheme = "Bearer",
     scope = "orders:read https://api.example.com/orders!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
     any_scope = "admin support",
-    realm = "orders \"EU\" \\ west",
+    realm = "orders \"EU\" \\ west"
 )]
 #[get("/orders")]
 async fn list_orders(user: Principal) -> impl Responder {

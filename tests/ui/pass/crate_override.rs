@@ -1,5 +1,5 @@
-use actix_web::{get, App, Responder};
-use auth_core::{require_auth, Principal};
+use actix_web::{App, Responder, get};
+use auth_core::{Principal, require_auth};
 
 mod reexport {
     pub use auth_core as auth;
@@ -26,5 +26,8 @@ async fn new_order(OrderWriter(user): OrderWriter) -> impl Responder {
 }
 
 fn main() {
-    let _app = App::new().service(list_orders).service(me).service(new_order);
+    let _app = App::new()
+        .service(list_orders)
+        .service(me)
+        .service(new_order);
 }

@@ -1,5 +1,5 @@
-use actix_web::{post, web, App, HttpResponse};
-use auth_core::{require_auth, Principal};
+use actix_web::{App, HttpResponse, post, web};
+use auth_core::{Principal, require_auth};
 
 #[require_auth(scope = "orders:write")]
 #[post("/orders/{id}/cancel")]

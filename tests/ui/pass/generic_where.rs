@@ -1,6 +1,6 @@
 use std::fmt::Display;
 
-use actix_web::{web, App, Responder};
+use actix_web::{App, Responder, web};
 use auth_core::require_auth;
 
 #[require_auth(scope = "settings:read")]

@@ -1,4 +1,4 @@
-use actix_web::{get, head, routes, web, App, Responder};
+use actix_web::{App, Responder, routes, web};
 use auth_core::require_auth;
 
 #[require_auth(scope = "orders:read")]

@@ -1,4 +1,4 @@
-use actix_web::{get, post, App, Responder};
+use actix_web::{App, Responder, get, post};
 use auth_core::require_auth;
 
 #[require_auth(scope = "orders:read")]

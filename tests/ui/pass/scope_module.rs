@@ -1,9 +1,9 @@
-use actix_web::{scope, App};
+use actix_web::{App, scope};
 
 #[scope("/api")]
 mod api {
-    use actix_web::{get, post, web, Responder};
-    use auth_core::{require_auth, Principal};
+    use actix_web::{Responder, get, post, web};
+    use auth_core::{Principal, require_auth};
 
     #[require_auth(scope = "orders:read")]
     #[get("/orders")]

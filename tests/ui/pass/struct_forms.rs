@@ -1,11 +1,17 @@
-use actix_web::{get, App, Responder};
+use actix_web::{App, Responder, get};
 use auth_core::__private::RequirementSource;
-use auth_core::{require_auth, Claims, Principal, Scheme};
+use auth_core::{Claims, Principal, Scheme, require_auth};
 use serde::Deserialize;
 
 /// Any authenticated caller; nothing kept.
 #[require_auth]
 struct Authenticated;
+
+#[require_auth(scope = "orders:read")]
+struct Braced {}
+
+#[require_auth(scope = "orders:read")]
+struct Parens();
 
 #[require_auth(scheme = "bearer", scope = "orders:write")]
 struct OrderWriter(Principal);
@@ -35,6 +41,11 @@ async fn ping(_: Authenticated) -> impl Responder {
     "pong"
 }
 
+#[get("/orders")]
+async fn list_orders(_: Braced, _: Parens) -> impl Responder {
+    "orders"
+}
+
 #[get("/orders/new")]
 async fn new_order(OrderWriter(user): OrderWriter) -> impl Responder {
     format!("{:?}", user.subject())
@@ -53,6 +64,7 @@ async fn tenant(Tenant(Claims(claims)): Tenant<TenantClaims>) -> impl Responder 
 fn main() {
     let _app = App::new()
         .service(ping)
+        .service(list_orders)
         .service(new_order)
         .service(staff)
         .service(tenant);
@@ -63,11 +75,14 @@ fn main() {
     assert!(writer.any_of().is_empty());
     assert_eq!(writer.realm_override(), None);
 
-    let staff = Staff::REQUIREMENT;
-    assert!(staff.all_of().is_empty());
-    assert_eq!(staff.any_of(), ["admin", "support"]);
-    assert_eq!(staff.realm_override(), Some("staff"));
+    let staff_req = Staff::REQUIREMENT;
+    assert!(staff_req.all_of().is_empty());
+    assert_eq!(staff_req.any_of(), ["admin", "support"]);
+    assert_eq!(staff_req.realm_override(), Some("staff"));
 
-    assert_eq!(*Authenticated::REQUIREMENT, auth_core::Requirement::AUTHENTICATED);
+    assert_eq!(
+        *Authenticated::REQUIREMENT,
+        auth_core::Requirement::AUTHENTICATED
+    );
     assert_eq!(<Tenant<TenantClaims>>::REQUIREMENT.all_of(), ["tenant"]);
 }
