@@ -9,7 +9,7 @@ use crate::rejection::{ErrorCode, Rejection};
 /// The tracing target of every audit event.
 pub const TARGET: &str = "auth";
 
-/// What may be logged of the `Authorization` field: the scheme name (if it is a token) and the
+/// What may be logged of the `Authorization` field: the scheme name (if this crate knows it) and the
 /// length. Never a byte of the credential itself.
 fn redacted_credential(req: &HttpRequest) -> String {
     let mut fields = req.headers().get_all(header::AUTHORIZATION);
@@ -18,11 +18,11 @@ fn redacted_credential(req: &HttpRequest) -> String {
     };
     let extra = fields.count();
     let bytes = first.as_bytes();
-    let scheme_len = bytes
-        .iter()
-        .take_while(|b| crate::challenge::is_tchar(**b))
-        .count();
-    let scheme = std::str::from_utf8(&bytes[..scheme_len.min(16)]).unwrap_or("?");
+    // Only a scheme this crate knows is named: an unknown "scheme" may be a bare credential.
+    let scheme = match crate::credentials::parse_authorization(bytes) {
+        crate::credentials::Authorization::Bearer(_) => "Bearer",
+        crate::credentials::Authorization::Other => "other-scheme",
+    };
     let mut out = format!("{scheme} ****** ({} bytes)", bytes.len());
     if extra > 0 {
         out.push_str(&format!(" and {extra} more field(s)"));
