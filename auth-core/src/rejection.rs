@@ -441,3 +441,43 @@ pub(crate) fn challenge_for(
             .map_err(|_| crate::challenge::ChallengeError::UnsafeValue("realm".into()))
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody as _;
+
+    #[test]
+    fn every_code_renders_its_row() {
+        for code in ErrorCode::ALL {
+            let mut rejection = Rejection::new(code, Reason::Unavailable);
+            if matches!(
+                code,
+                ErrorCode::TooManyRequests | ErrorCode::TemporarilyUnavailable
+            ) {
+                rejection = rejection.with_retry_after(30);
+            }
+            let res = rejection.error_response();
+            assert_eq!(res.status(), code.status());
+            assert_eq!(
+                res.headers().get(header::CACHE_CONTROL).unwrap(),
+                "no-store"
+            );
+            let retry = res
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let expect_retry = matches!(
+                code,
+                ErrorCode::TooManyRequests | ErrorCode::TemporarilyUnavailable
+            );
+            assert_eq!(retry.as_deref(), expect_retry.then_some("30"));
+            let body = res.into_body().try_into_bytes().unwrap();
+            let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(doc["status"], code.status().as_u16());
+            assert_eq!(doc["error"], code.as_str());
+            assert_eq!(doc["title"], code.status().canonical_reason().unwrap());
+            assert_eq!(doc["type"], "about:blank");
+        }
+    }
+}
