@@ -150,14 +150,25 @@ impl ErrorCode {
             ErrorCode::ALL
                 .iter()
                 .map(|code| {
-                    let body = serde_json::json!({
-                        "type": "about:blank",
-                        "title": code.title(),
-                        "status": code.status().as_u16(),
-                        "detail": code.detail(),
-                        "error": code.as_str(),
-                    });
-                    Bytes::from(body.to_string())
+                    // Members in the order of RFC 9457's examples and of `responses.md`.
+                    #[derive(serde::Serialize)]
+                    struct Document {
+                        r#type: &'static str,
+                        title: &'static str,
+                        status: u16,
+                        detail: &'static str,
+                        error: &'static str,
+                    }
+                    let doc = Document {
+                        r#type: "about:blank",
+                        title: code.title(),
+                        status: code.status().as_u16(),
+                        detail: code.detail(),
+                        error: code.as_str(),
+                    };
+                    serde_json::to_vec(&doc)
+                        .map(Bytes::from)
+                        .unwrap_or_default()
                 })
                 .collect()
         });
@@ -478,6 +489,15 @@ mod tests {
             assert_eq!(doc["error"], code.as_str());
             assert_eq!(doc["title"], code.status().canonical_reason().unwrap());
             assert_eq!(doc["type"], "about:blank");
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            assert!(
+                text.starts_with(r#"{"type":"about:blank","title":""#),
+                "{text}"
+            );
         }
+        assert_eq!(
+            ErrorCode::InvalidToken.problem_json(),
+            r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"The access token is invalid.","error":"invalid_token"}"#
+        );
     }
 }
