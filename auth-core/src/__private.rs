@@ -1,13 +1,18 @@
 //! The items `#[require_auth]` expands to. Not a public API: nothing here is covered by semver,
 //! and nothing else in the crate is named by generated code.
 
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 pub use actix_web::dev::Payload;
 pub use actix_web::{FromRequest, HttpRequest};
 
+use crate::guard::{self, AuthFuture, Outcome};
 use crate::principal::Principal;
 pub use crate::rejection::Rejection;
+use crate::rejection::{ErrorCode, Reason};
 pub use crate::requirement::{Requirement, Scheme, SchemeSet};
 
 /// Carries a handler's requirement as a type, so the hidden extractor knows what to check.
@@ -35,8 +40,58 @@ impl<R> std::fmt::Debug for Guard<R> {
     }
 }
 
-/// The future of every generated extractor.
-pub type ExtractFuture<T> = std::future::Ready<Result<T, Rejection>>;
+/// The future of every generated extractor: ready at once for Bearer and API keys, pending
+/// while a Basic password is checked on the blocking pool.
+pub struct ExtractFuture<T> {
+    state: State<T>,
+}
+
+enum State<T> {
+    Ready(Option<Result<T, Rejection>>),
+    Pending {
+        check: AuthFuture,
+        req: HttpRequest,
+        requirement: &'static Requirement,
+        build: fn(Principal) -> Result<T, Rejection>,
+    },
+}
+
+impl<T> std::fmt::Debug for ExtractFuture<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtractFuture")
+    }
+}
+
+// `T` is only ever moved out, never pinned.
+impl<T> Unpin for ExtractFuture<T> {}
+
+impl<T> Future for ExtractFuture<T> {
+    type Output = Result<T, Rejection>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            State::Ready(result) => {
+                Poll::Ready(result.take().unwrap_or_else(|| {
+                    Err(Rejection::new(ErrorCode::ServerError, Reason::NoConfig))
+                }))
+            }
+            State::Pending {
+                check,
+                req,
+                requirement,
+                build,
+            } => match check.as_mut().poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(result) => {
+                    guard::end_in_flight(req);
+                    let done = conclude(req, requirement, result, *build);
+                    self.state = State::Ready(None);
+                    Poll::Ready(done)
+                }
+            },
+        }
+    }
+}
 
 impl<R: RequirementSource> FromRequest for Guard<R> {
     type Error = Rejection;
@@ -47,14 +102,37 @@ impl<R: RequirementSource> FromRequest for Guard<R> {
     }
 }
 
+fn conclude<T>(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    result: Result<Option<Principal>, Rejection>,
+    build: fn(Principal) -> Result<T, Rejection>,
+) -> Result<T, Rejection> {
+    guard::required(req, requirement, result)
+        .and_then(|principal| build(principal).map_err(|e| guard::complete(req, requirement, e)))
+}
+
 /// Checks `requirement` against `req` and builds the extractor from the principal.
 ///
-/// The check runs synchronously inside `from_request`, before actix polls any extractor, so the
-/// principal is stored in the request's extensions by the time a `Principal` argument looks.
+/// The check starts inside `from_request`, before actix polls any extractor; a check that must
+/// wait (Basic) is marked in flight, so a `Principal` argument waits for it instead of checking
+/// the request a second time.
 pub fn extract<T>(
     req: &HttpRequest,
     requirement: &'static Requirement,
     build: fn(Principal) -> Result<T, Rejection>,
 ) -> ExtractFuture<T> {
-    std::future::ready(crate::guard::authenticate(req, requirement).and_then(build))
+    let state = match guard::run(req, requirement, false) {
+        Outcome::Ready(result) => State::Ready(Some(conclude(req, requirement, result, build))),
+        Outcome::Pending(check) => {
+            guard::begin_in_flight(req);
+            State::Pending {
+                check,
+                req: req.clone(),
+                requirement,
+                build,
+            }
+        }
+    };
+    ExtractFuture { state }
 }

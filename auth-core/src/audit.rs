@@ -19,10 +19,7 @@ fn redacted_credential(req: &HttpRequest) -> String {
     let extra = fields.count();
     let bytes = first.as_bytes();
     // Only a scheme this crate knows is named: an unknown "scheme" may be a bare credential.
-    let scheme = match crate::credentials::parse_authorization(bytes) {
-        crate::credentials::Authorization::Bearer(_) => "Bearer",
-        crate::credentials::Authorization::Other => "other-scheme",
-    };
+    let scheme = crate::credentials::scheme_of(bytes).map_or("other-scheme", |s| s.name());
     let mut out = format!("{scheme} ****** ({} bytes)", bytes.len());
     if extra > 0 {
         out.push_str(&format!(" and {extra} more field(s)"));
@@ -30,7 +27,8 @@ fn redacted_credential(req: &HttpRequest) -> String {
     out
 }
 
-pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection) {
+pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&str>) {
+    let user = user.unwrap_or("");
     let peer = req.peer_addr().map(|a| a.to_string());
     let peer = peer.as_deref().unwrap_or("unknown");
     let credential = redacted_credential(req);
@@ -40,12 +38,21 @@ pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection) {
     let path = req.path();
     match rejection.code() {
         ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => tracing::error!(
-            target: TARGET, code, %reason, peer, method, path, credential,
+            target: TARGET, code, %reason, peer, method, path, credential, user,
             "authentication failed on the server side: {reason}"
         ),
         _ => tracing::warn!(
-            target: TARGET, code, %reason, peer, method, path, credential,
+            target: TARGET, code, %reason, peer, method, path, credential, user,
             "request refused"
         ),
     }
+}
+
+/// A client address or user-id just crossed the failure limit.
+pub(crate) fn blocked(req: &HttpRequest, key: &crate::throttle::ThrottleKey, seconds: u32) {
+    let (kind, value) = match key {
+        crate::throttle::ThrottleKey::Client(ip) => ("client", ip.to_string()),
+        crate::throttle::ThrottleKey::User(user) => ("user", user.clone()),
+    };
+    tracing::warn!(target: TARGET, kind, key = %value, seconds, path = req.path(), "too many failed attempts: blocked");
 }

@@ -134,7 +134,7 @@ pub(crate) fn is_tchar(b: u8) -> bool {
 }
 
 /// RFC 9110 §5.6.2 `token`.
-pub(crate) fn is_token(s: &str) -> bool {
+pub fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_tchar)
 }
 

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
 use crate::requirement::{Scheme, SchemeSet};
+use crate::throttle::FailureThrottle;
+use crate::verify::api_key::ApiKeys;
+use crate::verify::basic::BasicVerifier;
 use crate::verify::jwt::JwtVerifier;
 
 /// The realm of challenges when neither the application nor the endpoint names one.
@@ -34,6 +37,9 @@ pub struct AuthConfig {
 struct Inner {
     realm: String,
     bearer: Option<JwtVerifier>,
+    basic: Option<Arc<dyn BasicVerifier>>,
+    api_keys: Option<ApiKeys>,
+    throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
     schemes: SchemeSet,
 }
@@ -43,6 +49,9 @@ impl std::fmt::Debug for AuthConfig {
         f.debug_struct("AuthConfig")
             .field("realm", &self.inner.realm)
             .field("bearer", &self.inner.bearer)
+            .field("basic", &self.inner.basic.is_some())
+            .field("api_keys", &self.inner.api_keys)
+            .field("throttle", &self.inner.throttle)
             .field("body_hook", &self.inner.body_hook.is_some())
             .finish()
     }
@@ -54,6 +63,9 @@ impl AuthConfig {
         AuthConfigBuilder {
             realm: DEFAULT_REALM.to_owned(),
             bearer: None,
+            basic: None,
+            api_keys: None,
+            throttle: None,
             body_hook: None,
         }
     }
@@ -72,6 +84,18 @@ impl AuthConfig {
         self.inner.bearer.as_ref()
     }
 
+    pub(crate) fn basic(&self) -> Option<&Arc<dyn BasicVerifier>> {
+        self.inner.basic.as_ref()
+    }
+
+    pub(crate) fn api_keys(&self) -> Option<&ApiKeys> {
+        self.inner.api_keys.as_ref()
+    }
+
+    pub(crate) fn throttle(&self) -> Option<&FailureThrottle> {
+        self.inner.throttle.as_ref()
+    }
+
     pub(crate) fn body_hook(&self) -> Option<BodyHook> {
         self.inner.body_hook.clone()
     }
@@ -81,6 +105,9 @@ impl AuthConfig {
 pub struct AuthConfigBuilder {
     realm: String,
     bearer: Option<JwtVerifier>,
+    basic: Option<Arc<dyn BasicVerifier>>,
+    api_keys: Option<ApiKeys>,
+    throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
 }
 
@@ -102,6 +129,26 @@ impl AuthConfigBuilder {
     /// Registers the Bearer verifier.
     pub fn bearer(mut self, verifier: JwtVerifier) -> Self {
         self.bearer = Some(verifier);
+        self
+    }
+
+    /// Registers the Basic verifier: an [`Htpasswd`](crate::Htpasswd) file or the application's
+    /// own user store.
+    pub fn basic(mut self, verifier: impl BasicVerifier) -> Self {
+        self.basic = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Registers the API keys.
+    pub fn api_keys(mut self, keys: ApiKeys) -> Self {
+        self.api_keys = Some(keys);
+        self
+    }
+
+    /// Throttles failed attempts (off by default: behind a proxy every client shares one
+    /// address until [`FailureThrottle::trust_forwarded_for`] says which proxies to believe).
+    pub fn throttle(mut self, throttle: FailureThrottle) -> Self {
+        self.throttle = Some(throttle);
         self
     }
 
@@ -138,8 +185,14 @@ impl AuthConfigBuilder {
             });
         }
         let mut schemes = SchemeSet::EMPTY;
-        if self.bearer.is_some() {
-            schemes = schemes.with(Scheme::Bearer);
+        for (registered, scheme) in [
+            (self.bearer.is_some(), Scheme::Bearer),
+            (self.basic.is_some(), Scheme::Basic),
+            (self.api_keys.is_some(), Scheme::ApiKey),
+        ] {
+            if registered {
+                schemes = schemes.with(scheme);
+            }
         }
         if schemes.is_empty() {
             tracing::warn!(
@@ -151,6 +204,9 @@ impl AuthConfigBuilder {
             inner: Arc::new(Inner {
                 realm: self.realm,
                 bearer: self.bearer,
+                basic: self.basic,
+                api_keys: self.api_keys,
+                throttle: self.throttle,
                 body_hook: self.body_hook,
                 schemes,
             }),

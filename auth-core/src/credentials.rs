@@ -1,5 +1,5 @@
-//! Reading credentials off a request: the `Authorization` field (RFC 9110 §11.4, §11.6.2) and
-//! the Bearer `b64token` (RFC 6750 §2.1).
+//! Reading credentials off a request: the `Authorization` field (RFC 9110 §11.4, §11.6.2), the
+//! Bearer `b64token` (RFC 6750 §2.1), Basic `user-pass` (RFC 7617 §2) and an API-key header.
 //!
 //! The parser is a pure function of the field's bytes, so it is fuzzed and property-tested
 //! apart from actix:
@@ -9,22 +9,78 @@
 //!
 //! assert_eq!(parse_authorization(b"bearer  abc.def-_~+/=="), Authorization::Bearer(Ok("abc.def-_~+/==")));
 //! assert!(matches!(parse_authorization(b"Bearer\tabc"), Authorization::Bearer(Err(_))));
-//! assert_eq!(parse_authorization(b"Basic dXNlcjpwdw=="), Authorization::Other);
+//! assert!(matches!(parse_authorization(b"basic dXNlcjpwdw=="), Authorization::Basic(Ok(c)) if c.user_id() == "user"));
+//! assert_eq!(parse_authorization(b"Digest x"), Authorization::Other);
 //! ```
 
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::challenge::is_tchar;
 use crate::rejection::Reason;
 use crate::requirement::{Scheme, SchemeSet};
 
 /// What one `Authorization` field value holds, as far as this crate's schemes are concerned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Authorization<'a> {
     /// The `Bearer` scheme (any case): the token, or why the credentials are malformed.
     Bearer(Result<&'a str, &'static str>),
+    /// The `Basic` scheme (any case): the decoded user-id and password, or why they are
+    /// malformed.
+    Basic(Result<BasicCredentials, &'static str>),
     /// Any other scheme, or a value that names no scheme at all.
     Other,
+}
+
+/// A Basic user-id and password (RFC 7617 §2), decoded as UTF-8. The password never appears in
+/// `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    user_id: String,
+    password: String,
+}
+
+impl BasicCredentials {
+    /// Builds credentials (for custom verifiers' tests).
+    pub fn new(user_id: impl Into<String>, password: impl Into<String>) -> Self {
+        BasicCredentials {
+            user_id: user_id.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The user-id (everything before the first `:`).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The password (everything after the first `:`; may itself contain `:`).
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("user_id", &self.user_id)
+            .field("password", &"******")
+            .finish()
+    }
+}
+
+/// Decodes the `token68` of a Basic credential: standard base64 with padding (RFC 4648 §4),
+/// UTF-8 (we advertise `charset="UTF-8"`, RFC 7617 §2.1), no control characters, split at the
+/// first `:`.
+pub fn decode_basic(token68: &[u8]) -> Result<BasicCredentials, &'static str> {
+    let bytes = STANDARD.decode(token68).map_err(|_| "not base64")?;
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8")?;
+    if text.chars().any(char::is_control) {
+        return Err("control character");
+    }
+    let (user_id, password) = text.split_once(':').ok_or("no colon")?;
+    Ok(BasicCredentials::new(user_id, password))
 }
 
 /// Parses one `Authorization` field value.
@@ -34,24 +90,38 @@ pub enum Authorization<'a> {
 pub fn parse_authorization(value: &[u8]) -> Authorization<'_> {
     let scheme_len = value.iter().take_while(|b| is_tchar(**b)).count();
     let (scheme, rest) = value.split_at(scheme_len);
-    if !scheme.eq_ignore_ascii_case(Scheme::Bearer.name().as_bytes()) {
-        return Authorization::Other;
+    if scheme.eq_ignore_ascii_case(Scheme::Bearer.name().as_bytes()) {
+        Authorization::Bearer(after_scheme(rest).and_then(bearer_token))
+    } else if scheme.eq_ignore_ascii_case(Scheme::Basic.name().as_bytes()) {
+        Authorization::Basic(after_scheme(rest).and_then(decode_basic))
+    } else {
+        Authorization::Other
     }
-    Authorization::Bearer(bearer_token(rest))
 }
 
-fn bearer_token(rest: &[u8]) -> Result<&str, &'static str> {
-    if rest.is_empty() {
-        return Err("Bearer with no token");
-    }
+/// The scheme of an `Authorization` value, if it is one this crate verifies (cheap: nothing is
+/// decoded).
+pub fn scheme_of(value: &[u8]) -> Option<Scheme> {
+    let scheme_len = value.iter().take_while(|b| is_tchar(**b)).count();
+    let scheme = &value[..scheme_len];
+    [Scheme::Bearer, Scheme::Basic]
+        .into_iter()
+        .find(|s| scheme.eq_ignore_ascii_case(s.name().as_bytes()))
+}
+
+/// The credentials after `1*SP`; an empty rest is "no credentials at all".
+fn after_scheme(rest: &[u8]) -> Result<&[u8], &'static str> {
     let after_sp = rest.iter().take_while(|b| **b == b' ').count();
-    if after_sp == 0 {
+    if !rest.is_empty() && after_sp == 0 {
         return Err("scheme not followed by SP");
     }
-    let token = &rest[after_sp..];
-    if token.is_empty() {
-        return Err("Bearer with no token");
+    match &rest[after_sp..] {
+        [] => Err("scheme with no credentials"),
+        token => Ok(token),
     }
+}
+
+fn bearer_token(token: &[u8]) -> Result<&str, &'static str> {
     if !is_b64token(token) {
         return Err("token is not a b64token");
     }
@@ -70,39 +140,96 @@ pub fn is_b64token(token: &[u8]) -> bool {
 }
 
 /// A credential of an accepted scheme.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// A Bearer token (syntax checked, not verified).
     Bearer(&'a str),
+    /// Basic credentials (decoded, not verified).
+    Basic(BasicCredentials),
+    /// The raw value of the API-key header (not verified).
+    ApiKey(&'a [u8]),
 }
 
 impl std::fmt::Debug for Credential<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::Bearer(_) => f.write_str("Bearer ******"),
+            Credential::Basic(c) => write!(f, "Basic {:?}:******", c.user_id()),
+            Credential::ApiKey(_) => f.write_str("ApiKey ******"),
         }
     }
 }
 
-/// Reads the request's credential for the `accepted` schemes.
+/// Why a request's credentials are malformed, and under which scheme's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// The scheme whose syntax was broken (Bearer answers 400; Basic and API keys, which have
+    /// no error codes, answer 401).
+    pub scheme: Scheme,
+    /// The internal reason.
+    pub reason: Reason,
+}
+
+/// Reads the request's credential for the `accepted` schemes: the `Authorization` field when
+/// its scheme is accepted, else the API-key header (`api_key_header`) when API keys are.
 ///
 /// `Ok(None)` when there is nothing for them (no field, or another scheme's credentials);
-/// `Err` when the request is malformed: more than one `Authorization` field, or credentials of
-/// an accepted scheme that break its syntax.
-pub fn read(headers: &HeaderMap, accepted: SchemeSet) -> Result<Option<Credential<'_>>, Reason> {
+/// `Err` when the request is malformed: more than one `Authorization` (or API-key) field, or
+/// credentials of an accepted scheme that break its syntax.
+pub fn read<'a>(
+    headers: &'a HeaderMap,
+    accepted: SchemeSet,
+    api_key_header: Option<&HeaderName>,
+) -> Result<Option<Credential<'a>>, Malformed> {
     let mut fields = headers.get_all(header::AUTHORIZATION);
-    let Some(first) = fields.next() else {
-        return Ok(None);
-    };
-    if fields.next().is_some() {
-        return Err(Reason::DuplicateAuthorization);
+    if let Some(first) = fields.next() {
+        if fields.next().is_some() {
+            // RFC 6750 makes this `invalid_request`; other schemes have no such code.
+            let scheme = if accepted.contains(Scheme::Bearer) {
+                Scheme::Bearer
+            } else {
+                Scheme::Basic
+            };
+            return Err(Malformed {
+                scheme,
+                reason: Reason::DuplicateAuthorization,
+            });
+        }
+        let malformed = |scheme, why| Malformed {
+            scheme,
+            reason: Reason::MalformedCredentials(why),
+        };
+        match parse_authorization(first.as_bytes()) {
+            Authorization::Bearer(parsed) if accepted.contains(Scheme::Bearer) => {
+                return parsed
+                    .map(|t| Some(Credential::Bearer(t)))
+                    .map_err(|why| malformed(Scheme::Bearer, why));
+            }
+            Authorization::Basic(parsed) if accepted.contains(Scheme::Basic) => {
+                return parsed
+                    .map(|c| Some(Credential::Basic(c)))
+                    .map_err(|why| malformed(Scheme::Basic, why));
+            }
+            _ => {}
+        }
     }
-    match parse_authorization(first.as_bytes()) {
-        Authorization::Bearer(parsed) if accepted.contains(Scheme::Bearer) => parsed
-            .map(|token| Some(Credential::Bearer(token)))
-            .map_err(Reason::MalformedCredentials),
-        _ => Ok(None),
+    if let (true, Some(name)) = (accepted.contains(Scheme::ApiKey), api_key_header) {
+        let mut keys = headers.get_all(name);
+        if let Some(key) = keys.next() {
+            let reason = if keys.next().is_some() {
+                Reason::MalformedCredentials("API-key header sent twice")
+            } else if key.is_empty() {
+                Reason::MalformedCredentials("empty API key")
+            } else {
+                return Ok(Some(Credential::ApiKey(key.as_bytes())));
+            };
+            return Err(Malformed {
+                scheme: Scheme::ApiKey,
+                reason,
+            });
+        }
     }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -132,6 +259,31 @@ mod tests {
         bad(b"Bearer:abc");
         bad("Bearer ä".as_bytes());
         assert_eq!(parse_authorization(b"Bearerx abc"), Authorization::Other);
+        let basic = |v: &[u8]| match parse_authorization(v) {
+            Authorization::Basic(r) => r.map(|c| (c.user_id().to_owned(), c.password().to_owned())),
+            other => panic!("{other:?}"),
+        };
+        // "Aladdin:open sesame" (RFC 7617 §2) and a password holding colons.
+        assert_eq!(
+            basic(b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+            Ok(("Aladdin".into(), "open sesame".into()))
+        );
+        assert_eq!(
+            basic(b"bAsIc   dTpwOmE6Yg=="),
+            Ok(("u".into(), "p:a:b".into()))
+        );
+        assert_eq!(basic(b"Basic dTo="), Ok(("u".into(), String::new())));
+        for bad in [
+            &b"Basic"[..],
+            b"Basic ",
+            b"Basic dXNlcg==",
+            b"Basic !!!",
+            b"Basic dTpwCg==",
+            b"Basic /w==",
+            b"Basic\tdTpw",
+        ] {
+            assert!(basic(bad).is_err(), "{bad:?}");
+        }
         assert_eq!(parse_authorization(b""), Authorization::Other);
         assert_eq!(parse_authorization(b" Bearer abc"), Authorization::Other);
     }

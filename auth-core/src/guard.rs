@@ -1,122 +1,289 @@
-//! The flow of one check: credentials → verification → requirement → principal or rejection.
+//! The flow of one check: throttle → credentials → verification → requirement → principal or
+//! rejection. Bearer and API keys are decided synchronously inside `from_request`; Basic, whose
+//! password hashing runs off the worker thread, yields a future.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Waker};
 
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::audit;
 use crate::config::AuthConfig;
-use crate::credentials::{self, Credential};
+use crate::credentials::{self, BasicCredentials, Credential, Malformed};
 use crate::principal::Principal;
-use crate::rejection::{ErrorCode, Reason, Rejection, challenge_for};
-use crate::requirement::{Requirement, SchemeSet};
+use crate::rejection::{ChallengeContext, ErrorCode, Reason, Rejection, challenges_for};
+use crate::requirement::{Requirement, Scheme, SchemeSet};
+use crate::throttle::ThrottleKey;
+use crate::verify::basic::BasicOutcome;
 
-/// Checks `requirement` against `req`: the principal, or the refusal (already logged).
-pub(crate) fn authenticate(
-    req: &HttpRequest,
-    requirement: &Requirement,
-) -> Result<Principal, Rejection> {
-    match run(req, requirement, false)? {
-        Some(principal) => Ok(principal),
-        // `run` only answers `None` when asked for optional authentication; fail closed.
-        None => Err(refuse(
-            req,
-            requirement,
-            ErrorCode::Unauthorized,
-            Reason::NoCredentials,
-        )),
-    }
+/// `Retry-After` of a 503 when a credential store cannot decide.
+pub(crate) const RETRY_AFTER_UNAVAILABLE: u32 = 5;
+
+/// The requirement of a `Principal` argument used without `#[require_auth]`.
+pub(crate) static AUTHENTICATED: Requirement = Requirement::AUTHENTICATED;
+
+/// A check still running (Basic verification).
+pub(crate) type AuthFuture = Pin<Box<dyn Future<Output = Result<Option<Principal>, Rejection>>>>;
+
+/// The result of starting a check.
+pub(crate) enum Outcome {
+    /// Decided: the principal (`None` only for optional authentication) or the refusal.
+    Ready(Result<Option<Principal>, Rejection>),
+    /// To be awaited.
+    Pending(AuthFuture),
 }
 
-/// The check; with `optional`, a request with no credential for the accepted schemes yields
-/// `Ok(None)` instead of a 401.
-pub(crate) fn run(
-    req: &HttpRequest,
-    requirement: &Requirement,
-    optional: bool,
-) -> Result<Option<Principal>, Rejection> {
+/// Starts the check of `requirement` against `req`. With `optional`, a request with no
+/// credential for the accepted schemes yields `Ok(None)` instead of a 401.
+pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional: bool) -> Outcome {
     let Some(config) = req.app_data::<AuthConfig>() else {
-        return Err(refuse(
+        return Outcome::Ready(Err(refuse(
             req,
             requirement,
             ErrorCode::ServerError,
             Reason::NoConfig,
-        ));
+        )));
     };
     let accepted = requirement
         .schemes()
         .intersection(config.registered_schemes());
     if accepted.is_empty() {
         let missing = scheme_names(requirement.schemes());
-        return Err(refuse(
+        return Outcome::Ready(Err(refuse(
             req,
             requirement,
             ErrorCode::ServerError,
             Reason::NoVerifier(missing),
-        ));
+        )));
     }
 
     // A principal verified earlier in this request (a second guard, or a `Principal` argument)
-    // is reused: the signature is checked once per request.
+    // is reused: credentials are checked once per request, scopes per requirement.
     let verified = req
         .extensions()
         .get::<Principal>()
         .filter(|p| accepted.contains(p.scheme()))
         .cloned();
-    let principal = match verified {
-        Some(principal) => principal,
-        None => {
-            let credential = match credentials::read(req.headers(), accepted) {
-                Ok(Some(credential)) => credential,
-                Ok(None) if optional => return Ok(None),
-                Ok(None) => {
-                    let reason = if req.headers().contains_key(header::AUTHORIZATION) {
-                        Reason::OtherScheme
-                    } else {
-                        Reason::NoCredentials
-                    };
-                    return Err(refuse(req, requirement, ErrorCode::Unauthorized, reason));
-                }
-                Err(reason) => {
-                    return Err(refuse(req, requirement, ErrorCode::InvalidRequest, reason));
-                }
+    if let Some(principal) = verified {
+        return Outcome::Ready(check_scopes(req, requirement, principal).map(Some));
+    }
+
+    let throttle = config.throttle();
+    let client = throttle.and_then(|t| t.client_of(req));
+    if let (Some(t), Some(ip)) = (throttle, client) {
+        if let Some(seconds) = t.blocked(&ThrottleKey::Client(ip)) {
+            return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
+        }
+    }
+
+    let api_key_header = config.api_keys().map(|k| k.header());
+    let credential = match credentials::read(req.headers(), accepted, api_key_header) {
+        Ok(Some(credential)) => credential,
+        Ok(None) if optional => return Outcome::Ready(Ok(None)),
+        Ok(None) => {
+            let reason = if req.headers().contains_key(header::AUTHORIZATION) {
+                Reason::OtherScheme
+            } else {
+                Reason::NoCredentials
             };
-            let verified = match credential {
-                Credential::Bearer(token) => match config.bearer() {
-                    Some(verifier) => verifier.verify(token),
-                    None => Err(Reason::NoVerifier(scheme_names(accepted))),
-                },
+            return Outcome::Ready(Err(refuse(
+                req,
+                requirement,
+                ErrorCode::Unauthorized,
+                reason,
+            )));
+        }
+        Err(Malformed { scheme, reason }) => {
+            let code = if scheme == Scheme::Bearer {
+                ErrorCode::InvalidRequest
+            } else {
+                ErrorCode::InvalidCredentials
             };
-            let principal = verified.map_err(|reason| {
-                let code = match reason {
-                    Reason::Expired => ErrorCode::TokenExpired,
-                    Reason::NoVerifier(_) => ErrorCode::ServerError,
-                    _ => ErrorCode::InvalidToken,
-                };
-                refuse(req, requirement, code, reason)
-            })?;
-            req.extensions_mut().insert(principal.clone());
-            principal
+            return Outcome::Ready(finish(
+                req,
+                requirement,
+                config,
+                client,
+                None,
+                Err((code, reason)),
+            ));
         }
     };
-    if !requirement.scopes_satisfied(principal.scopes()) {
-        return Err(refuse(
+    let verified = match credential {
+        Credential::Bearer(token) => match config.bearer() {
+            Some(verifier) => verifier.verify(token).map_err(|reason| {
+                let code = if reason == Reason::Expired {
+                    ErrorCode::TokenExpired
+                } else {
+                    ErrorCode::InvalidToken
+                };
+                (code, reason)
+            }),
+            None => Err((
+                ErrorCode::ServerError,
+                Reason::NoVerifier(Scheme::Bearer.name().into()),
+            )),
+        },
+        Credential::ApiKey(key) => config
+            .api_keys()
+            .and_then(|keys| keys.verify(key))
+            .ok_or((ErrorCode::InvalidCredentials, Reason::UnknownApiKey)),
+        Credential::Basic(credentials) => {
+            return basic(req, requirement, config, client, credentials);
+        }
+    };
+    Outcome::Ready(finish(req, requirement, config, client, None, verified))
+}
+
+fn basic(
+    req: &HttpRequest,
+    requirement: &'static Requirement,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    credentials: BasicCredentials,
+) -> Outcome {
+    let user = credentials.user_id().to_owned();
+    if let Some(seconds) = config
+        .throttle()
+        .and_then(|t| t.blocked(&ThrottleKey::User(user.clone())))
+    {
+        return Outcome::Ready(Err(throttled(req, requirement, seconds, Some(&user))));
+    }
+    let Some(verifier) = config.basic() else {
+        let reason = Reason::NoVerifier(Scheme::Basic.name().into());
+        return Outcome::Ready(Err(refuse(
+            req,
+            requirement,
+            ErrorCode::ServerError,
+            reason,
+        )));
+    };
+    let pending = verifier.verify(credentials);
+    let (req, config) = (req.clone(), config.clone());
+    Outcome::Pending(Box::pin(async move {
+        let verified = match pending.await {
+            BasicOutcome::Valid(principal) => Ok(principal),
+            BasicOutcome::Invalid => Err((ErrorCode::InvalidCredentials, Reason::WrongPassword)),
+            BasicOutcome::Unavailable => {
+                Err((ErrorCode::TemporarilyUnavailable, Reason::Unavailable))
+            }
+        };
+        finish(&req, requirement, &config, client, Some(&user), verified)
+    }))
+}
+
+/// Stores a verified principal and checks scopes; or refuses, counting the failure.
+fn finish(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    user: Option<&str>,
+    verified: Result<Principal, (ErrorCode, Reason)>,
+) -> Result<Option<Principal>, Rejection> {
+    match verified {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal.clone());
+            check_scopes(req, requirement, principal).map(Some)
+        }
+        Err((code, reason)) => {
+            let rejection = refuse_as(req, requirement, code, reason, user);
+            if matches!(
+                code,
+                ErrorCode::InvalidRequest | ErrorCode::InvalidToken | ErrorCode::InvalidCredentials
+            ) {
+                record_failure(req, config, client, user);
+            }
+            Err(rejection)
+        }
+    }
+}
+
+fn record_failure(
+    req: &HttpRequest,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    user: Option<&str>,
+) {
+    let Some(throttle) = config.throttle() else {
+        return;
+    };
+    let keys = client
+        .map(ThrottleKey::Client)
+        .into_iter()
+        .chain(user.map(|u| ThrottleKey::User(u.to_owned())));
+    for key in keys {
+        if let Some(seconds) = throttle.fail(&key) {
+            audit::blocked(req, &key, seconds);
+        }
+    }
+}
+
+fn check_scopes(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    principal: Principal,
+) -> Result<Principal, Rejection> {
+    if requirement.scopes_satisfied(principal.scopes()) {
+        Ok(principal)
+    } else {
+        let user = principal.subject().map(str::to_owned);
+        Err(refuse_as(
             req,
             requirement,
             ErrorCode::InsufficientScope,
             Reason::InsufficientScope,
-        ));
+            user.as_deref(),
+        ))
     }
-    Ok(Some(principal))
 }
 
-/// Gives a refusal built without the request (by a `FromPrincipal` conversion) its challenge,
+fn throttled(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    seconds: u32,
+    user: Option<&str>,
+) -> Rejection {
+    refuse_as(
+        req,
+        requirement,
+        ErrorCode::TooManyRequests,
+        Reason::Throttled,
+        user,
+    )
+    .with_retry_after(seconds)
+}
+
+/// Turns the result of a check into an extractor's: `Ok(None)` (which only optional
+/// authentication produces) is refused, failing closed.
+pub(crate) fn required(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    result: Result<Option<Principal>, Rejection>,
+) -> Result<Principal, Rejection> {
+    result?.ok_or_else(|| {
+        refuse(
+            req,
+            requirement,
+            ErrorCode::Unauthorized,
+            Reason::NoCredentials,
+        )
+    })
+}
+
+/// Gives a refusal built without the request (by a `FromPrincipal` conversion) its challenges,
 /// body hook and audit event.
 pub(crate) fn complete(
     req: &HttpRequest,
     requirement: &Requirement,
     rejection: Rejection,
 ) -> Rejection {
-    if rejection.challenge().is_some() {
+    if !rejection.challenges().is_empty() || !rejection.code().has_challenge() {
         return rejection;
     }
     refuse(
@@ -145,26 +312,84 @@ pub(crate) fn refuse(
     code: ErrorCode,
     reason: Reason,
 ) -> Rejection {
+    refuse_as(req, requirement, code, reason, None)
+}
+
+fn refuse_as(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    code: ErrorCode,
+    reason: Reason,
+    user: Option<&str>,
+) -> Rejection {
     let config = req.app_data::<AuthConfig>();
-    let accepted = match config {
-        Some(c) => requirement.schemes().intersection(c.registered_schemes()),
-        None => SchemeSet::EMPTY,
-    };
-    let realm = requirement
-        .realm_override()
-        .or(config.map(AuthConfig::realm))
-        .unwrap_or(crate::config::DEFAULT_REALM);
     let scope = (code == ErrorCode::InsufficientScope)
         .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
-    let mut rejection = Rejection::new(code, reason);
-    match challenge_for(code, accepted.iter(), realm, scope.as_deref()) {
-        None => {}
-        Some(Ok(value)) => rejection = rejection.with_challenge(value),
-        Some(Err(_)) => {
-            rejection = Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge)
-        }
+    let ctx = ChallengeContext {
+        schemes: config.map_or(SchemeSet::EMPTY, |c| {
+            requirement.schemes().intersection(c.registered_schemes())
+        }),
+        realm: requirement
+            .realm_override()
+            .or(config.map(AuthConfig::realm))
+            .unwrap_or(crate::config::DEFAULT_REALM),
+        scope: scope.as_deref(),
+        api_key_scheme: config
+            .and_then(AuthConfig::api_keys)
+            .map_or(Scheme::ApiKey.name(), |k| k.challenge_scheme()),
+    };
+    let mut rejection = match challenges_for(code, &ctx) {
+        Ok(challenges) => challenges
+            .into_iter()
+            .fold(Rejection::new(code, reason), Rejection::with_challenge),
+        Err(_) => Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge),
+    };
+    if rejection.code() == ErrorCode::TemporarilyUnavailable {
+        rejection = rejection.with_retry_after(RETRY_AFTER_UNAVAILABLE);
     }
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
-    audit::refused(req, &rejection);
+    audit::refused(req, &rejection, user);
     rejection
+}
+
+/// Guards of this request whose check is still running, and the identity extractors waiting
+/// for them (all in one task: the waker wakes that task).
+#[derive(Clone, Default)]
+struct InFlight(Rc<RefCell<(usize, Vec<Waker>)>>);
+
+/// Marks a guard's check as running.
+pub(crate) fn begin_in_flight(req: &HttpRequest) {
+    let existing = req.extensions().get::<InFlight>().cloned();
+    let in_flight = existing.unwrap_or_else(|| {
+        let fresh = InFlight::default();
+        req.extensions_mut().insert(fresh.clone());
+        fresh
+    });
+    in_flight.0.borrow_mut().0 += 1;
+}
+
+/// Marks a guard's check as done and wakes the extractors waiting for it.
+pub(crate) fn end_in_flight(req: &HttpRequest) {
+    let Some(in_flight) = req.extensions().get::<InFlight>().cloned() else {
+        return;
+    };
+    let waiters = {
+        let mut state = in_flight.0.borrow_mut();
+        state.0 = state.0.saturating_sub(1);
+        std::mem::take(&mut state.1)
+    };
+    waiters.into_iter().for_each(Waker::wake);
+}
+
+/// Whether a guard of this request is still running; if so, `cx` is woken when one ends.
+pub(crate) fn wait_in_flight(req: &HttpRequest, cx: &Context<'_>) -> bool {
+    let Some(in_flight) = req.extensions().get::<InFlight>().cloned() else {
+        return false;
+    };
+    let mut state = in_flight.0.borrow_mut();
+    if state.0 == 0 {
+        return false;
+    }
+    state.1.push(cx.waker().clone());
+    true
 }

@@ -62,6 +62,7 @@ mod guard;
 mod principal;
 mod rejection;
 mod requirement;
+pub mod throttle;
 pub mod verify;
 
 #[doc(hidden)]
@@ -111,11 +112,15 @@ pub mod __private;
 /// The macro's own documentation follows.
 pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
+pub use credentials::BasicCredentials;
 pub use error::ConfigError;
 /// The JWS algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
 pub use principal::{Claims, MaybePrincipal, Principal};
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
 pub use requirement::{Requirement, Scheme, SchemeSet};
+pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKey};
+pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
+pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier, Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;

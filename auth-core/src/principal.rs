@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::__private::FromPrincipal;
+use crate::guard::{self, AUTHENTICATED, AuthFuture, Outcome};
 use crate::rejection::{ErrorCode, Reason, Rejection};
-use crate::requirement::{Requirement, Scheme};
+use crate::requirement::Scheme;
 
 /// A verified identity: the scheme that proved it, the subject, the granted scopes and the
 /// token's claims.
@@ -164,14 +165,21 @@ impl<T: DeserializeOwned> FromPrincipal for Claims<T> {
     }
 }
 
-/// Resolves once polled: by then every `#[require_auth]` guard of the handler has run (actix
-/// calls every extractor's `from_request` before polling any), so a verified principal is
-/// found in the request's extensions; without one, the request is authenticated here.
+/// Resolves once polled: by then every `#[require_auth]` guard of the handler has started
+/// (actix calls every extractor's `from_request` before polling any), so the principal it
+/// verified is found in the request's extensions, or the future waits for a guard still
+/// checking. With no guard at all, the request is authenticated here.
 #[doc(hidden)]
 pub struct IdentityFuture<T> {
-    req: Option<HttpRequest>,
+    state: IdentityState,
     optional: bool,
     build: fn(Option<Principal>) -> Result<T, Rejection>,
+}
+
+enum IdentityState {
+    Start(HttpRequest),
+    Checking(AuthFuture, HttpRequest),
+    Done,
 }
 
 impl<T> fmt::Debug for IdentityFuture<T> {
@@ -180,32 +188,71 @@ impl<T> fmt::Debug for IdentityFuture<T> {
     }
 }
 
+// No field is structurally pinned.
+impl<T> Unpin for IdentityFuture<T> {}
+
+impl<T> IdentityFuture<T> {
+    fn new(
+        req: &HttpRequest,
+        optional: bool,
+        build: fn(Option<Principal>) -> Result<T, Rejection>,
+    ) -> Self {
+        IdentityFuture {
+            state: IdentityState::Start(req.clone()),
+            optional,
+            build,
+        }
+    }
+
+    fn conclude(
+        &self,
+        req: &HttpRequest,
+        result: Result<Option<Principal>, Rejection>,
+    ) -> Result<T, Rejection> {
+        result.and_then(|p| (self.build)(p).map_err(|e| guard::complete(req, &AUTHENTICATED, e)))
+    }
+}
+
 impl<T> Future for IdentityFuture<T> {
     type Output = Result<T, Rejection>;
 
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(req) = self.req.take() else {
-            return Poll::Ready(Err(Rejection::new(
-                ErrorCode::ServerError,
-                Reason::NoConfig,
-            )));
-        };
-        let found = req.extensions().get::<Principal>().cloned();
-        let principal = match found {
-            Some(p) => Some(p),
-            None => match crate::guard::run(&req, &Requirement::AUTHENTICATED, self.optional) {
-                Ok(p) => p,
-                Err(e) => return Poll::Ready(Err(e)),
-            },
-        };
-        let result = (self.build)(principal)
-            .map_err(|e| crate::guard::complete(&req, &Requirement::AUTHENTICATED, e));
-        Poll::Ready(result)
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match std::mem::replace(&mut self.state, IdentityState::Done) {
+                IdentityState::Start(req) => {
+                    let found = req.extensions().get::<Principal>().cloned();
+                    if let Some(principal) = found {
+                        return Poll::Ready(self.conclude(&req, Ok(Some(principal))));
+                    }
+                    if guard::wait_in_flight(&req, cx) {
+                        self.state = IdentityState::Start(req);
+                        return Poll::Pending;
+                    }
+                    match guard::run(&req, &AUTHENTICATED, self.optional) {
+                        Outcome::Ready(result) => return Poll::Ready(self.conclude(&req, result)),
+                        Outcome::Pending(check) => self.state = IdentityState::Checking(check, req),
+                    }
+                }
+                IdentityState::Checking(mut check, req) => match check.as_mut().poll(cx) {
+                    Poll::Ready(result) => return Poll::Ready(self.conclude(&req, result)),
+                    Poll::Pending => {
+                        self.state = IdentityState::Checking(check, req);
+                        return Poll::Pending;
+                    }
+                },
+                IdentityState::Done => {
+                    return Poll::Ready(Err(Rejection::new(
+                        ErrorCode::ServerError,
+                        Reason::NoConfig,
+                    )));
+                }
+            }
+        }
     }
 }
 
 fn required(p: Option<Principal>) -> Result<Principal, Rejection> {
-    // `run` with `optional = false` never returns `Ok(None)`; fail closed if it ever did.
+    // Only optional authentication yields `None`; fail closed if it ever reached here.
     p.ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, Reason::NoCredentials))
 }
 
@@ -214,11 +261,7 @@ impl FromRequest for Principal {
     type Future = IdentityFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        IdentityFuture {
-            req: Some(req.clone()),
-            optional: false,
-            build: required,
-        }
+        IdentityFuture::new(req, false, required)
     }
 }
 
@@ -227,11 +270,7 @@ impl<T: DeserializeOwned> FromRequest for Claims<T> {
     type Future = IdentityFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        IdentityFuture {
-            req: Some(req.clone()),
-            optional: false,
-            build: |p| required(p).and_then(Claims::from_principal),
-        }
+        IdentityFuture::new(req, false, |p| required(p).and_then(Claims::from_principal))
     }
 }
 
@@ -240,10 +279,6 @@ impl FromRequest for MaybePrincipal {
     type Future = IdentityFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        IdentityFuture {
-            req: Some(req.clone()),
-            optional: true,
-            build: |p| Ok(MaybePrincipal(p)),
-        }
+        IdentityFuture::new(req, true, |p| Ok(MaybePrincipal(p)))
     }
 }

@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::requirement::Scheme;
+use crate::requirement::{Scheme, SchemeSet};
 
 /// The public face of a refusal: one per row of the response contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,6 +22,9 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 401, a credential that failed verification, whatever the cause.
     InvalidToken,
+    /// 401, Basic credentials or an API key that are malformed or wrong (these schemes define no
+    /// error codes: the challenge is the plain one, so a browser asks again).
+    InvalidCredentials,
     /// 401, a token past its expiry (plus leeway): the one cause a client may learn, so it
     /// knows to refresh.
     TokenExpired,
@@ -37,10 +40,11 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidToken,
+        ErrorCode::InvalidCredentials,
         ErrorCode::TokenExpired,
         ErrorCode::InsufficientScope,
         ErrorCode::TooManyRequests,
@@ -52,9 +56,10 @@ impl ErrorCode {
     pub const fn status(self) -> StatusCode {
         match self {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
-                StatusCode::UNAUTHORIZED
-            }
+            ErrorCode::Unauthorized
+            | ErrorCode::InvalidToken
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
             ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +73,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::TooManyRequests => "too_many_requests",
@@ -80,9 +86,10 @@ impl ErrorCode {
     pub const fn title(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "Bad Request",
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
-                "Unauthorized"
-            }
+            ErrorCode::Unauthorized
+            | ErrorCode::InvalidToken
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::TokenExpired => "Unauthorized",
             ErrorCode::InsufficientScope => "Forbidden",
             ErrorCode::TooManyRequests => "Too Many Requests",
             ErrorCode::TemporarilyUnavailable => "Service Unavailable",
@@ -96,6 +103,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "Authentication is required to access this resource.",
             ErrorCode::InvalidRequest => "The request's credentials are malformed.",
             ErrorCode::InvalidToken => "The access token is invalid.",
+            ErrorCode::InvalidCredentials => "The credentials are invalid.",
             ErrorCode::TokenExpired => "The access token expired.",
             ErrorCode::InsufficientScope => {
                 "The access token does not grant the scope this resource requires."
@@ -125,22 +133,10 @@ impl ErrorCode {
             ErrorCode::Unauthorized
                 | ErrorCode::InvalidRequest
                 | ErrorCode::InvalidToken
+                | ErrorCode::InvalidCredentials
                 | ErrorCode::TokenExpired
                 | ErrorCode::InsufficientScope
         )
-    }
-
-    fn index(self) -> usize {
-        match self {
-            ErrorCode::Unauthorized => 0,
-            ErrorCode::InvalidRequest => 1,
-            ErrorCode::InvalidToken => 2,
-            ErrorCode::TokenExpired => 3,
-            ErrorCode::InsufficientScope => 4,
-            ErrorCode::TooManyRequests => 5,
-            ErrorCode::TemporarilyUnavailable => 6,
-            ErrorCode::ServerError => 7,
-        }
     }
 
     /// The default `application/problem+json` body (RFC 9457), rendered once per process.
@@ -172,7 +168,11 @@ impl ErrorCode {
                 })
                 .collect()
         });
-        bodies.get(self.index()).cloned().unwrap_or_default()
+        let index = ErrorCode::ALL.iter().position(|c| *c == self);
+        index
+            .and_then(|i| bodies.get(i))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -208,6 +208,10 @@ pub enum Reason {
     UnknownKey,
     /// The signature does not verify.
     BadSignature,
+    /// Unknown user or wrong password (deliberately one reason).
+    WrongPassword,
+    /// No configured API key matches.
+    UnknownApiKey,
     /// A claim is absent though required, or has the wrong JSON type.
     InvalidClaim(&'static str),
     /// `exp` + leeway is past.
@@ -252,6 +256,8 @@ impl fmt::Display for Reason {
             Reason::WrongType => f.write_str("typ is not the required type"),
             Reason::UnknownKey => f.write_str("no configured key matches kid and alg"),
             Reason::BadSignature => f.write_str("signature does not verify"),
+            Reason::WrongPassword => f.write_str("unknown user or wrong password"),
+            Reason::UnknownApiKey => f.write_str("no configured API key matches"),
             Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
             Reason::Expired => f.write_str("token expired"),
             Reason::NotYetValid => f.write_str("token not yet valid (nbf)"),
@@ -309,7 +315,7 @@ pub type BodyHook = Arc<dyn Fn(&Problem) -> CustomBody + Send + Sync>;
 pub struct Rejection {
     code: ErrorCode,
     reason: Reason,
-    challenge: Option<HeaderValue>,
+    challenges: Vec<HeaderValue>,
     retry_after: Option<u32>,
     body_hook: Option<BodyHook>,
 }
@@ -320,15 +326,15 @@ impl Rejection {
         Rejection {
             code,
             reason,
-            challenge: None,
+            challenges: Vec::new(),
             retry_after: None,
             body_hook: None,
         }
     }
 
-    /// Sets the `WWW-Authenticate` value.
+    /// Adds a `WWW-Authenticate` field (one per challenge).
     pub fn with_challenge(mut self, challenge: HeaderValue) -> Self {
-        self.challenge = Some(challenge);
+        self.challenges.push(challenge);
         self
     }
 
@@ -353,9 +359,9 @@ impl Rejection {
         &self.reason
     }
 
-    /// The `WWW-Authenticate` value, if any.
-    pub fn challenge(&self) -> Option<&HeaderValue> {
-        self.challenge.as_ref()
+    /// The `WWW-Authenticate` fields, one per challenge.
+    pub fn challenges(&self) -> &[HeaderValue] {
+        &self.challenges
     }
 }
 
@@ -383,8 +389,8 @@ impl ResponseError for Rejection {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.code.status());
-        if let Some(challenge) = &self.challenge {
-            res.insert_header((header::WWW_AUTHENTICATE, challenge.clone()));
+        for challenge in &self.challenges {
+            res.append_header((header::WWW_AUTHENTICATE, challenge.clone()));
         }
         if let Some(seconds) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, seconds));
@@ -413,44 +419,63 @@ impl ResponseError for Rejection {
     }
 }
 
-/// Writes the challenges of a refusal: one per accepted scheme for [`ErrorCode::Unauthorized`];
-/// the Bearer challenge with `error` (and `error_description` / `scope`) for the Bearer errors.
-pub(crate) fn challenge_for(
+/// What a challenge needs besides the code: the accepted schemes, the realm, the scopes of a
+/// 403, and the API-key challenge's scheme name.
+pub(crate) struct ChallengeContext<'a> {
+    pub(crate) schemes: SchemeSet,
+    pub(crate) realm: &'a str,
+    pub(crate) scope: Option<&'a str>,
+    pub(crate) api_key_scheme: &'a str,
+}
+
+/// Writes the challenges of a refusal, one `WWW-Authenticate` field per accepted scheme
+/// (RFC 9110 §11.6.1), in the order of [`Scheme::ALL`]:
+///
+/// - the Bearer challenge carries `error` for the Bearer codes (RFC 6750 §3.1), plus
+///   `error_description` when expired and `scope` for `insufficient_scope`;
+/// - Basic is always `Basic realm="R", charset="UTF-8"` (RFC 7617 §2.1);
+/// - the API-key challenge is `<scheme> realm="R"`;
+/// - a 403 carries only the Bearer `insufficient_scope` challenge (the others would not help).
+pub(crate) fn challenges_for(
     code: ErrorCode,
-    schemes: impl Iterator<Item = Scheme>,
-    realm: &str,
-    scope: Option<&str>,
-) -> Option<Result<HeaderValue, crate::challenge::ChallengeError>> {
-    use crate::challenge::{Challenge, render_list};
+    ctx: &ChallengeContext<'_>,
+) -> Result<Vec<HeaderValue>, crate::challenge::ChallengeError> {
+    use crate::challenge::{Challenge, ChallengeError};
     if !code.has_challenge() {
-        return None;
+        return Ok(Vec::new());
     }
-    let challenges: Vec<Challenge> = match code.bearer_error() {
-        None => schemes
-            .map(|s| Challenge::new(s.name()).param("realm", realm))
-            .collect(),
-        Some(error) => {
-            let mut c = Challenge::new(Scheme::Bearer.name())
-                .param("realm", realm)
-                .param("error", error);
-            if code == ErrorCode::TokenExpired {
-                c = c.param("error_description", "The access token expired");
-            }
-            if let (ErrorCode::InsufficientScope, Some(scope)) = (code, scope) {
-                if !crate::challenge::is_rfc6750_value(scope) {
-                    return Some(Err(crate::challenge::ChallengeError::UnsafeValue(
-                        "scope".into(),
-                    )));
+    let mut out = Vec::new();
+    for scheme in ctx.schemes.iter() {
+        let challenge = match scheme {
+            Scheme::Bearer => {
+                let mut c = Challenge::new(scheme.name()).param("realm", ctx.realm);
+                if let Some(error) = code.bearer_error() {
+                    c = c.param("error", error);
                 }
-                c = c.param("scope", scope);
+                if code == ErrorCode::TokenExpired {
+                    c = c.param("error_description", "The access token expired");
+                }
+                if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
+                    if !crate::challenge::is_rfc6750_value(scope) {
+                        return Err(ChallengeError::UnsafeValue("scope".into()));
+                    }
+                    c = c.param("scope", scope);
+                }
+                c
             }
-            vec![c]
-        }
-    };
-    Some(render_list(&challenges).and_then(|s| {
-        HeaderValue::try_from(s)
-            .map_err(|_| crate::challenge::ChallengeError::UnsafeValue("realm".into()))
-    }))
+            _ if code == ErrorCode::InsufficientScope => continue,
+            Scheme::Basic => Challenge::new(scheme.name())
+                .param("realm", ctx.realm)
+                .param("charset", "UTF-8"),
+            Scheme::ApiKey => Challenge::new(ctx.api_key_scheme).param("realm", ctx.realm),
+        };
+        let rendered = challenge.render()?;
+        out.push(
+            HeaderValue::try_from(rendered)
+                .map_err(|_| ChallengeError::UnsafeValue("realm".into()))?,
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -14,22 +14,33 @@ use std::fmt;
 pub enum Scheme {
     /// `Authorization: Bearer <token>` (RFC 6750), verified as a JWT.
     Bearer,
+    /// `Authorization: Basic <base64(user:password)>` (RFC 7617), verified by a
+    /// [`BasicVerifier`](crate::BasicVerifier).
+    Basic,
+    /// A key in a request header (`X-API-Key` by default), verified against
+    /// [`ApiKeys`](crate::ApiKeys).
+    ApiKey,
 }
 
 impl Scheme {
     /// Every scheme, in the order challenges are written.
-    pub const ALL: [Scheme; 1] = [Scheme::Bearer];
+    pub const ALL: [Scheme; 3] = [Scheme::Bearer, Scheme::Basic, Scheme::ApiKey];
 
-    /// The canonical name, as written in `WWW-Authenticate`.
+    /// The canonical name, as written in `WWW-Authenticate` (the API-key challenge's name is
+    /// configurable: [`ApiKeys::challenge_scheme`](crate::ApiKeys::challenge_scheme)).
     pub const fn name(self) -> &'static str {
         match self {
             Scheme::Bearer => "Bearer",
+            Scheme::Basic => "Basic",
+            Scheme::ApiKey => "ApiKey",
         }
     }
 
     const fn bit(self) -> u8 {
         match self {
             Scheme::Bearer => 1,
+            Scheme::Basic => 2,
+            Scheme::ApiKey => 4,
         }
     }
 }
@@ -57,7 +68,10 @@ impl SchemeSet {
     /// Every scheme: "whatever the application registered a verifier for".
     pub const ANY: SchemeSet = SchemeSet(u8::MAX);
 
-    const KNOWN: SchemeSet = SchemeSet(0).with(Scheme::Bearer);
+    const KNOWN: SchemeSet = SchemeSet(0)
+        .with(Scheme::Bearer)
+        .with(Scheme::Basic)
+        .with(Scheme::ApiKey);
 
     /// This set with `scheme` added.
     pub const fn with(self, scheme: Scheme) -> Self {

@@ -441,7 +441,7 @@ mod tests {
                 foo = "x",
                 scope = "",
                 realm = "a\nb",
-                scheme = "basic",
+                scheme = "digest",
                 scope = "y"
             ),
             quote!(
@@ -454,7 +454,7 @@ mod tests {
             [
                 "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, crate",
                 "duplicate argument `scope`; give each argument at most once",
-                "unknown scheme `basic`; expected one of: bearer",
+                "unknown scheme `digest`; expected one of: bearer, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",
                 "`realm` contains the control character `\\n` (U+000A); a realm must be \
                  printable ASCII",

@@ -85,9 +85,11 @@ mod valid;
 /// All are optional `key = "string"` pairs, separated by commas. Without any,
 /// `#[require_auth]` accepts any valid credential of any scheme the application registered.
 ///
-/// - `scheme = "bearer"`: the schemes accepted, names separated by `|`, matched
-///   case-insensitively. Known today: `bearer`. Default: every scheme the application
-///   registered a verifier for.
+/// - `scheme = "bearer | basic"`: the schemes accepted, names separated by `|`, matched
+///   case-insensitively: `bearer` (RFC 6750 JWTs), `basic` (RFC 7617) and `api_key` (a key in
+///   a header). A refusal carries one challenge per accepted scheme; the first credential of
+///   an accepted scheme decides. Default: every scheme the application registered a verifier
+///   for.
 /// - `scope = "orders:read orders:write"`: scopes that must **all** be granted, separated by
 ///   single spaces. Each is an RFC 6749 §3.3 scope token: printable ASCII except space, `"`
 ///   and `\`. Matching at run time is exact and case-sensitive.

@@ -11,7 +11,11 @@ use crate::errors::Errors;
 
 /// Every scheme name `scheme = "…"` accepts, and the `auth_core::Scheme` variant it names.
 /// Supporting a new scheme in the macro is adding its row here.
-const SCHEMES: &[(&str, &str)] = &[("bearer", "Bearer")];
+const SCHEMES: &[(&str, &str)] = &[
+    ("bearer", "Bearer"),
+    ("basic", "Basic"),
+    ("api_key", "ApiKey"),
+];
 
 /// A checked `#[require_auth]`: everything the expansion needs.
 pub(crate) struct Requirement {
@@ -246,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             problems(scheme_variants("bearer | digest")),
-            ["unknown scheme `digest`; expected one of: bearer"]
+            ["unknown scheme `digest`; expected one of: bearer, basic, api_key"]
         );
         assert_eq!(
             problems(scheme_variants("bearer|BEARER")),

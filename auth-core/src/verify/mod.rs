@@ -1,5 +1,8 @@
 //! Turning credentials into a principal. One submodule per credential kind.
 
+pub mod api_key;
+pub mod basic;
 pub mod claims;
+mod htpasswd;
 pub mod jwt;
 pub mod keys;
