@@ -9,14 +9,21 @@
 //! | `DELETE /orders/{id}` | all of `orders:write orders:admin` | attribute |
 //! | `GET /reports` | any of `reports:read admin` | attribute |
 //! | `GET /me` | any valid token | attribute, no scope |
+//! | `GET /ops/status` | Basic, realm `orders-ops` | attribute |
+//! | `GET /partner/orders` | API key in `X-API-Key` | attribute |
+//! | `GET /whoami` | Bearer or Basic | attribute, several schemes |
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
-use auth_core::{Algorithm, AuthConfig, ConfigError, JwtKey, JwtVerifier, Principal, require_auth};
+use auth_core::{
+    Algorithm, ApiKeys, AuthConfig, ConfigError, FailureThrottle, Htpasswd, JwtKey, JwtVerifier,
+    Principal, require_auth,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -24,6 +31,13 @@ use serde_json::json;
 pub const DEV_SECRET: &[u8] = b"orders-development-key-not-for-production-use";
 /// The realm of the service's challenges.
 pub const REALM: &str = "orders";
+/// The development user file used when `AUTH_HTPASSWD` is not set: `ops` / `ops-dev-password`
+/// (bcrypt, written by `htpasswd -nbB -C 5`).
+pub const DEV_HTPASSWD: &str = "ops:$2y$05$Zpd8fTxvtXNUTw4hhzuoYO72YiZTjc/dUdOokfokwnNzM8R.YHzEm\n";
+/// The development password of `ops`.
+pub const DEV_OPS_PASSWORD: &str = "ops-dev-password";
+/// The development API keys used when `AUTH_API_KEYS` is not set.
+pub const DEV_API_KEYS: &str = "partner-dev=dev-partner-key-0123456789";
 
 /// The service's settings, read from the environment.
 #[derive(Debug, Clone)]
@@ -38,25 +52,121 @@ pub struct Settings {
     pub issuer: Option<String>,
     /// `AUTH_AUDIENCE`: enforced when set.
     pub audience: Option<String>,
+    /// The text of the htpasswd file named by `AUTH_HTPASSWD`, or [`DEV_HTPASSWD`].
+    pub htpasswd: String,
+    /// `AUTH_API_KEYS` (`name=key,name=key`), or [`DEV_API_KEYS`].
+    pub api_keys: String,
+    /// `AUTH_FAILURE_LIMIT`: failures per minute per client before 429 (default 10; 0 disables).
+    pub failure_limit: u32,
+    /// `AUTH_TRUSTED_PROXIES`: comma-separated proxy addresses whose `X-Forwarded-For` is
+    /// believed (default: none).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Which development defaults are in use (for the start-up banner).
+    pub dev_defaults: Vec<&'static str>,
 }
 
 impl Settings {
-    /// Reads `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`.
-    pub fn from_env() -> Settings {
+    /// Reads the `AUTH_*` variables; a malformed value is an error naming the variable.
+    pub fn from_env() -> Result<Settings, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let secret = var("AUTH_JWT_SECRET");
-        Settings {
+        let mut dev_defaults = Vec::new();
+        if secret.is_none() {
+            dev_defaults.push("AUTH_JWT_SECRET");
+        }
+        let htpasswd = match var("AUTH_HTPASSWD") {
+            Some(path) => {
+                std::fs::read_to_string(&path).map_err(|e| format!("AUTH_HTPASSWD={path}: {e}"))?
+            }
+            None => {
+                dev_defaults.push("AUTH_HTPASSWD");
+                DEV_HTPASSWD.to_owned()
+            }
+        };
+        let api_keys = var("AUTH_API_KEYS").unwrap_or_else(|| {
+            dev_defaults.push("AUTH_API_KEYS");
+            DEV_API_KEYS.to_owned()
+        });
+        let failure_limit = match var("AUTH_FAILURE_LIMIT") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("AUTH_FAILURE_LIMIT={v}: not a number"))?,
+            None => 10,
+        };
+        let trusted_proxies = var("AUTH_TRUSTED_PROXIES")
+            .map(|v| {
+                v.split(',')
+                    .map(|ip| {
+                        ip.trim()
+                            .parse::<IpAddr>()
+                            .map_err(|_| format!("AUTH_TRUSTED_PROXIES: {ip:?} is not an address"))
+                    })
+                    .collect()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Settings {
             addr: var("AUTH_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             dev_key: secret.is_none(),
             secret: secret.map_or_else(|| DEV_SECRET.to_vec(), String::into_bytes),
             issuer: var("AUTH_ISSUER"),
             audience: var("AUTH_AUDIENCE"),
+            htpasswd,
+            api_keys,
+            failure_limit,
+            trusted_proxies,
+            dev_defaults,
+        })
+    }
+
+    /// Settings for tests: the given secret, issuer and audience, the development users and
+    /// keys, no throttling.
+    pub fn for_tests(secret: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Settings {
+        Settings {
+            addr: "127.0.0.1:0".to_owned(),
+            secret: secret.to_vec(),
+            dev_key: false,
+            issuer: issuer.map(str::to_owned),
+            audience: audience.map(str::to_owned),
+            htpasswd: DEV_HTPASSWD.to_owned(),
+            api_keys: DEV_API_KEYS.to_owned(),
+            failure_limit: 0,
+            trusted_proxies: Vec::new(),
+            dev_defaults: Vec::new(),
         }
     }
 
-    /// The authentication configuration: HS256 with the secret, issuer and audience when set.
-    /// Fails (and the service does not start) on a secret under 32 bytes.
-    pub fn auth_config(&self) -> Result<AuthConfig, ConfigError> {
+    /// The authentication configuration: HS256 with the secret (issuer and audience when set),
+    /// Basic from the htpasswd text, the API keys, and the failure throttle. Fails (and the
+    /// service does not start) on a secret under 32 bytes, a weak htpasswd entry, or a short key.
+    pub fn auth_config(&self) -> Result<AuthConfig, String> {
+        let users = Htpasswd::parse(&self.htpasswd).map_err(|e| format!("AUTH_HTPASSWD: {e}"))?;
+        let mut keys = ApiKeys::builder();
+        for pair in self.api_keys.split(',').filter(|p| !p.trim().is_empty()) {
+            let (name, key) = pair
+                .split_once('=')
+                .ok_or("AUTH_API_KEYS: expected name=key,name=key")?;
+            keys = keys.key(name.trim(), key.trim());
+        }
+        let keys = keys.build().map_err(|e| format!("AUTH_API_KEYS: {e}"))?;
+        let mut auth = AuthConfig::builder()
+            .realm(REALM)
+            .bearer(
+                self.jwt_verifier()
+                    .map_err(|e| format!("AUTH_JWT_SECRET: {e}"))?,
+            )
+            .basic(users)
+            .api_keys(keys);
+        if self.failure_limit > 0 {
+            auth = auth.throttle(
+                FailureThrottle::per_minute(self.failure_limit)
+                    .trust_forwarded_for(self.trusted_proxies.iter().copied()),
+            );
+        }
+        auth.build().map_err(|e| e.to_string())
+    }
+
+    fn jwt_verifier(&self) -> Result<JwtVerifier, ConfigError> {
         let mut verifier =
             JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &self.secret)?);
         if let Some(iss) = &self.issuer {
@@ -65,10 +175,7 @@ impl Settings {
         if let Some(aud) = &self.audience {
             verifier = verifier.audience(aud);
         }
-        AuthConfig::builder()
-            .realm(REALM)
-            .bearer(verifier.build()?)
-            .build()
+        verifier.build()
     }
 
     /// Mints an HS256 token with the service's secret (for the start-up banner and tests).
@@ -214,6 +321,29 @@ async fn me(user: Principal) -> impl Responder {
     web::Json(json!({ "subject": user.subject(), "scopes": user.scopes() }))
 }
 
+/// `GET /ops/status`: operators, with Basic credentials from the htpasswd file.
+#[require_auth(scheme = "basic", realm = "orders-ops")]
+#[get("/ops/status")]
+async fn ops_status(user: Principal, store: web::Data<Store>) -> impl Responder {
+    web::Json(
+        json!({ "status": "ok", "orders": store.with(|m| m.len()), "operator": user.subject() }),
+    )
+}
+
+/// `GET /partner/orders`: partners, with an API key in `X-API-Key`.
+#[require_auth(scheme = "api_key")]
+#[get("/partner/orders")]
+async fn partner_orders(partner: Principal, store: web::Data<Store>) -> impl Responder {
+    web::Json(json!({ "partner": partner.subject(), "orders": store.with(|m| m.len()) }))
+}
+
+/// `GET /whoami`: a Bearer token or Basic credentials.
+#[require_auth(scheme = "bearer | basic")]
+#[get("/whoami")]
+async fn whoami(user: Principal) -> impl Responder {
+    web::Json(json!({ "scheme": user.scheme().name(), "subject": user.subject() }))
+}
+
 /// Registers every route; the caller adds `app_data(auth_config)` and the store.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health)
@@ -222,5 +352,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_order)
         .service(delete_order)
         .service(reports)
-        .service(me);
+        .service(me)
+        .service(ops_status)
+        .service(partner_orders)
+        .service(whoami);
 }

@@ -8,13 +8,11 @@ use auth_tests::http::{TestServer, request, send};
 use serde_json::Value;
 
 fn settings() -> Settings {
-    Settings {
-        addr: "127.0.0.1:0".into(),
-        secret: b"orders-test-secret-of-32-bytes-or-more".to_vec(),
-        dev_key: false,
-        issuer: Some("https://id.test.example".into()),
-        audience: Some("orders-api".into()),
-    }
+    Settings::for_tests(
+        b"orders-test-secret-of-32-bytes-or-more",
+        Some("https://id.test.example"),
+        Some("orders-api"),
+    )
 }
 
 fn start() -> TestServer {

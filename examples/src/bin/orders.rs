@@ -1,5 +1,6 @@
 //! `cargo run --release --bin orders`: the orders service on its embedded defaults.
-//! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `RUST_LOG`.
+//! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_HTPASSWD`,
+//! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `RUST_LOG`.
 
 use actix_web::{App, HttpServer, web};
 use auth_examples::orders::{Settings, Store, routes};
@@ -12,7 +13,13 @@ async fn main() -> std::io::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let settings = Settings::from_env();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("orders: refusing to start: {e}");
+            std::process::exit(2);
+        }
+    };
     let auth = match settings.auth_config() {
         Ok(auth) => auth,
         Err(e) => {
@@ -33,6 +40,12 @@ async fn main() -> std::io::Result<()> {
         .first()
         .map_or(settings.addr.clone(), ToString::to_string);
     println!("orders listening on http://{addr}");
+    if !settings.dev_defaults.is_empty() {
+        println!(
+            "\nWARNING: development defaults in use for {}: never in production.",
+            settings.dev_defaults.join(", ")
+        );
+    }
     if settings.dev_key {
         print_tour(&settings, &addr);
     }
@@ -47,8 +60,7 @@ fn print_tour(settings: &Settings, addr: &str) {
     let expired = mint("orders:read", -3600);
     let base = format!("http://{addr}");
     println!(
-        "\nWARNING: no AUTH_JWT_SECRET set: using the embedded DEVELOPMENT key. Never in production.\n\
-         Try (tokens valid for one hour):\n\n\
+        "Try (tokens valid for one hour):\n\n\
          # 200: a token with orders:read\n\
          curl -i {base}/orders -H 'Authorization: Bearer {read}'\n\n\
          # 401: no credentials (WWW-Authenticate: Bearer realm=\"orders\")\n\
@@ -60,6 +72,16 @@ fn print_tour(settings: &Settings, addr: &str) {
          # 401: an expired token (error_description=\"The access token expired\")\n\
          curl -i {base}/orders -H 'Authorization: Bearer {expired}'\n\n\
          # 400: a malformed header (error=\"invalid_request\")\n\
-         curl -i {base}/orders -H 'Authorization: Bearer a b'\n"
+         curl -i {base}/orders -H 'Authorization: Bearer a b'\n\n\
+         # Basic (development user ops, unless AUTH_HTPASSWD is set): curl picks the scheme from the challenge\n\
+         curl -i --anyauth -u ops:{ops_password} {base}/ops/status\n\n\
+         # API key (development key, unless AUTH_API_KEYS is set)\n\
+         curl -i {base}/partner/orders -H 'X-API-Key: {api_key}'\n\n\
+         # Bearer or Basic: two challenges when neither is sent\n\
+         curl -i {base}/whoami\n",
+        ops_password = auth_examples::orders::DEV_OPS_PASSWORD,
+        api_key = auth_examples::orders::DEV_API_KEYS
+            .split_once('=')
+            .map_or("", |(_, k)| k),
     );
 }
