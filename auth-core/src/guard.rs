@@ -75,10 +75,10 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
 
     let throttle = config.throttle();
     let client = throttle.and_then(|t| t.client_of(req));
-    if let (Some(t), Some(ip)) = (throttle, client) {
-        if let Some(seconds) = t.blocked(&ThrottleKey::Client(ip)) {
-            return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
-        }
+    if let (Some(t), Some(ip)) = (throttle, client)
+        && let Some(seconds) = t.blocked(&ThrottleKey::Client(ip))
+    {
+        return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
     }
 
     let api_key_header = config.api_keys().map(|k| k.header());

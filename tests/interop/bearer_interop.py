@@ -3,37 +3,21 @@
 sent by Python's http.client (a plain HTTP client), against the real `orders` binary on
 127.0.0.1. Usage: bearer_interop.py PATH_TO_ORDERS_BINARY  (run.sh sets everything up)."""
 
-import http.client
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 
 import jwt  # PyJWT
+
+from common import Orders, Tally, request
 
 SECRET = "interop-secret-of-at-least-32-bytes!!"
 ISSUER = "https://id.interop.example"
 AUDIENCE = "orders-api"
 PROBLEM = "application/problem+json"
 
-passed, failed = 0, 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+t = Tally("bearer interop")
+check = t.check
 
 
 def mint(scope="orders:read", alg="HS256", key=SECRET, **override):
@@ -45,22 +29,6 @@ def mint(scope="orders:read", alg="HS256", key=SECRET, **override):
         else:
             claims[k] = v
     return jwt.encode(claims, key, algorithm=alg)
-
-
-def request(port, method, path, headers=(), body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.putrequest(method, path)
-    for name, value in headers:
-        conn.putheader(name, value)  # putheader twice sends two fields
-    if body is not None:
-        conn.putheader("Content-Type", "application/json")
-        conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders(body.encode() if body is not None else None)
-    res = conn.getresponse()
-    data = res.read()
-    out = (res.status, {k.lower(): v for k, v in res.getheaders()}, res.msg.get_all("WWW-Authenticate") or [], data)
-    conn.close()
-    return out
 
 
 def refusal(name, res, status, challenge, error):
@@ -78,26 +46,9 @@ def refusal(name, res, status, challenge, error):
 
 
 def main(binary):
-    port = free_port()
-    env = dict(os.environ, AUTH_ADDR=f"127.0.0.1:{port}", AUTH_JWT_SECRET=SECRET, AUTH_ISSUER=ISSUER,
-               AUTH_AUDIENCE=AUDIENCE, RUST_LOG="warn")
-    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                if request(port, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            print("FAIL the orders service did not start")
-            return 1
-        run(port)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    print(f"bearer interop: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    with Orders(binary, AUTH_JWT_SECRET=SECRET, AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_FAILURE_LIMIT="0") as srv:
+        run(srv.port)
+    return t.report()
 
 
 def run(port):

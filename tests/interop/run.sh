@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Sets up what the interop suite needs on a fresh machine (PyJWT in a private venv), builds the
-# `orders` binary and runs the suite against it on 127.0.0.1.
+# Sets up what the interop suites need on a fresh machine (PyJWT in a private venv; Debian's
+# apache2-utils for `htpasswd`, and curl), builds the `orders` binary and runs every suite
+# against it on 127.0.0.1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venv="$here/.venv"
+
+missing=()
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -c 'import jwt' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3'
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin orders
-"$venv/bin/python" "$here/bearer_interop.py" "$root/target/debug/orders"
+binary="$root/target/debug/orders"
+status=0
+"$venv/bin/python" "$here/bearer_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/schemes_interop.py" "$binary" || status=1
+exit $status

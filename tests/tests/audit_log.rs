@@ -9,7 +9,7 @@ use actix_web::dev::Service;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, get};
-use auth_core::{Principal, require_auth};
+use auth_core::{AuthConfig, FailureThrottle, Htpasswd, Principal, require_auth};
 use auth_tests::*;
 
 #[derive(Clone, Default)]
@@ -74,4 +74,63 @@ async fn refusals_are_logged_with_reason_and_redacted_credential() {
     for part in bad.split('.') {
         assert!(!log.contains(part), "a token part reached the log");
     }
+}
+
+#[require_auth(scheme = "basic")]
+#[get("/ops")]
+async fn ops(_: Principal) -> &'static str {
+    "ok"
+}
+
+#[actix_rt::test]
+async fn basic_failures_and_throttling_log_the_user_never_the_password() {
+    let capture = Capture::default();
+    let sink = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let config = AuthConfig::builder()
+        .basic(
+            Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu")
+                .unwrap(),
+        )
+        .throttle(FailureThrottle::per_minute(2))
+        .build()
+        .unwrap();
+    let app = test::init_service(App::new().app_data(config).service(ops)).await;
+    use base64::Engine as _;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("ops:Sup3r-Secret-Guess")
+    );
+    for _ in 0..3 {
+        let req = TestRequest::get()
+            .uri("/ops")
+            .peer_addr("192.0.2.9:5000".parse().unwrap())
+            .insert_header((header::AUTHORIZATION, auth.as_str()));
+        app.call(req.to_request()).await.unwrap();
+    }
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("unknown user or wrong password"), "{log}");
+    assert!(
+        log.contains("user=\"ops\"") || log.contains("user=ops"),
+        "{log}"
+    );
+    assert!(
+        log.contains("peer=\"192.0.2.9:5000\"") || log.contains("peer=192.0.2.9:5000"),
+        "{log}"
+    );
+    assert!(log.contains("blocked"), "the block is logged: {log}");
+    assert!(log.contains("too many failed attempts"), "{log}");
+    assert!(
+        !log.contains("Sup3r-Secret-Guess"),
+        "the password never reaches the log"
+    );
+    assert!(
+        !log.contains(auth.trim_start_matches("Basic ")),
+        "nor its base64"
+    );
 }

@@ -189,3 +189,54 @@ fn head_gets_the_same_status_and_headers_without_a_body() {
         assert_eq!(get.header(name), head.header(name), "{name}");
     }
 }
+
+#[test]
+fn basic_api_key_and_either_routes() {
+    use auth_examples::orders::{DEV_API_KEYS, DEV_OPS_PASSWORD};
+    use base64::Engine as _;
+    let srv = start();
+    let a = srv.addr;
+    let basic = |user: &str, pw: &str| {
+        format!(
+            "Authorization: Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+        )
+    };
+    let none = request(a, "GET", "/ops/status", &[]);
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some(r#"Basic realm="orders-ops", charset="UTF-8""#)
+    );
+    assert_eq!(
+        request(a, "GET", "/ops/status", &[&basic("ops", DEV_OPS_PASSWORD)]).status,
+        200
+    );
+    assert_eq!(
+        request(a, "GET", "/ops/status", &[&basic("ops", "nope")]).status,
+        401
+    );
+
+    let key = DEV_API_KEYS.split_once('=').unwrap().1;
+    let ok = request(a, "GET", "/partner/orders", &[&format!("X-API-Key: {key}")]);
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&ok.body).unwrap()["partner"],
+        "partner-dev"
+    );
+
+    let either = request(a, "GET", "/whoami", &[]);
+    assert_eq!(
+        either.all("www-authenticate"),
+        [
+            r#"Bearer realm="orders""#,
+            r#"Basic realm="orders", charset="UTF-8""#
+        ]
+    );
+    let me = request(a, "GET", "/whoami", &[&basic("ops", DEV_OPS_PASSWORD)]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&me.body).unwrap()["scheme"],
+        "Basic"
+    );
+    assert_eq!(request(a, "GET", "/whoami", &[&auth("")]).status, 200);
+}

@@ -453,11 +453,7 @@ async fn failed_attempts_are_throttled_per_client() {
     assert_eq!(
         send(
             &config,
-            get_with(
-                "/either",
-                &[("Authorization", &basic("ünï", "pä:ss"))]
-            )
-            .peer_addr(quiet)
+            get_with("/either", &[("Authorization", &basic("ünï", "pä:ss"))]).peer_addr(quiet)
         )
         .await
         .status,
