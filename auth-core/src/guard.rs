@@ -20,6 +20,8 @@ use crate::rejection::{ChallengeContext, ErrorCode, Reason, Rejection, challenge
 use crate::requirement::{Requirement, Scheme, SchemeSet};
 use crate::throttle::ThrottleKey;
 use crate::verify::basic::BasicOutcome;
+use crate::verify::jwt::Verdict;
+use crate::verify::keyset::wait_for_attempt;
 
 /// `Retry-After` of a 503 when a credential store cannot decide.
 pub(crate) const RETRY_AFTER_UNAVAILABLE: u32 = 5;
@@ -116,14 +118,24 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     };
     let verified = match credential {
         Credential::Bearer(token) => match config.bearer() {
-            Some(verifier) => verifier.verify(token).map_err(|reason| {
-                let code = if reason == Reason::Expired {
-                    ErrorCode::TokenExpired
-                } else {
-                    ErrorCode::InvalidToken
-                };
-                (code, reason)
-            }),
+            Some(verifier) => match verifier.start(token) {
+                Verdict::Ready(verified) => verified.map_err(bearer_failure),
+                Verdict::Refetch(receiver, bound) => {
+                    // The token names a key the set lacks: wait for the (shared, rate-limited)
+                    // refetch, then decide with the keys there are.
+                    let (req, config, verifier, token) = (
+                        req.clone(),
+                        config.clone(),
+                        verifier.clone(),
+                        token.to_owned(),
+                    );
+                    return Outcome::Pending(Box::pin(async move {
+                        wait_for_attempt(receiver, bound).await;
+                        let verified = verifier.finish(&token).map_err(bearer_failure);
+                        finish(&req, requirement, &config, client, None, verified)
+                    }));
+                }
+            },
             None => Err((
                 ErrorCode::ServerError,
                 Reason::NoVerifier(Scheme::Bearer.name().into()),
@@ -138,6 +150,16 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         }
     };
     Outcome::Ready(finish(req, requirement, config, client, None, verified))
+}
+
+/// The public code of a Bearer verification failure.
+fn bearer_failure(reason: Reason) -> (ErrorCode, Reason) {
+    let code = match reason {
+        Reason::Expired => ErrorCode::TokenExpired,
+        Reason::Unavailable => ErrorCode::TemporarilyUnavailable,
+        _ => ErrorCode::InvalidToken,
+    };
+    (code, reason)
 }
 
 fn basic(

@@ -124,3 +124,4 @@ pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
 pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier, Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
+pub use verify::keyset::KeySet;

@@ -16,8 +16,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+use jsonwebtoken::Algorithm;
+
 use super::claims::{ClaimRules, UniqueObject};
 use super::keys::{JwtKey, algorithm_from_header};
+use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
 use crate::error::ConfigError;
 use crate::principal::Principal;
 use crate::rejection::Reason;
@@ -50,8 +53,22 @@ pub struct JwtVerifier {
     inner: Arc<Inner>,
 }
 
+enum KeySource {
+    Static(Vec<JwtKey>),
+    Remote(RemoteKeys),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Static(keys) => f.debug_tuple("Static").field(keys).finish(),
+            KeySource::Remote(remote) => f.debug_tuple("Remote").field(remote).finish(),
+        }
+    }
+}
+
 struct Inner {
-    keys: Vec<JwtKey>,
+    keys: KeySource,
     rules: ClaimRules,
     require_at_jwt: bool,
     max_token_bytes: usize,
@@ -72,6 +89,7 @@ impl std::fmt::Debug for JwtVerifier {
 /// Configures a [`JwtVerifier`].
 pub struct JwtVerifierBuilder {
     keys: Vec<JwtKey>,
+    key_set: Option<KeySet>,
     issuer: Option<String>,
     audience: Option<String>,
     leeway: Duration,
@@ -95,6 +113,7 @@ impl JwtVerifier {
     pub fn builder() -> JwtVerifierBuilder {
         JwtVerifierBuilder {
             keys: Vec::new(),
+            key_set: None,
             issuer: None,
             audience: None,
             leeway: DEFAULT_LEEWAY,
@@ -108,7 +127,75 @@ impl JwtVerifier {
 
     /// Verifies a token and returns its principal, or the internal reason of the refusal
     /// ([`Reason::Expired`] is the one a client is told apart).
+    ///
+    /// With a [`KeySet`], this never waits: a `kid` missing from the current keys asks the
+    /// refresher for a refetch (within the cool-down) and is refused now; use
+    /// [`JwtVerifier::verify_async`] to wait for that refetch, as `#[require_auth]` does.
     pub fn verify(&self, token: &str) -> Result<Principal, Reason> {
+        match self.start(token) {
+            Verdict::Ready(result) => result,
+            Verdict::Refetch(..) => self.finish(token),
+        }
+    }
+
+    /// Verifies a token, waiting for a refetch of the key set when its `kid` is unknown.
+    pub async fn verify_async(&self, token: &str) -> Result<Principal, Reason> {
+        match self.start(token) {
+            Verdict::Ready(result) => result,
+            Verdict::Refetch(receiver, bound) => {
+                wait_for_attempt(receiver, bound).await;
+                self.finish(token)
+            }
+        }
+    }
+
+    /// How many times the key set was fetched (0 with static keys).
+    pub fn key_set_fetches(&self) -> u64 {
+        match &self.inner.keys {
+            KeySource::Static(_) => 0,
+            KeySource::Remote(remote) => remote.fetch_count(),
+        }
+    }
+
+    /// Decides at once, or asks to wait for a refetch of the key set.
+    pub(crate) fn start(&self, token: &str) -> Verdict {
+        let parsed = match self.parse(token) {
+            Ok(parsed) => parsed,
+            Err(reason) => return Verdict::Ready(Err(reason)),
+        };
+        let remote = match &self.inner.keys {
+            KeySource::Static(keys) => return Verdict::Ready(self.check(&parsed, keys)),
+            KeySource::Remote(remote) => remote,
+        };
+        let snapshot = remote.snapshot();
+        if let Some(snapshot) = &snapshot
+            && (parsed.kid.is_none() || has_candidate(&parsed, &snapshot.keys))
+        {
+            return Verdict::Ready(self.check(&parsed, &snapshot.keys));
+        }
+        match remote.demand() {
+            Demand::Wait(receiver, bound) => Verdict::Refetch(receiver, bound),
+            Demand::No => Verdict::Ready(match snapshot {
+                Some(snapshot) => self.check(&parsed, &snapshot.keys),
+                None => Err(Reason::Unavailable),
+            }),
+        }
+    }
+
+    /// Decides with the keys there are now (after waiting for a refetch).
+    pub(crate) fn finish(&self, token: &str) -> Result<Principal, Reason> {
+        let parsed = self.parse(token)?;
+        match &self.inner.keys {
+            KeySource::Static(keys) => self.check(&parsed, keys),
+            KeySource::Remote(remote) => match remote.snapshot() {
+                Some(snapshot) => self.check(&parsed, &snapshot.keys),
+                None => Err(Reason::Unavailable),
+            },
+        }
+    }
+
+    /// Everything that needs no key: size, shape, header.
+    fn parse<'t>(&self, token: &'t str) -> Result<Parsed<'t>, Reason> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_bytes {
             return Err(Reason::TokenTooLarge(token.len()));
@@ -139,26 +226,39 @@ impl JwtVerifier {
         };
         let kid = match header.get("kid") {
             None => None,
-            Some(Value::String(kid)) => Some(kid.as_str()),
+            Some(Value::String(kid)) => Some(kid.clone()),
             Some(_) => return Err(Reason::MalformedToken("kid is not a string")),
         };
         if inner.require_at_jwt && !is_at_jwt(header.get("typ")) {
             return Err(Reason::WrongType);
         }
-        if !inner.keys.iter().any(|k| k.alg == alg) {
+        Ok(Parsed {
+            alg,
+            kid,
+            message: &token[..header_b64.len() + 1 + payload_b64.len()],
+            payload: payload_b64,
+            signature: signature_b64,
+        })
+    }
+
+    /// Signature with the candidate keys, then claims.
+    fn check(&self, parsed: &Parsed<'_>, keys: &[JwtKey]) -> Result<Principal, Reason> {
+        let inner = &*self.inner;
+        if !keys.iter().any(|k| k.alg == parsed.alg) {
             return Err(Reason::AlgorithmNotAllowed);
         }
-        let message = &token[..header_b64.len() + 1 + payload_b64.len()];
-        let mut candidates = inner.keys.iter().filter(|k| {
-            k.alg == alg && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
-        });
         let mut tried = false;
-        let verified = candidates.any(|k| {
+        let verified = keys.iter().filter(|k| is_candidate(parsed, k)).any(|k| {
             tried = true;
             // An error here (a signature that is not base64url, a key the backend refuses) is
             // a failed verification like any other.
-            jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &k.key, alg)
-                .unwrap_or(false)
+            jsonwebtoken::crypto::verify(
+                parsed.signature,
+                parsed.message.as_bytes(),
+                &k.key,
+                parsed.alg,
+            )
+            .unwrap_or(false)
         });
         if !tried {
             return Err(Reason::UnknownKey);
@@ -166,7 +266,7 @@ impl JwtVerifier {
         if !verified {
             return Err(Reason::BadSignature);
         }
-        let claims = decode_object(payload_b64).ok_or(Reason::MalformedToken("payload"))?;
+        let claims = decode_object(parsed.payload).ok_or(Reason::MalformedToken("payload"))?;
         let checked = inner.rules.check(&claims, (inner.clock)())?;
         Ok(Principal::new(
             Scheme::Bearer,
@@ -175,6 +275,34 @@ impl JwtVerifier {
             claims,
         ))
     }
+}
+
+/// A token whose header parsed, before any key is chosen.
+struct Parsed<'t> {
+    alg: Algorithm,
+    kid: Option<String>,
+    message: &'t str,
+    payload: &'t str,
+    signature: &'t str,
+}
+
+/// A key may verify the token: same algorithm, and the token's `kid` when both name one.
+fn is_candidate(parsed: &Parsed<'_>, key: &JwtKey) -> bool {
+    key.alg == parsed.alg
+        && (parsed.kid.is_none()
+            || key.kid.is_none()
+            || key.kid.as_deref() == parsed.kid.as_deref())
+}
+
+fn has_candidate(parsed: &Parsed<'_>, keys: &[JwtKey]) -> bool {
+    keys.iter().any(|k| is_candidate(parsed, k))
+}
+
+/// What [`JwtVerifier::start`] decided.
+pub(crate) enum Verdict {
+    Ready(Result<Principal, Reason>),
+    /// The key is not in the current set: wait for this fetch attempt, then [`JwtVerifier::finish`].
+    Refetch(tokio::sync::watch::Receiver<u64>, Duration),
 }
 
 /// RFC 9068 §2.1: `typ` is `at+jwt`; media types compare case-insensitively and may carry the
@@ -206,6 +334,13 @@ impl JwtVerifierBuilder {
     /// Adds a key. Its algorithm becomes an allowed algorithm; nothing else does.
     pub fn key(mut self, key: JwtKey) -> Self {
         self.keys.push(key);
+        self
+    }
+
+    /// Takes the keys from an identity provider's key set (JWKS URL or OpenID discovery)
+    /// instead of static keys. A background thread fetches it at once and keeps it fresh.
+    pub fn key_set(mut self, key_set: KeySet) -> Self {
+        self.key_set = Some(key_set);
         self
     }
 
@@ -262,10 +397,19 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Checks the configuration and builds the verifier.
-    pub fn build(self) -> Result<JwtVerifier, ConfigError> {
-        if self.keys.is_empty() {
-            return Err(ConfigError::NoKeys);
+    /// Checks the configuration and builds the verifier (starting the key-set refresher, which
+    /// does not wait for the provider: the service starts even when it is down).
+    pub fn build(mut self) -> Result<JwtVerifier, ConfigError> {
+        if let Some(issuer) = self.key_set.as_ref().and_then(KeySet::discovered_issuer) {
+            match &self.issuer {
+                Some(configured) if configured != issuer => {
+                    return Err(ConfigError::InvalidSetting {
+                        what: "issuer",
+                        detail: "differs from the issuer of the discovery key set".into(),
+                    });
+                }
+                _ => self.issuer = Some(issuer.to_owned()),
+            }
         }
         for (what, value) in [("issuer", &self.issuer), ("audience", &self.audience)] {
             if value.as_deref().is_some_and(str::is_empty) {
@@ -286,9 +430,20 @@ impl JwtVerifierBuilder {
         let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
             &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
         );
+        let keys = match (self.key_set, self.keys.is_empty()) {
+            (None, true) => return Err(ConfigError::NoKeys),
+            (None, false) => KeySource::Static(self.keys),
+            (Some(set), true) => KeySource::Remote(RemoteKeys::start(set)?),
+            (Some(_), false) => {
+                return Err(ConfigError::InvalidSetting {
+                    what: "keys",
+                    detail: "give static keys or a key set, not both".into(),
+                });
+            }
+        };
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
-                keys: self.keys,
+                keys,
                 rules: ClaimRules {
                     issuer: self.issuer,
                     audience: self.audience,

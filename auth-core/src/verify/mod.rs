@@ -6,3 +6,4 @@ pub mod claims;
 mod htpasswd;
 pub mod jwt;
 pub mod keys;
+pub mod keyset;

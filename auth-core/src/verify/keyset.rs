@@ -1,0 +1,484 @@
+//! Keys published by an identity provider: a JWKS URL, or an issuer whose OpenID Connect
+//! discovery document names one. Fetched with `reqwest` over rustls by one background thread;
+//! requests read an immutable snapshot and never wait on a lock held across a fetch.
+//!
+//! - **Refresh** on a schedule from the response's `Cache-Control: max-age`, bounded (default
+//!   between 1 minute and 1 hour; 5 minutes without the header).
+//! - **Unknown `kid`**: a request naming a key the snapshot lacks asks for one refetch and waits
+//!   for it. Callers arriving while a fetch runs share it; a new fetch starts at most once per
+//!   cool-down (default 15 s), so a storm of random `kid`s costs at most one fetch per cool-down,
+//!   and a freshly rotated key is accepted within that delay.
+//! - **Outages**: a failed fetch or a garbage key set keeps the last good set (logged) until it is
+//!   older than `max_stale` (default 24 h). With no key set at all (a cold start while the
+//!   provider is down), requests are answered 503 with `Retry-After`; the service itself starts.
+//! - **Never from the token**: key URLs come from configuration only; `jku`, `x5u`, `jwk` and
+//!   `x5c` header parameters are never read.
+//! - Transport: `https`, or `http` to a loopback address only; no redirects; responses over
+//!   1 MiB refused; 10 s timeout.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::Jwk;
+use serde_json::Value;
+use tokio::sync::{Notify, watch};
+
+use super::keys::JwtKey;
+use crate::error::ConfigError;
+
+const MAX_BODY: usize = 1 << 20;
+
+/// Where a verifier's keys come from when an identity provider publishes them.
+///
+/// ```no_run
+/// use auth_core::{JwtVerifier, KeySet};
+///
+/// // Discovery: the issuer is enforced on tokens and its `jwks_uri` is fetched.
+/// let verifier = JwtVerifier::builder()
+///     .key_set(KeySet::discover("https://id.example.com"))
+///     .audience("orders-api")
+///     .build()?;
+/// // Or a JWKS URL directly.
+/// let verifier = JwtVerifier::builder()
+///     .key_set(KeySet::jwks("https://id.example.com/.well-known/jwks.json"))
+///     .issuer("https://id.example.com")
+///     .build()?;
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeySet {
+    pub(crate) source: Source,
+    pub(crate) settings: Settings,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    Jwks(String),
+    Discovery(String),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    cooldown: Duration,
+    refresh_min: Duration,
+    refresh_max: Duration,
+    refresh_default: Duration,
+    max_stale: Duration,
+    timeout: Duration,
+    rsa_algorithms: Vec<Algorithm>,
+}
+
+impl KeySet {
+    fn new(source: Source) -> Self {
+        KeySet {
+            source,
+            settings: Settings {
+                cooldown: Duration::from_secs(15),
+                refresh_min: Duration::from_secs(60),
+                refresh_max: Duration::from_secs(3600),
+                refresh_default: Duration::from_secs(300),
+                max_stale: Duration::from_secs(24 * 3600),
+                timeout: Duration::from_secs(10),
+                rsa_algorithms: vec![Algorithm::RS256],
+            },
+        }
+    }
+
+    /// Keys from a JWKS URL (RFC 7517 §5).
+    pub fn jwks(url: impl Into<String>) -> Self {
+        Self::new(Source::Jwks(url.into()))
+    }
+
+    /// Keys from the `jwks_uri` of the issuer's OpenID Connect discovery document
+    /// (`{issuer}/.well-known/openid-configuration`), whose `issuer` must equal `issuer`
+    /// exactly; the verifier then requires that issuer on every token.
+    pub fn discover(issuer: impl Into<String>) -> Self {
+        Self::new(Source::Discovery(issuer.into()))
+    }
+
+    /// The shortest interval between two fetches asked for by unknown `kid`s (default 15 s).
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.settings.cooldown = cooldown;
+        self
+    }
+
+    /// Bounds of the scheduled refresh interval taken from `Cache-Control: max-age` (default
+    /// 1 min to 1 h), and the interval without that header (default 5 min, within the bounds).
+    pub fn refresh_interval(mut self, min: Duration, max: Duration, default: Duration) -> Self {
+        self.settings.refresh_min = min;
+        self.settings.refresh_max = max.max(min);
+        self.settings.refresh_default = default.clamp(min, self.settings.refresh_max);
+        self
+    }
+
+    /// How long the last good key set keeps serving while the provider is unreachable or
+    /// returns garbage (default 24 h); older, requests get 503.
+    pub fn max_stale(mut self, max_stale: Duration) -> Self {
+        self.settings.max_stale = max_stale;
+        self
+    }
+
+    /// The timeout of one fetch (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// The algorithms an RSA key without `alg` verifies (default `RS256` only). A JWK with `alg`
+    /// is bound to it; EC and OKP keys follow from their curve.
+    pub fn rsa_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.settings.rsa_algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// The issuer to enforce, for discovery.
+    pub(crate) fn discovered_issuer(&self) -> Option<&str> {
+        match &self.source {
+            Source::Discovery(issuer) => Some(issuer),
+            Source::Jwks(_) => None,
+        }
+    }
+}
+
+/// The keys of one successful fetch.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) keys: Vec<JwtKey>,
+    fetched_at: Instant,
+}
+
+struct Shared {
+    snapshot: ArcSwapOption<Snapshot>,
+    /// Bumped after every fetch attempt, good or bad: waiters re-read the snapshot.
+    attempts: watch::Sender<u64>,
+    /// A fetch is asked for or running: new demands share it.
+    fetching: AtomicBool,
+    last_demand: Mutex<Option<Instant>>,
+    wake: Arc<Notify>,
+    settings: Settings,
+    fetches: AtomicU64,
+}
+
+/// A running key source: cheap to clone; the refresher thread stops when the last clone drops.
+#[derive(Clone)]
+pub(crate) struct RemoteKeys {
+    shared: Arc<Shared>,
+    _stop: Arc<StopOnDrop>,
+}
+
+struct StopOnDrop(Arc<Notify>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+impl std::fmt::Debug for RemoteKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteKeys")
+            .field(
+                "keys",
+                &self.shared.snapshot.load().as_ref().map(|s| s.keys.len()),
+            )
+            .field("fetches", &self.shared.fetches.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// What a request does when its key is not in the snapshot.
+pub(crate) enum Demand {
+    /// Wait for this fetch attempt to finish, then look again.
+    Wait(watch::Receiver<u64>, Duration),
+    /// A fetch ran less than a cool-down ago: decide with what we have.
+    No,
+}
+
+impl RemoteKeys {
+    /// Validates the URLs and starts the refresher thread, which fetches at once.
+    pub(crate) fn start(set: KeySet) -> Result<Self, ConfigError> {
+        let url = match &set.source {
+            Source::Jwks(url) | Source::Discovery(url) => url,
+        };
+        check_url(url)?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(set.settings.timeout)
+            .user_agent(concat!("auth-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| invalid("key set HTTP client", e.to_string()))?;
+        let wake = Arc::new(Notify::new());
+        let shared = Arc::new(Shared {
+            snapshot: ArcSwapOption::empty(),
+            attempts: watch::channel(0).0,
+            fetching: AtomicBool::new(true),
+            last_demand: Mutex::new(None),
+            wake: wake.clone(),
+            settings: set.settings.clone(),
+            fetches: AtomicU64::new(0),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| invalid("key set refresher", e.to_string()))?;
+        let weak = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("auth-core-keyset".into())
+            .spawn(move || runtime.block_on(refresher(weak, wake, client, set.source)))
+            .map_err(|e| invalid("key set refresher", e.to_string()))?;
+        Ok(RemoteKeys {
+            _stop: Arc::new(StopOnDrop(shared.wake.clone())),
+            shared,
+        })
+    }
+
+    /// The current keys, unless none were ever fetched or they are older than `max_stale`.
+    pub(crate) fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        let snapshot = self.shared.snapshot.load_full()?;
+        (snapshot.fetched_at.elapsed() <= self.shared.settings.max_stale).then_some(snapshot)
+    }
+
+    /// Asks for a refetch because a key is missing: shares a running fetch, starts one if the
+    /// cool-down allows, else declines.
+    pub(crate) fn demand(&self) -> Demand {
+        let shared = &self.shared;
+        let receiver = shared.attempts.subscribe();
+        let wait = shared.settings.timeout + Duration::from_secs(1);
+        if shared.fetching.load(Ordering::Acquire) {
+            return Demand::Wait(receiver, wait);
+        }
+        let mut last = shared.last_demand.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| t.elapsed() < shared.settings.cooldown) {
+            return Demand::No;
+        }
+        *last = Some(Instant::now());
+        shared.fetching.store(true, Ordering::Release);
+        shared.wake.notify_one();
+        Demand::Wait(receiver, wait)
+    }
+
+    /// How many fetches of the key set ran (for tests and metrics).
+    pub(crate) fn fetch_count(&self) -> u64 {
+        self.shared.fetches.load(Ordering::Relaxed)
+    }
+}
+
+/// Waits until the fetch attempt a [`Demand::Wait`] refers to has finished (or the wait bound).
+pub(crate) async fn wait_for_attempt(mut receiver: watch::Receiver<u64>, bound: Duration) {
+    let _ = tokio::time::timeout(bound, receiver.changed()).await;
+}
+
+fn invalid(what: &'static str, detail: String) -> ConfigError {
+    ConfigError::InvalidSetting { what, detail }
+}
+
+/// `https`, or `http` to a loopback host only (keys fetched in clear text could be replaced by
+/// anyone on the path).
+fn check_url(url: &str) -> Result<(), ConfigError> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| invalid("key set URL", format!("{url:?}: {e}")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(invalid(
+            "key set URL",
+            format!("{url:?} must be https (http only to a loopback address)"),
+        )),
+    }
+}
+
+async fn refresher(
+    shared: Weak<Shared>,
+    wake: Arc<Notify>,
+    client: reqwest::Client,
+    source: Source,
+) {
+    let mut delay = Duration::ZERO;
+    let mut failures: u32 = 0;
+    loop {
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = wake.notified() => {}
+            }
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        shared.fetching.store(true, Ordering::Release);
+        shared.fetches.fetch_add(1, Ordering::Relaxed);
+        let settings = &shared.settings;
+        match fetch(&client, &source, settings).await {
+            Ok((keys, max_age)) => {
+                failures = 0;
+                tracing::info!(target: crate::audit::TARGET, keys = keys.len(), "key set fetched");
+                shared.snapshot.store(Some(Arc::new(Snapshot {
+                    keys,
+                    fetched_at: Instant::now(),
+                })));
+                delay = max_age.map_or(settings.refresh_default, |a| {
+                    a.clamp(settings.refresh_min, settings.refresh_max)
+                });
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let age = shared
+                    .snapshot
+                    .load()
+                    .as_ref()
+                    .map(|s| s.fetched_at.elapsed().as_secs());
+                tracing::warn!(target: crate::audit::TARGET, error = %e, serving_keys_aged_secs = ?age, "key set fetch failed; keeping the last good set");
+                // Back off 1, 2, 4 … s, never past the cool-down (so a rotated key is still
+                // picked up promptly once the provider is back).
+                delay = Duration::from_secs(1u64 << failures.min(6))
+                    .min(settings.cooldown.max(Duration::from_secs(1)));
+            }
+        }
+        shared.fetching.store(false, Ordering::Release);
+        shared.attempts.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("{0}")]
+    Http(String),
+    #[error("status {0}")]
+    Status(u16),
+    #[error("response over 1 MiB")]
+    TooLarge,
+    #[error("not a usable document: {0}")]
+    Document(String),
+}
+
+async fn get(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
+    let mut res = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| FetchError::Http(e.without_url().to_string()))?;
+    if !res.status().is_success() {
+        return Err(FetchError::Status(res.status().as_u16()));
+    }
+    let max_age = res
+        .headers()
+        .get_all(reqwest::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|d| {
+            d.trim()
+                .strip_prefix("max-age=")
+                .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
+        })
+        .map(Duration::from_secs);
+    let mut body = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Http(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(FetchError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, max_age))
+}
+
+async fn fetch(
+    client: &reqwest::Client,
+    source: &Source,
+    settings: &Settings,
+) -> Result<(Vec<JwtKey>, Option<Duration>), FetchError> {
+    let jwks_url = match source {
+        Source::Jwks(url) => url.clone(),
+        Source::Discovery(issuer) => {
+            let url = format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            );
+            let (body, _) = get(client, &url).await?;
+            let doc: Value =
+                serde_json::from_slice(&body).map_err(|e| FetchError::Document(e.to_string()))?;
+            if doc.get("issuer").and_then(Value::as_str) != Some(issuer.as_str()) {
+                return Err(FetchError::Document(
+                    "the discovery document's issuer differs from the configured one".into(),
+                ));
+            }
+            let jwks_uri = doc
+                .get("jwks_uri")
+                .and_then(Value::as_str)
+                .ok_or_else(|| FetchError::Document("no jwks_uri".into()))?;
+            check_url(jwks_uri).map_err(|e| FetchError::Document(e.to_string()))?;
+            jwks_uri.to_owned()
+        }
+    };
+    let (body, max_age) = get(client, &jwks_url).await?;
+    let keys = parse_jwks(&body, &settings.rsa_algorithms).map_err(FetchError::Document)?;
+    Ok((keys, max_age))
+}
+
+/// The usable signature keys of a JWKS document. Keys with `use` other than `sig`, symmetric
+/// (`oct`) keys — a published HMAC key would let anyone sign — and keys we cannot read are
+/// skipped; a document with none left is refused.
+pub(crate) fn parse_jwks(body: &[u8], rsa_algorithms: &[Algorithm]) -> Result<Vec<JwtKey>, String> {
+    let doc: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let entries = doc
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("no \"keys\" array")?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let Some(object) = entry.as_object() else {
+            continue;
+        };
+        if object.get("use").is_some_and(|u| u != "sig")
+            || object.get("kty").is_some_and(|k| k == "oct")
+        {
+            continue;
+        }
+        let mut entry = entry.clone();
+        // RFC 9864's fully-specified name for EdDSA over Ed25519.
+        if entry.get("alg").is_some_and(|a| a == "Ed25519") {
+            entry["alg"] = Value::from("EdDSA");
+        }
+        let algorithms: Vec<Option<Algorithm>> =
+            if entry.get("alg").is_none() && entry.get("kty").is_some_and(|k| k == "RSA") {
+                rsa_algorithms.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
+            };
+        for alg in algorithms {
+            let mut candidate = entry.clone();
+            if let Some(alg) = alg {
+                candidate["alg"] = Value::from(format!("{alg:?}"));
+            }
+            let parsed = serde_json::from_value::<Jwk>(candidate)
+                .map_err(|e| e.to_string())
+                .and_then(|jwk| JwtKey::from_parsed_jwk(&jwk).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(key) => keys.push(key),
+                Err(e) => {
+                    tracing::warn!(target: crate::audit::TARGET, kid = ?entry.get("kid"), error = %e, "skipping an unusable key of the key set")
+                }
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err("no usable signature key".into());
+    }
+    Ok(keys)
+}
