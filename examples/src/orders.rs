@@ -22,7 +22,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
 use auth_core::{
     Algorithm, ApiKeys, AuthConfig, ConfigError, FailureThrottle, Htpasswd, JwtKey, JwtVerifier,
-    Principal, require_auth,
+    KeySet, Principal, require_auth,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,6 +46,11 @@ pub struct Settings {
     pub addr: String,
     /// `AUTH_JWT_SECRET` (HS256), or the development key.
     pub secret: Vec<u8>,
+    /// `AUTH_JWKS_URL`: verify with the keys of this JWKS instead of the secret.
+    pub jwks_url: Option<String>,
+    /// `AUTH_OIDC_ISSUER`: verify with the keys found by OpenID discovery from this issuer,
+    /// which is then required on tokens (and `typ` must be `at+jwt`, RFC 9068).
+    pub oidc_issuer: Option<String>,
     /// Whether the development key is in use.
     pub dev_key: bool,
     /// `AUTH_ISSUER`: enforced when set.
@@ -70,8 +75,14 @@ impl Settings {
     pub fn from_env() -> Result<Settings, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let secret = var("AUTH_JWT_SECRET");
+        let (jwks_url, oidc_issuer) = (var("AUTH_JWKS_URL"), var("AUTH_OIDC_ISSUER"));
+        let sources = [secret.is_some(), jwks_url.is_some(), oidc_issuer.is_some()];
+        if sources.iter().filter(|set| **set).count() > 1 {
+            return Err("set only one of AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_OIDC_ISSUER".into());
+        }
+        let dev_key = sources.iter().all(|set| !set);
         let mut dev_defaults = Vec::new();
-        if secret.is_none() {
+        if dev_key {
             dev_defaults.push("AUTH_JWT_SECRET");
         }
         let htpasswd = match var("AUTH_HTPASSWD") {
@@ -107,8 +118,10 @@ impl Settings {
             .unwrap_or_default();
         Ok(Settings {
             addr: var("AUTH_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
-            dev_key: secret.is_none(),
+            dev_key,
             secret: secret.map_or_else(|| DEV_SECRET.to_vec(), String::into_bytes),
+            jwks_url,
+            oidc_issuer,
             issuer: var("AUTH_ISSUER"),
             audience: var("AUTH_AUDIENCE"),
             htpasswd,
@@ -125,6 +138,8 @@ impl Settings {
         Settings {
             addr: "127.0.0.1:0".to_owned(),
             secret: secret.to_vec(),
+            jwks_url: None,
+            oidc_issuer: None,
             dev_key: false,
             issuer: issuer.map(str::to_owned),
             audience: audience.map(str::to_owned),
@@ -153,7 +168,7 @@ impl Settings {
             .realm(REALM)
             .bearer(
                 self.jwt_verifier()
-                    .map_err(|e| format!("AUTH_JWT_SECRET: {e}"))?,
+                    .map_err(|e| format!("bearer tokens: {e}"))?,
             )
             .basic(users)
             .api_keys(keys);
@@ -167,8 +182,14 @@ impl Settings {
     }
 
     fn jwt_verifier(&self) -> Result<JwtVerifier, ConfigError> {
-        let mut verifier =
-            JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &self.secret)?);
+        let mut verifier = JwtVerifier::builder();
+        verifier = match (&self.oidc_issuer, &self.jwks_url) {
+            (Some(issuer), _) => verifier
+                .key_set(KeySet::discover(issuer))
+                .require_at_jwt_type(true),
+            (None, Some(url)) => verifier.key_set(KeySet::jwks(url)),
+            (None, None) => verifier.key(JwtKey::hmac(Algorithm::HS256, &self.secret)?),
+        };
         if let Some(iss) = &self.issuer {
             verifier = verifier.issuer(iss);
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the interop suites need on a fresh machine (PyJWT in a private venv; Debian's
-# apache2-utils for `htpasswd`, and curl), builds the `orders` binary and runs every suite
-# against it on 127.0.0.1.
+# apache2-utils for `htpasswd`, and curl; oidc-provider from the npm registry), builds the
+# `orders` binary and runs every suite against it on 127.0.0.1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -19,9 +19,13 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -c 'import jwt' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3'
+if [ ! -d "$here/oidc/node_modules/oidc-provider" ]; then
+    (cd "$here/oidc" && npm install --no-package-lock --no-audit --no-fund --silent)
+fi
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin orders
 binary="$root/target/debug/orders"
 status=0
 "$venv/bin/python" "$here/bearer_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/schemes_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/oidc_interop.py" "$binary" || status=1
 exit $status

@@ -45,7 +45,8 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         // On a thread of its own: the test itself may be running inside an actix runtime.
         let handle = self.handle.clone();
-        let _ = std::thread::spawn(move || actix_rt::System::new().block_on(handle.stop(false))).join();
+        let _ =
+            std::thread::spawn(move || actix_rt::System::new().block_on(handle.stop(false))).join();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

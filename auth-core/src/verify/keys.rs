@@ -53,7 +53,8 @@ pub(crate) fn algorithm_from_header(name: &str) -> Option<Algorithm> {
         "PS256" => Algorithm::PS256,
         "PS384" => Algorithm::PS384,
         "PS512" => Algorithm::PS512,
-        "EdDSA" => Algorithm::EdDSA,
+        // RFC 9864's fully-specified name for EdDSA over Ed25519, the only curve we verify.
+        "EdDSA" | "Ed25519" => Algorithm::EdDSA,
         _ => return None,
     })
 }
