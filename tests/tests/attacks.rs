@@ -520,7 +520,10 @@ async fn hostile_json_and_encodings() {
     tokens.push(format!("{h}.{payload}.{sig}.{sig}"));
     tokens.push(format!("{h}..{sig}"));
     tokens.push("...".to_owned());
-    assert!(tokens.iter().all(|t| *t != good), "every case differs from the valid token");
+    assert!(
+        tokens.iter().all(|t| *t != good),
+        "every case differs from the valid token"
+    );
     assert_refused("hostile JSON and encodings", &tokens).await;
 }
 
