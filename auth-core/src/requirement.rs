@@ -182,6 +182,38 @@ impl Requirement {
         self.all_of.iter().chain(self.any_of.iter()).copied()
     }
 
+    /// Checks a hand-written requirement the way `#[require_auth]` checks its arguments at
+    /// compile time: scope tokens per RFC 6749 §3.3 and a printable-ASCII realm. (A requirement
+    /// that fails this is refused at request time with a 500 and a loud log line, never rendered.)
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// assert!(Requirement::new(SchemeSet::ANY).all_scopes(&["orders:read"]).validate().is_ok());
+    /// assert!(Requirement::new(SchemeSet::ANY).all_scopes(&["two words"]).validate().is_err());
+    /// assert!(Requirement::new(SchemeSet::ANY).realm("a\r\nb").validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        let invalid = |what, detail: String| crate::ConfigError::InvalidSetting { what, detail };
+        for scope in self.required_scopes() {
+            let token_ok = !scope.is_empty()
+                && scope
+                    .bytes()
+                    .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+            if !token_ok {
+                return Err(invalid(
+                    "scope",
+                    format!("{scope:?} is not an RFC 6749 scope token"),
+                ));
+            }
+        }
+        if let Some(realm) = self.realm
+            && (realm.is_empty() || !crate::challenge::is_quotable(realm))
+        {
+            return Err(invalid("realm", "must be non-empty printable ASCII".into()));
+        }
+        Ok(())
+    }
+
     /// Whether a principal holding `granted` satisfies the scope conditions.
     /// Matching is exact and case-sensitive (RFC 6749 §3.3).
     pub fn scopes_satisfied<S: AsRef<str>>(&self, granted: &[S]) -> bool {

@@ -203,6 +203,19 @@ impl JwtKey {
         })
     }
 
+    /// Every usable signature key of a JWKS document (RFC 7517 §5), for a key set kept in a file
+    /// or in configuration. The same rules as a fetched [`KeySet`](crate::KeySet): `use` other
+    /// than `sig` and `oct` keys are skipped, RSA keys without `alg` verify RS256; a document
+    /// with no usable key is refused.
+    ///
+    /// ```
+    /// use auth_core::JwtKey;
+    /// assert!(JwtKey::from_jwk_set(r#"{"keys":[]}"#).is_err());
+    /// ```
+    pub fn from_jwk_set(json: &str) -> Result<Vec<Self>, ConfigError> {
+        super::keyset::parse_jwks(json.as_bytes(), &[Algorithm::RS256]).map_err(ConfigError::BadJwk)
+    }
+
     /// Names the key: a token whose header has this `kid` is verified with this key only.
     /// A key without a `kid` is tried for tokens of its algorithm whatever their `kid`.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {

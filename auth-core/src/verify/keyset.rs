@@ -200,6 +200,18 @@ pub(crate) enum Demand {
 impl RemoteKeys {
     /// Validates the URLs and starts the refresher thread, which fetches at once.
     pub(crate) fn start(set: KeySet) -> Result<Self, ConfigError> {
+        if set.settings.rsa_algorithms.is_empty()
+            || set
+                .settings
+                .rsa_algorithms
+                .iter()
+                .any(|a| a.family() != jsonwebtoken::AlgorithmFamily::Rsa)
+        {
+            return Err(invalid(
+                "key set RSA algorithms",
+                "must be a non-empty list of RS*/PS* algorithms: an RSA key is never used for HMAC or another family".into(),
+            ));
+        }
         let url = match &set.source {
             Source::Jwks(url) | Source::Discovery(url) => url,
         };
