@@ -27,7 +27,10 @@ fn redacted_credential(req: &HttpRequest) -> String {
     out
 }
 
-pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&str>) {
+pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&str>, quiet: bool) {
+    if quiet && !tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+        return;
+    }
     let user = user.unwrap_or("");
     let peer = req.peer_addr().map(|a| a.to_string());
     let peer = peer.as_deref().unwrap_or("unknown");
@@ -40,6 +43,10 @@ pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&st
         ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => tracing::error!(
             target: TARGET, code, %reason, peer, method, path, credential, user,
             "authentication failed on the server side: {reason}"
+        ),
+        _ if quiet => tracing::debug!(
+            target: TARGET, code, %reason, peer, method, path, credential, user,
+            "request refused (repeat, from the verdict cache)"
         ),
         _ => tracing::warn!(
             target: TARGET, code, %reason, peer, method, path, credential, user,

@@ -120,6 +120,18 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         Credential::Bearer(token) => match config.bearer() {
             Some(verifier) => match verifier.start(token) {
                 Verdict::Ready(verified) => verified.map_err(bearer_failure),
+                Verdict::Cached(verified) => {
+                    let verified = verified.map_err(bearer_failure);
+                    return Outcome::Ready(finish_logged(
+                        req,
+                        requirement,
+                        config,
+                        client,
+                        None,
+                        verified,
+                        true,
+                    ));
+                }
                 Verdict::Refetch(receiver, bound) => {
                     // The token names a key the set lacks: wait for the (shared, rate-limited)
                     // refetch, then decide with the keys there are.
@@ -208,13 +220,27 @@ fn finish(
     user: Option<&str>,
     verified: Result<Principal, (ErrorCode, Reason)>,
 ) -> Result<Option<Principal>, Rejection> {
+    finish_logged(req, requirement, config, client, user, verified, false)
+}
+
+/// [`finish`], with `quiet` for a refusal answered from the verdict cache: its first occurrence
+/// was logged at `warn`; repeats go to `debug`, so a replay flood is not a log flood.
+fn finish_logged(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    user: Option<&str>,
+    verified: Result<Principal, (ErrorCode, Reason)>,
+    quiet: bool,
+) -> Result<Option<Principal>, Rejection> {
     match verified {
         Ok(principal) => {
             req.extensions_mut().insert(principal.clone());
             check_scopes(req, requirement, principal).map(Some)
         }
         Err((code, reason)) => {
-            let rejection = refuse_as(req, requirement, code, reason, user);
+            let rejection = refuse_full(req, requirement, code, reason, user, quiet);
             if matches!(
                 code,
                 ErrorCode::InvalidRequest | ErrorCode::InvalidToken | ErrorCode::InvalidCredentials
@@ -344,6 +370,17 @@ fn refuse_as(
     reason: Reason,
     user: Option<&str>,
 ) -> Rejection {
+    refuse_full(req, requirement, code, reason, user, false)
+}
+
+fn refuse_full(
+    req: &HttpRequest,
+    requirement: &Requirement,
+    code: ErrorCode,
+    reason: Reason,
+    user: Option<&str>,
+    quiet: bool,
+) -> Rejection {
     let config = req.app_data::<AuthConfig>();
     let scope = (code == ErrorCode::InsufficientScope)
         .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
@@ -370,7 +407,7 @@ fn refuse_as(
         rejection = rejection.with_retry_after(RETRY_AFTER_UNAVAILABLE);
     }
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
-    audit::refused(req, &rejection, user);
+    audit::refused(req, &rejection, user, quiet);
     rejection
 }
 

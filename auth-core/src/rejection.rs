@@ -208,6 +208,8 @@ pub enum Reason {
     UnknownKey,
     /// The signature does not verify.
     BadSignature,
+    /// The application's revocation hook refused the token.
+    Revoked,
     /// Unknown user or wrong password (deliberately one reason).
     WrongPassword,
     /// No configured API key matches.
@@ -257,6 +259,7 @@ impl fmt::Display for Reason {
             Reason::UnknownKey => f.write_str("no configured key matches kid and alg"),
             Reason::BadSignature => f.write_str("signature does not verify"),
             Reason::WrongPassword => f.write_str("unknown user or wrong password"),
+            Reason::Revoked => f.write_str("token revoked by the application's hook"),
             Reason::UnknownApiKey => f.write_str("no configured API key matches"),
             Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
             Reason::Expired => f.write_str("token expired"),

@@ -163,3 +163,52 @@ fn tokens_over_the_bound_are_refused_before_decoding() {
     let long = "a".repeat(65);
     assert_eq!(v.verify(&long).unwrap_err(), Reason::TokenTooLarge(65));
 }
+
+#[test]
+fn cached_verdicts_still_expire_and_revocation_still_applies() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let now = Arc::new(AtomicU64::new(1_000_000));
+    let revoked = Arc::new(AtomicBool::new(false));
+    let (clock, flag) = (now.clone(), revoked.clone());
+    let v = JwtVerifier::builder()
+        .key(verification_key(Algorithm::HS256))
+        .clock(move || clock.load(Ordering::SeqCst))
+        .revocation(move |_| flag.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let tok = token_with(Algorithm::HS256, &json!({"exp": 1_000_100, "sub": "a"}));
+    for _ in 0..3 {
+        assert!(
+            v.verify(&tok).is_ok(),
+            "served (from the cache after the first time)"
+        );
+    }
+    revoked.store(true, Ordering::SeqCst);
+    assert_eq!(
+        v.verify(&tok).unwrap_err(),
+        Reason::Revoked,
+        "revocation applies to a cached verdict"
+    );
+    revoked.store(false, Ordering::SeqCst);
+    now.store(1_000_159, Ordering::SeqCst);
+    assert!(v.verify(&tok).is_ok());
+    now.store(1_000_160, Ordering::SeqCst);
+    assert_eq!(
+        v.verify(&tok).unwrap_err(),
+        Reason::Expired,
+        "a cached verdict dies at exp + leeway"
+    );
+    // A forged token is refused again and again, from the cache.
+    let forged = format!("{tok}x");
+    for _ in 0..3 {
+        assert_eq!(v.verify(&forged).unwrap_err(), Reason::BadSignature);
+    }
+    // With the cache off, the same answers.
+    let v = JwtVerifier::builder()
+        .key(verification_key(Algorithm::HS256))
+        .verdict_cache(0, std::time::Duration::ZERO)
+        .build()
+        .unwrap();
+    assert!(v.verify(&token_with(Algorithm::HS256, &claims(""))).is_ok());
+}

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use jsonwebtoken::Algorithm;
 
+use super::cache::VerdictCache;
 use super::claims::{ClaimRules, UniqueObject};
 use super::keys::{JwtKey, algorithm_from_header};
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
@@ -32,6 +33,12 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+type RevocationHook = Arc<dyn Fn(&Principal) -> bool + Send + Sync>;
+
+/// The default number of verdicts cached per verifier.
+pub const DEFAULT_CACHE_CAPACITY: usize = 8192;
+/// The default longest time a verdict is reused.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Verifies Bearer JWTs against statically configured keys.
 ///
@@ -69,6 +76,8 @@ impl std::fmt::Debug for KeySource {
 
 struct Inner {
     keys: KeySource,
+    cache: Option<VerdictCache>,
+    revoked: Option<RevocationHook>,
     rules: ClaimRules,
     require_at_jwt: bool,
     max_token_bytes: usize,
@@ -98,6 +107,8 @@ pub struct JwtVerifierBuilder {
     scope_claim: Option<String>,
     max_token_bytes: usize,
     clock: Option<Clock>,
+    cache: (usize, Duration),
+    revoked: Option<RevocationHook>,
 }
 
 impl std::fmt::Debug for JwtVerifierBuilder {
@@ -122,6 +133,8 @@ impl JwtVerifier {
             scope_claim: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: None,
+            cache: (DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL),
+            revoked: None,
         }
     }
 
@@ -133,7 +146,7 @@ impl JwtVerifier {
     /// [`JwtVerifier::verify_async`] to wait for that refetch, as `#[require_auth]` does.
     pub fn verify(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
-            Verdict::Ready(result) => result,
+            Verdict::Ready(result) | Verdict::Cached(result) => result,
             Verdict::Refetch(..) => self.finish(token),
         }
     }
@@ -141,7 +154,7 @@ impl JwtVerifier {
     /// Verifies a token, waiting for a refetch of the key set when its `kid` is unknown.
     pub async fn verify_async(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
-            Verdict::Ready(result) => result,
+            Verdict::Ready(result) | Verdict::Cached(result) => result,
             Verdict::Refetch(receiver, bound) => {
                 wait_for_attempt(receiver, bound).await;
                 self.finish(token)
@@ -157,40 +170,96 @@ impl JwtVerifier {
         }
     }
 
-    /// Decides at once, or asks to wait for a refetch of the key set.
+    /// Decides at once (from the verdict cache when the same token was seen), or asks to wait
+    /// for a refetch of the key set.
     pub(crate) fn start(&self, token: &str) -> Verdict {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_bytes {
+            return Verdict::Ready(Err(Reason::TokenTooLarge(token.len())));
+        }
+        let now = (inner.clock)();
+        let snapshot = match &inner.keys {
+            KeySource::Static(_) => None,
+            KeySource::Remote(remote) => remote.snapshot(),
+        };
+        let generation = snapshot.as_ref().map_or(0, |s| s.generation);
+        if let Some(hit) = inner
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(token, now, generation))
+        {
+            return Verdict::Cached(self.revocation(hit));
+        }
         let parsed = match self.parse(token) {
             Ok(parsed) => parsed,
-            Err(reason) => return Verdict::Ready(Err(reason)),
+            Err(reason) => {
+                return Verdict::Ready(self.remember(token, Err(reason), now, generation));
+            }
         };
-        let remote = match &self.inner.keys {
-            KeySource::Static(keys) => return Verdict::Ready(self.check(&parsed, keys)),
-            KeySource::Remote(remote) => remote,
+        let keys = match (&inner.keys, &snapshot) {
+            (KeySource::Static(keys), _) => keys.as_slice(),
+            (KeySource::Remote(remote), snapshot) => match snapshot {
+                Some(s) if parsed.kid.is_none() || has_candidate(&parsed, &s.keys) => {
+                    s.keys.as_slice()
+                }
+                _ => match remote.demand() {
+                    Demand::Wait(receiver, bound) => return Verdict::Refetch(receiver, bound),
+                    Demand::No => match snapshot {
+                        Some(s) => s.keys.as_slice(),
+                        None => return Verdict::Ready(Err(Reason::Unavailable)),
+                    },
+                },
+            },
         };
-        let snapshot = remote.snapshot();
-        if let Some(snapshot) = &snapshot
-            && (parsed.kid.is_none() || has_candidate(&parsed, &snapshot.keys))
-        {
-            return Verdict::Ready(self.check(&parsed, &snapshot.keys));
-        }
-        match remote.demand() {
-            Demand::Wait(receiver, bound) => Verdict::Refetch(receiver, bound),
-            Demand::No => Verdict::Ready(match snapshot {
-                Some(snapshot) => self.check(&parsed, &snapshot.keys),
-                None => Err(Reason::Unavailable),
-            }),
-        }
+        let verdict = self.check(&parsed, keys, now);
+        Verdict::Ready(self.remember(token, verdict, now, generation))
     }
 
     /// Decides with the keys there are now (after waiting for a refetch).
     pub(crate) fn finish(&self, token: &str) -> Result<Principal, Reason> {
+        let now = (self.inner.clock)();
         let parsed = self.parse(token)?;
         match &self.inner.keys {
-            KeySource::Static(keys) => self.check(&parsed, keys),
+            KeySource::Static(keys) => {
+                let verdict = self.check(&parsed, keys, now);
+                self.remember(token, verdict, now, 0)
+            }
             KeySource::Remote(remote) => match remote.snapshot() {
-                Some(snapshot) => self.check(&parsed, &snapshot.keys),
+                Some(snapshot) => {
+                    let verdict = self.check(&parsed, &snapshot.keys, now);
+                    self.remember(token, verdict, now, snapshot.generation)
+                }
                 None => Err(Reason::Unavailable),
             },
+        }
+    }
+
+    /// Caches a fresh verdict, then applies the revocation hook (never cached: it runs on every
+    /// request).
+    fn remember(
+        &self,
+        token: &str,
+        verdict: Result<Principal, Reason>,
+        now: u64,
+        generation: u64,
+    ) -> Result<Principal, Reason> {
+        if let Some(cache) = &self.inner.cache {
+            let leeway = self.inner.rules.leeway as f64;
+            let expires = verdict
+                .as_ref()
+                .ok()
+                .and_then(|p| p.claim("exp"))
+                .and_then(serde_json::Value::as_f64)
+                .map(|exp| (exp + leeway).ceil().max(0.0) as u64);
+            cache.put(token, &verdict, expires, now, generation);
+        }
+        self.revocation(verdict)
+    }
+
+    fn revocation(&self, verdict: Result<Principal, Reason>) -> Result<Principal, Reason> {
+        match (&self.inner.revoked, verdict) {
+            (Some(revoked), Ok(principal)) if revoked(&principal) => Err(Reason::Revoked),
+            (_, verdict) => verdict,
         }
     }
 
@@ -242,7 +311,7 @@ impl JwtVerifier {
     }
 
     /// Signature with the candidate keys, then claims.
-    fn check(&self, parsed: &Parsed<'_>, keys: &[JwtKey]) -> Result<Principal, Reason> {
+    fn check(&self, parsed: &Parsed<'_>, keys: &[JwtKey], now: u64) -> Result<Principal, Reason> {
         let inner = &*self.inner;
         if !keys.iter().any(|k| k.alg == parsed.alg) {
             return Err(Reason::AlgorithmNotAllowed);
@@ -267,7 +336,7 @@ impl JwtVerifier {
             return Err(Reason::BadSignature);
         }
         let claims = decode_object(parsed.payload).ok_or(Reason::MalformedToken("payload"))?;
-        let checked = inner.rules.check(&claims, (inner.clock)())?;
+        let checked = inner.rules.check(&claims, now)?;
         Ok(Principal::new(
             Scheme::Bearer,
             checked.subject,
@@ -301,6 +370,8 @@ fn has_candidate(parsed: &Parsed<'_>, keys: &[JwtKey]) -> bool {
 /// What [`JwtVerifier::start`] decided.
 pub(crate) enum Verdict {
     Ready(Result<Principal, Reason>),
+    /// Answered from the verdict cache (the same token was decided before).
+    Cached(Result<Principal, Reason>),
     /// The key is not in the current set: wait for this fetch attempt, then [`JwtVerifier::finish`].
     Refetch(tokio::sync::watch::Receiver<u64>, Duration),
 }
@@ -391,6 +462,32 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// The verdict cache: at most `capacity` tokens (0 turns it off), each reused at most `ttl`
+    /// and never past its `exp` + leeway. Default: 8 192 tokens, 60 s.
+    pub fn verdict_cache(mut self, capacity: usize, ttl: Duration) -> Self {
+        self.cache = (capacity, ttl);
+        self
+    }
+
+    /// A revocation check run on every request, after verification and after a cache hit alike:
+    /// `true` refuses the token (401 `invalid_token`).
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+    ///     .revocation(|principal| principal.claim("jti").and_then(|j| j.as_str()) == Some("revoked-id"))
+    ///     .build()?;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn revocation(
+        mut self,
+        revoked: impl Fn(&Principal) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.revoked = Some(Arc::new(revoked));
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests of expiry boundaries.
     pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(now));
@@ -444,6 +541,8 @@ impl JwtVerifierBuilder {
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
                 keys,
+                cache: VerdictCache::new(self.cache.0, self.cache.1.as_secs()),
+                revoked: self.revoked,
                 rules: ClaimRules {
                     issuer: self.issuer,
                     audience: self.audience,

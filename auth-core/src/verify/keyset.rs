@@ -147,6 +147,9 @@ impl KeySet {
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub(crate) keys: Vec<JwtKey>,
+    /// Starts at 1 and grows with every successful fetch: cached verdicts name the one they
+    /// were decided with.
+    pub(crate) generation: u64,
     fetched_at: Instant,
 }
 
@@ -333,8 +336,14 @@ async fn refresher(
             Ok((keys, max_age)) => {
                 failures = 0;
                 tracing::info!(target: crate::audit::TARGET, keys = keys.len(), "key set fetched");
+                let generation = shared
+                    .snapshot
+                    .load()
+                    .as_ref()
+                    .map_or(1, |s| s.generation + 1);
                 shared.snapshot.store(Some(Arc::new(Snapshot {
                     keys,
+                    generation,
                     fetched_at: Instant::now(),
                 })));
                 delay = max_age.map_or(settings.refresh_default, |a| {

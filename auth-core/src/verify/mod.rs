@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod basic;
+mod cache;
 pub mod claims;
 mod htpasswd;
 pub mod jwt;

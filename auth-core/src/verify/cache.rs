@@ -1,0 +1,205 @@
+//! A bounded cache of verification verdicts keyed by the exact token, so a client that sends the
+//! same access token for minutes pays for its signature once, and a replayed forged token is
+//! refused without touching the crypto.
+//!
+//! - The key is the whole token: a hit compares every byte (the map's equality), never a hash.
+//! - A valid verdict lives until the earlier of the token's `exp` + leeway and the cache TTL; a
+//!   refusal for a permanent reason (bad signature, malformed, wrong issuer …) until the TTL.
+//!   Refusals that time or a key rotation can change (`nbf` in the future, unknown `kid`, key set
+//!   unavailable) are never cached, and every entry remembers the key-set generation it was
+//!   decided with, so a rotation invalidates it.
+//! - 32 shards, each behind its own mutex held for a lookup or an insert only (no global lock,
+//!   never across verification); FIFO eviction in O(1) per shard; a fixed number of entries.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher as _;
+use std::sync::{Arc, Mutex};
+
+use crate::principal::Principal;
+use crate::rejection::Reason;
+
+const SHARDS: usize = 32;
+
+/// A cached verdict.
+#[derive(Clone)]
+pub(crate) struct Cached {
+    pub(crate) verdict: Result<Principal, Reason>,
+    /// Seconds since the epoch from which the entry is no longer used.
+    valid_until: u64,
+    generation: u64,
+}
+
+struct Shard {
+    entries: HashMap<Arc<str>, Cached>,
+    order: VecDeque<Arc<str>>,
+}
+
+pub(crate) struct VerdictCache {
+    shards: Box<[Mutex<Shard>]>,
+    per_shard: usize,
+    ttl: u64,
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for VerdictCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerdictCache")
+            .field("capacity", &(self.per_shard * SHARDS))
+            .field("ttl_secs", &self.ttl)
+            .finish()
+    }
+}
+
+/// Whether a refusal can be cached: only reasons no clock tick or key rotation can change.
+fn permanent(reason: &Reason) -> bool {
+    !matches!(
+        reason,
+        Reason::NotYetValid | Reason::UnknownKey | Reason::Unavailable | Reason::TokenTooLarge(_)
+    )
+}
+
+impl VerdictCache {
+    /// A cache of about `capacity` entries (0: none) kept at most `ttl_secs`.
+    pub(crate) fn new(capacity: usize, ttl_secs: u64) -> Option<Self> {
+        if capacity == 0 || ttl_secs == 0 {
+            return None;
+        }
+        let per_shard = capacity.div_ceil(SHARDS).max(1);
+        let shards = (0..SHARDS)
+            .map(|_| {
+                Mutex::new(Shard {
+                    entries: HashMap::new(),
+                    order: VecDeque::new(),
+                })
+            })
+            .collect();
+        Some(VerdictCache {
+            shards,
+            per_shard,
+            ttl: ttl_secs,
+            hasher: RandomState::new(),
+        })
+    }
+
+    fn shard(&self, token: &str) -> &Mutex<Shard> {
+        &self.shards[(self.hasher.hash_one(token) as usize) % SHARDS]
+    }
+
+    /// The verdict for exactly `token`, if one is cached, current at `now` and decided with key
+    /// generation `generation`.
+    pub(crate) fn get(
+        &self,
+        token: &str,
+        now: u64,
+        generation: u64,
+    ) -> Option<Result<Principal, Reason>> {
+        let shard = self.shard(token).lock().unwrap_or_else(|e| e.into_inner());
+        let cached = shard.entries.get(token)?;
+        (now < cached.valid_until && cached.generation == generation)
+            .then(|| cached.verdict.clone())
+    }
+
+    /// Remembers a verdict. `expires` is the token's `exp` + leeway for a valid one.
+    pub(crate) fn put(
+        &self,
+        token: &str,
+        verdict: &Result<Principal, Reason>,
+        expires: Option<u64>,
+        now: u64,
+        generation: u64,
+    ) {
+        if let Err(reason) = verdict
+            && !permanent(reason)
+        {
+            return;
+        }
+        let ttl_end = now.saturating_add(self.ttl);
+        let valid_until = expires.map_or(ttl_end, |e| e.min(ttl_end));
+        if valid_until <= now {
+            return;
+        }
+        let entry = Cached {
+            verdict: verdict.clone(),
+            valid_until,
+            generation,
+        };
+        let mut shard = self.shard(token).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = shard.entries.get_mut(token) {
+            *existing = entry;
+            return;
+        }
+        if shard.entries.len() >= self.per_shard
+            && let Some(oldest) = shard.order.pop_front()
+        {
+            shard.entries.remove(&oldest);
+        }
+        let key: Arc<str> = Arc::from(token);
+        shard.order.push_back(key.clone());
+        shard.entries.insert(key, entry);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |s| s.entries.len()))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::requirement::Scheme;
+
+    fn principal() -> Principal {
+        Principal::new(Scheme::Bearer, Some("a".into()), vec![], Default::default())
+    }
+
+    #[test]
+    fn hits_expire_and_respect_generations() {
+        let cache = VerdictCache::new(64, 60).unwrap();
+        cache.put("t1", &Ok(principal()), Some(1_030), 1_000, 0);
+        assert!(cache.get("t1", 1_029, 0).is_some());
+        assert!(
+            cache.get("t1", 1_030, 0).is_none(),
+            "at exp + leeway the entry is dead"
+        );
+        assert!(
+            cache.get("t1", 1_000, 1).is_none(),
+            "another key generation"
+        );
+        assert!(cache.get("t2", 1_000, 0).is_none());
+        cache.put("bad", &Err(Reason::BadSignature), None, 1_000, 0);
+        assert!(matches!(
+            cache.get("bad", 1_059, 0),
+            Some(Err(Reason::BadSignature))
+        ));
+        assert!(cache.get("bad", 1_060, 0).is_none(), "TTL");
+        cache.put("later", &Err(Reason::NotYetValid), None, 1_000, 0);
+        assert!(
+            cache.get("later", 1_000, 0).is_none(),
+            "time-dependent refusals are not cached"
+        );
+    }
+
+    #[test]
+    fn bounded() {
+        let cache = VerdictCache::new(320, 60).unwrap();
+        for i in 0..10_000 {
+            cache.put(
+                &format!("token-{i}"),
+                &Err(Reason::BadSignature),
+                None,
+                0,
+                0,
+            );
+        }
+        assert!(cache.len() <= 320, "{}", cache.len());
+        assert!(
+            cache.get("token-9999", 0, 0).is_some(),
+            "the newest survive"
+        );
+    }
+}
