@@ -1,0 +1,211 @@
+//! The two services the benchmarks compare, with identical routes and responses:
+//!
+//! - **ours**: `#[require_auth(scheme = "bearer", scope = "orders:read")]` over one `JwtVerifier`
+//!   holding an HS256, RS256, ES256 and EdDSA key (selected by `kid`), issuer and audience checked;
+//! - **baseline**: what teams write by hand today: `actix-web-httpauth`'s `BearerAuth` extractor
+//!   and `jsonwebtoken::decode` with a `Validation` per algorithm, then a scope check;
+//! - and the **open** endpoint, with no authentication, as the reference.
+#![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, Error, HttpResponse, error, get, web};
+use actix_web_httpauth::extractors::bearer::BearerAuth;
+use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier, Principal, require_auth};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::Deserialize;
+use serde_json::json;
+
+pub const ISSUER: &str = "https://id.bench.example";
+pub const AUDIENCE: &str = "orders-api";
+pub const HS256_SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes-for-hs256";
+const RSA_PRIVATE: &[u8] = include_bytes!("../../tests/keys/rsa_private.pem");
+const RSA_PUBLIC: &[u8] = include_bytes!("../../tests/keys/rsa_public.pem");
+const EC_PRIVATE: &[u8] = include_bytes!("../../tests/keys/ec256_private.pem");
+const EC_PUBLIC: &[u8] = include_bytes!("../../tests/keys/ec256_public.pem");
+const ED_PRIVATE: &[u8] = include_bytes!("../../tests/keys/ed25519_private.pem");
+const ED_PUBLIC: &[u8] = include_bytes!("../../tests/keys/ed25519_public.pem");
+const ATTACKER_RSA_PRIVATE: &[u8] = include_bytes!("../../tests/keys/attacker_rsa_private.pem");
+
+pub const ALGORITHMS: [Algorithm; 4] = [
+    Algorithm::HS256,
+    Algorithm::RS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+];
+
+/// The endpoint path of an algorithm: `/hs256`, `/rs256`, `/es256`, `/eddsa`.
+pub fn path(alg: Algorithm) -> String {
+    format!("/{}", format!("{alg:?}").to_lowercase())
+}
+
+fn signing_key(alg: Algorithm) -> EncodingKey {
+    match alg {
+        Algorithm::HS256 => EncodingKey::from_secret(HS256_SECRET),
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(EC_PRIVATE).unwrap(),
+        _ => EncodingKey::from_ed_pem(ED_PRIVATE).unwrap(),
+    }
+}
+
+fn decoding_key(alg: Algorithm) -> DecodingKey {
+    match alg {
+        Algorithm::HS256 => DecodingKey::from_secret(HS256_SECRET),
+        Algorithm::RS256 => DecodingKey::from_rsa_pem(RSA_PUBLIC).unwrap(),
+        Algorithm::ES256 => DecodingKey::from_ec_pem(EC_PUBLIC).unwrap(),
+        _ => DecodingKey::from_ed_pem(ED_PUBLIC).unwrap(),
+    }
+}
+
+/// What a token of the benchmark is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Valid,
+    /// Signed with another key (same `kid`).
+    Forged,
+}
+
+/// Mints a token; `serial` makes it unique (a `jti`).
+pub fn token(alg: Algorithm, kind: Kind, serial: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({
+        "sub": "bench-user", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 7200,
+        "scope": "orders:read", "jti": serial,
+    });
+    let mut header = Header::new(alg);
+    header.kid = Some(format!("{alg:?}"));
+    let key = match (kind, alg) {
+        (Kind::Valid, _) => signing_key(alg),
+        (Kind::Forged, Algorithm::HS256) => {
+            EncodingKey::from_secret(b"attacker-secret-of-32-bytes-or-more!!")
+        }
+        (Kind::Forged, Algorithm::RS256) => {
+            EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE).unwrap()
+        }
+        (Kind::Forged, other) => {
+            // A valid signature of the payload under another algorithm's header is the simplest
+            // well-formed forgery for EC/Ed keys: take a real signature and flip its last bits.
+            let real = jsonwebtoken::encode(&header, &claims, &signing_key(other)).unwrap();
+            let (input, sig) = real.rsplit_once('.').unwrap();
+            let flipped: String = sig.chars().rev().collect();
+            return format!("{input}.{flipped}");
+        }
+    };
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+/// Our verifier: one key per algorithm, selected by `kid`.
+pub fn verifier() -> JwtVerifier {
+    verifier_with_cache(auth_core::verify::jwt::DEFAULT_CACHE_CAPACITY)
+}
+
+/// [`verifier`] with a verdict cache of `capacity` tokens (0: off).
+pub fn verifier_with_cache(capacity: usize) -> JwtVerifier {
+    let keys = [
+        JwtKey::hmac(Algorithm::HS256, HS256_SECRET).unwrap(),
+        JwtKey::from_pem(Algorithm::RS256, RSA_PUBLIC).unwrap(),
+        JwtKey::from_pem(Algorithm::ES256, EC_PUBLIC).unwrap(),
+        JwtKey::from_pem(Algorithm::EdDSA, ED_PUBLIC).unwrap(),
+    ];
+    keys.into_iter()
+        .fold(JwtVerifier::builder(), |b, k| {
+            let kid = format!("{:?}", k.algorithm());
+            b.key(k.with_kid(kid))
+        })
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .verdict_cache(capacity, auth_core::verify::jwt::DEFAULT_CACHE_TTL)
+        .build()
+        .unwrap()
+}
+
+fn ok() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "ok": true }))
+}
+
+#[get("/open")]
+async fn open() -> HttpResponse {
+    ok()
+}
+
+#[require_auth(scheme = "bearer", scope = "orders:read")]
+async fn ours(_: Principal) -> HttpResponse {
+    ok()
+}
+
+/// The service with our attribute on every algorithm's route.
+pub fn ours_app(
+    verifier: JwtVerifier,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let auth = AuthConfig::builder()
+        .realm("bench")
+        .bearer(verifier)
+        .build()
+        .unwrap();
+    ALGORITHMS
+        .iter()
+        .fold(App::new().app_data(auth).service(open), |app, alg| {
+            app.route(&path(*alg), web::get().to(ours))
+        })
+}
+
+#[derive(Deserialize)]
+struct BaselineClaims {
+    #[allow(dead_code)]
+    sub: String,
+    scope: String,
+}
+
+struct Baseline {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+async fn baseline(auth: BearerAuth, state: web::Data<Baseline>) -> Result<HttpResponse, Error> {
+    let data = jsonwebtoken::decode::<BaselineClaims>(auth.token(), &state.key, &state.validation)
+        .map_err(|_| error::ErrorUnauthorized("invalid token"))?;
+    if !data.claims.scope.split(' ').any(|s| s == "orders:read") {
+        return Err(error::ErrorForbidden("insufficient scope"));
+    }
+    Ok(ok())
+}
+
+/// The hand-written service: `BearerAuth` + `jsonwebtoken::decode` per route.
+pub fn baseline_app() -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    ALGORITHMS
+        .iter()
+        .fold(App::new().service(open), |app, alg| {
+            let mut validation = Validation::new(*alg);
+            validation.set_issuer(&[ISSUER]);
+            validation.set_audience(&[AUDIENCE]);
+            let state = web::Data::new(Baseline {
+                key: decoding_key(*alg),
+                validation,
+            });
+            app.service(
+                web::resource(path(*alg))
+                    .app_data(state)
+                    .route(web::get().to(baseline)),
+            )
+        })
+}
