@@ -28,7 +28,18 @@ fn redacted_credential(req: &HttpRequest) -> String {
 }
 
 pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&str>, quiet: bool) {
-    if quiet && !tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+    // The fields below allocate; skip them when no subscriber would record the event.
+    let level = match rejection.code() {
+        ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => tracing::Level::ERROR,
+        _ if quiet => tracing::Level::DEBUG,
+        _ => tracing::Level::WARN,
+    };
+    let enabled = match level {
+        tracing::Level::ERROR => tracing::enabled!(target: TARGET, tracing::Level::ERROR),
+        tracing::Level::DEBUG => tracing::enabled!(target: TARGET, tracing::Level::DEBUG),
+        _ => tracing::enabled!(target: TARGET, tracing::Level::WARN),
+    };
+    if !enabled {
         return;
     }
     let user = user.unwrap_or("");

@@ -83,6 +83,23 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
     }
 
+    // A token seen before is answered from the verdict cache without parsing it again.
+    if accepted.contains(Scheme::Bearer)
+        && let Some(verifier) = config.bearer()
+        && let Some(raw) = credentials::bearer_fast_path(req.headers())
+        && let Some(hit) = verifier.cached(raw)
+    {
+        return Outcome::Ready(finish_logged(
+            req,
+            requirement,
+            config,
+            client,
+            None,
+            hit.map_err(bearer_failure),
+            true,
+        ));
+    }
+
     let api_key_header = config.api_keys().map(|k| k.header());
     let credential = match credentials::read(req.headers(), accepted, api_key_header) {
         Ok(Some(credential)) => credential,

@@ -10,8 +10,11 @@
 //!   decided with, so a rotation invalidates it.
 //! - 32 shards, each behind its own mutex held for a lookup or an insert only (no global lock,
 //!   never across verification); FIFO eviction in O(1) per shard; a fixed number of entries.
+//! - Hashed with `foldhash` (already in actix's tree) under a per-process random seed: SipHash
+//!   of a 600-byte RS256 token cost more than the rest of a cache hit. Tokens are attacker
+//!   controlled, so even if collisions could be forced, a shard holds at most capacity/32
+//!   entries, which bounds any chain.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher as _;
 use std::sync::{Arc, Mutex};
@@ -30,9 +33,11 @@ pub(crate) struct Cached {
     generation: u64,
 }
 
+type RandomState = foldhash::quality::RandomState;
+
 struct Shard {
-    entries: HashMap<Arc<str>, Cached>,
-    order: VecDeque<Arc<str>>,
+    entries: HashMap<Arc<[u8]>, Cached, RandomState>,
+    order: VecDeque<Arc<[u8]>>,
 }
 
 pub(crate) struct VerdictCache {
@@ -69,7 +74,7 @@ impl VerdictCache {
         let shards = (0..SHARDS)
             .map(|_| {
                 Mutex::new(Shard {
-                    entries: HashMap::new(),
+                    entries: HashMap::with_hasher(RandomState::default()),
                     order: VecDeque::new(),
                 })
             })
@@ -78,11 +83,11 @@ impl VerdictCache {
             shards,
             per_shard,
             ttl: ttl_secs,
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         })
     }
 
-    fn shard(&self, token: &str) -> &Mutex<Shard> {
+    fn shard(&self, token: &[u8]) -> &Mutex<Shard> {
         &self.shards[(self.hasher.hash_one(token) as usize) % SHARDS]
     }
 
@@ -90,7 +95,7 @@ impl VerdictCache {
     /// generation `generation`.
     pub(crate) fn get(
         &self,
-        token: &str,
+        token: &[u8],
         now: u64,
         generation: u64,
     ) -> Option<Result<Principal, Reason>> {
@@ -103,7 +108,7 @@ impl VerdictCache {
     /// Remembers a verdict. `expires` is the token's `exp` + leeway for a valid one.
     pub(crate) fn put(
         &self,
-        token: &str,
+        token: &[u8],
         verdict: &Result<Principal, Reason>,
         expires: Option<u64>,
         now: u64,
@@ -134,7 +139,7 @@ impl VerdictCache {
         {
             shard.entries.remove(&oldest);
         }
-        let key: Arc<str> = Arc::from(token);
+        let key: Arc<[u8]> = Arc::from(token);
         shard.order.push_back(key.clone());
         shard.entries.insert(key, entry);
     }
@@ -160,26 +165,26 @@ mod tests {
     #[test]
     fn hits_expire_and_respect_generations() {
         let cache = VerdictCache::new(64, 60).unwrap();
-        cache.put("t1", &Ok(principal()), Some(1_030), 1_000, 0);
-        assert!(cache.get("t1", 1_029, 0).is_some());
+        cache.put(b"t1", &Ok(principal()), Some(1_030), 1_000, 0);
+        assert!(cache.get(b"t1", 1_029, 0).is_some());
         assert!(
-            cache.get("t1", 1_030, 0).is_none(),
+            cache.get(b"t1", 1_030, 0).is_none(),
             "at exp + leeway the entry is dead"
         );
         assert!(
-            cache.get("t1", 1_000, 1).is_none(),
+            cache.get(b"t1", 1_000, 1).is_none(),
             "another key generation"
         );
-        assert!(cache.get("t2", 1_000, 0).is_none());
-        cache.put("bad", &Err(Reason::BadSignature), None, 1_000, 0);
+        assert!(cache.get(b"t2", 1_000, 0).is_none());
+        cache.put(b"bad", &Err(Reason::BadSignature), None, 1_000, 0);
         assert!(matches!(
-            cache.get("bad", 1_059, 0),
+            cache.get(b"bad", 1_059, 0),
             Some(Err(Reason::BadSignature))
         ));
-        assert!(cache.get("bad", 1_060, 0).is_none(), "TTL");
-        cache.put("later", &Err(Reason::NotYetValid), None, 1_000, 0);
+        assert!(cache.get(b"bad", 1_060, 0).is_none(), "TTL");
+        cache.put(b"later", &Err(Reason::NotYetValid), None, 1_000, 0);
         assert!(
-            cache.get("later", 1_000, 0).is_none(),
+            cache.get(b"later", 1_000, 0).is_none(),
             "time-dependent refusals are not cached"
         );
     }
@@ -198,7 +203,7 @@ mod tests {
         }
         assert!(cache.len() <= 320, "{}", cache.len());
         assert!(
-            cache.get("token-9999", 0, 0).is_some(),
+            cache.get(b"token-9999", 0, 0).is_some(),
             "the newest survive"
         );
     }

@@ -186,7 +186,7 @@ impl JwtVerifier {
         if let Some(hit) = inner
             .cache
             .as_ref()
-            .and_then(|c| c.get(token, now, generation))
+            .and_then(|c| c.get(token.as_bytes(), now, generation))
         {
             return Verdict::Cached(self.revocation(hit));
         }
@@ -213,6 +213,24 @@ impl JwtVerifier {
         };
         let verdict = self.check(&parsed, keys, now);
         Verdict::Ready(self.remember(token, verdict, now, generation))
+    }
+
+    /// The cached verdict for exactly these bytes, if any (revocation applied). Only tokens that
+    /// passed the `b64token` syntax were ever cached, so a hit needs no syntax check: the guard
+    /// tries this before parsing the header.
+    pub(crate) fn cached(&self, token: &[u8]) -> Option<Result<Principal, Reason>> {
+        let inner = &*self.inner;
+        let cache = inner.cache.as_ref()?;
+        if token.len() > inner.max_token_bytes {
+            return None;
+        }
+        let generation = match &inner.keys {
+            KeySource::Static(_) => 0,
+            KeySource::Remote(remote) => remote.snapshot()?.generation,
+        };
+        cache
+            .get(token, (inner.clock)(), generation)
+            .map(|hit| self.revocation(hit))
     }
 
     /// Decides with the keys there are now (after waiting for a refetch).
@@ -251,7 +269,7 @@ impl JwtVerifier {
                 .and_then(|p| p.claim("exp"))
                 .and_then(serde_json::Value::as_f64)
                 .map(|exp| (exp + leeway).ceil().max(0.0) as u64);
-            cache.put(token, &verdict, expires, now, generation);
+            cache.put(token.as_bytes(), &verdict, expires, now, generation);
         }
         self.revocation(verdict)
     }
@@ -275,11 +293,18 @@ impl JwtVerifier {
         else {
             return Err(Reason::MalformedToken("not three dot-separated parts"));
         };
-        let is_b64url = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        // base64url without padding (RFC 7515 §2), by table lookup (this runs on every miss).
+        static B64URL: [bool; 256] = {
+            let mut table = [false; 256];
+            let mut b = 0;
+            while b < 256 {
+                let c = b as u8;
+                table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+                b += 1;
+            }
+            table
         };
+        let is_b64url = |s: &str| !s.is_empty() && s.bytes().all(|b| B64URL[usize::from(b)]);
         if !(is_b64url(header_b64) && is_b64url(payload_b64) && is_b64url(signature_b64)) {
             return Err(Reason::MalformedToken("a part is empty or not base64url"));
         }
