@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
@@ -39,7 +39,19 @@ struct Inner {
     scheme: Scheme,
     subject: Option<String>,
     scopes: Vec<String>,
-    claims: Map<String, Value>,
+    claims: ClaimSource,
+    /// For a JWT: `exp` + leeway (when the verdict cache must forget it).
+    dies_at: Option<f64>,
+}
+
+/// The claims: given, or the verified payload's JSON, parsed into a map the first time a
+/// handler asks (most never do, and the checks did not need one).
+enum ClaimSource {
+    Map(Map<String, Value>),
+    Json {
+        json: Vec<u8>,
+        map: OnceLock<Map<String, Value>>,
+    },
 }
 
 impl Principal {
@@ -55,9 +67,35 @@ impl Principal {
                 scheme,
                 subject,
                 scopes,
-                claims,
+                claims: ClaimSource::Map(claims),
+                dies_at: None,
             }),
         }
+    }
+
+    /// A verified JWT's principal; `payload` is its (checked, duplicate-free) claims JSON.
+    pub(crate) fn from_verified_jwt(
+        subject: Option<String>,
+        scopes: Vec<String>,
+        payload: Vec<u8>,
+        dies_at: Option<f64>,
+    ) -> Self {
+        Principal {
+            inner: Arc::new(Inner {
+                scheme: Scheme::Bearer,
+                subject,
+                scopes,
+                claims: ClaimSource::Json {
+                    json: payload,
+                    map: OnceLock::new(),
+                },
+                dies_at,
+            }),
+        }
+    }
+
+    pub(crate) fn dies_at(&self) -> Option<f64> {
+        self.inner.dies_at
     }
 
     /// The scheme that authenticated the request.
@@ -80,19 +118,31 @@ impl Principal {
         self.inner.scopes.iter().any(|s| s == scope)
     }
 
-    /// Every claim of the token.
+    /// Every claim of the token (empty for Basic and API keys).
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.inner.claims
+        match &self.inner.claims {
+            ClaimSource::Map(map) => map,
+            ClaimSource::Json { json, map } => map.get_or_init(|| {
+                // The payload was parsed and checked (an object with unique members) before
+                // this principal existed; an empty map is the fail-safe answer otherwise.
+                serde_json::from_slice::<crate::verify::claims::UniqueObject>(json)
+                    .map(|o| o.0)
+                    .unwrap_or_default()
+            }),
+        }
     }
 
     /// One claim.
     pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.inner.claims.get(name)
+        self.claims().get(name)
     }
 
     /// The claims as an application type.
     pub fn deserialize_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&Value::Object(self.inner.claims.clone()))
+        match &self.inner.claims {
+            ClaimSource::Json { json, .. } => serde_json::from_slice(json),
+            ClaimSource::Map(map) => T::deserialize(&Value::Object(map.clone())),
+        }
     }
 }
 
@@ -103,10 +153,7 @@ impl fmt::Debug for Principal {
             .field("scheme", &self.inner.scheme)
             .field("subject", &self.inner.subject)
             .field("scopes", &self.inner.scopes)
-            .field(
-                "claims",
-                &format_args!("{} claims", self.inner.claims.len()),
-            )
+            .field("claims", &format_args!("{} claims", self.claims().len()))
             .finish()
     }
 }

@@ -194,7 +194,7 @@ mod tests {
         let cache = VerdictCache::new(320, 60).unwrap();
         for i in 0..10_000 {
             cache.put(
-                &format!("token-{i}"),
+                format!("token-{i}").as_bytes(),
                 &Err(Reason::BadSignature),
                 None,
                 0,

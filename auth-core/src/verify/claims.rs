@@ -2,10 +2,16 @@
 //! duplicate members refused, `exp` refused *at* `exp + leeway`, `iss`/`aud` required whenever
 //! configured, and every registered claim type-checked (a string `exp`, a numeric `sub` or an
 //! object `aud` is a refusal, not a skipped check).
+//!
+//! The header and the payload are read in one pass each into borrowed, typed views: the hot path
+//! allocates no map. The full claims map a handler may ask for (`Principal::claims`) is built
+//! lazily from the same bytes.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::rejection::Reason;
@@ -14,7 +20,7 @@ use crate::rejection::Reason;
 /// do, so `{"sub":"a","sub":"admin"}` cannot mean different things to different parsers.
 pub(crate) struct UniqueObject(pub(crate) Map<String, Value>);
 
-impl<'de> serde::Deserialize<'de> for UniqueObject {
+impl<'de> Deserialize<'de> for UniqueObject {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -37,6 +43,213 @@ impl<'de> serde::Deserialize<'de> for UniqueObject {
     }
 }
 
+/// The JOSE header members we act on. Unknown members are ignored (never used for key
+/// selection: `jwk`, `jku`, `x5u`, `x5c` included); a known member given twice is refused.
+#[derive(Deserialize)]
+pub(crate) struct JoseHeader<'a> {
+    #[serde(borrow)]
+    pub(crate) alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) kid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) typ: Option<Cow<'a, str>>,
+    /// Whether a `crit` member is present at all (whatever its value, even `null`).
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// Skips any JSON value through `deserialize_any`, so serde_json's nesting limit (128) applies:
+/// its `IgnoredAny` skips iteratively with no limit, and the claims map a handler may ask for
+/// later is parsed with the limit, so a token must not pass here and fail there.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Skip;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A registered claim's value, by JSON type.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) enum Claim<'a> {
+    #[default]
+    Absent,
+    Number(f64),
+    Text(Cow<'a, str>),
+    Texts(Vec<Cow<'a, str>>),
+    /// `null`, a boolean, an object, or an array holding anything but strings.
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Claim<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Claim<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Claim<'de>, E> {
+                Ok(Claim::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Claim<'de>, E> {
+                Ok(Claim::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Claim<'de>, E> {
+                Ok(Claim::Number(v))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Claim<'de>, E> {
+                Ok(Claim::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Claim<'de>, E> {
+                Ok(Claim::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Claim<'de>, E> {
+                Ok(Claim::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Claim<'de>, E> {
+                Ok(Claim::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Claim<'de>, E> {
+                Ok(Claim::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Claim<'de>, A::Error> {
+                let mut items = Vec::new();
+                let mut all_text = true;
+                while let Some(item) = seq.next_element::<Claim<'de>>()? {
+                    match item {
+                        Claim::Text(t) if all_text => items.push(t),
+                        _ => all_text = false,
+                    }
+                }
+                Ok(if all_text {
+                    Claim::Texts(items)
+                } else {
+                    Claim::Other
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claim<'de>, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Claim::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The registered claims of a payload, read in one pass that also refuses duplicate members.
+#[derive(Debug, Default)]
+pub(crate) struct Registered<'a> {
+    exp: Claim<'a>,
+    nbf: Claim<'a>,
+    iat: Claim<'a>,
+    iss: Claim<'a>,
+    sub: Claim<'a>,
+    aud: Claim<'a>,
+    scope: Claim<'a>,
+    scp: Claim<'a>,
+}
+
+/// Reads `payload` (JSON bytes) with the scope claim configured (`None`: `scope`, then `scp`).
+pub(crate) fn read_payload<'a>(
+    payload: &'a [u8],
+    scope_claim: Option<&str>,
+) -> Result<Registered<'a>, Reason> {
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let registered = PayloadSeed { scope_claim }
+        .deserialize(&mut de)
+        .map_err(|_| Reason::MalformedToken("payload"))?;
+    de.end().map_err(|_| Reason::MalformedToken("payload"))?;
+    Ok(registered)
+}
+
+struct PayloadSeed<'s> {
+    scope_claim: Option<&'s str>,
+}
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed<'_> {
+    type Value = Registered<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadSeed<'_> {
+    type Value = Registered<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Registered<'de>, A::Error> {
+        let mut out = Registered::default();
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = access.next_key::<Cow<'de, str>>()? {
+            if seen.iter().any(|k| *k == key) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            let slot = match key.as_ref() {
+                "exp" => Some(&mut out.exp),
+                "nbf" => Some(&mut out.nbf),
+                "iat" => Some(&mut out.iat),
+                "iss" => Some(&mut out.iss),
+                "sub" => Some(&mut out.sub),
+                "aud" => Some(&mut out.aud),
+                name if Some(name) == self.scope_claim => Some(&mut out.scope),
+                "scope" if self.scope_claim.is_none() => Some(&mut out.scope),
+                "scp" if self.scope_claim.is_none() => Some(&mut out.scp),
+                _ => None,
+            };
+            match slot {
+                Some(slot) => *slot = access.next_value::<Claim<'de>>()?,
+                None => {
+                    access.next_value::<Skip>()?;
+                }
+            }
+            seen.push(key);
+        }
+        Ok(out)
+    }
+}
+
 /// The claim checks a verifier was configured with.
 #[derive(Clone, Debug)]
 pub(crate) struct ClaimRules {
@@ -52,53 +265,51 @@ pub(crate) struct ClaimRules {
 pub(crate) struct Checked {
     pub(crate) subject: Option<String>,
     pub(crate) scopes: Vec<String>,
+    /// `exp` + leeway: from then on the token is refused.
+    pub(crate) dies_at: Option<f64>,
 }
 
-fn number(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, Reason> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(Reason::InvalidClaim(name)),
-        Some(_) => Err(Reason::InvalidClaim(name)),
+fn number(claim: &Claim<'_>, name: &'static str) -> Result<Option<f64>, Reason> {
+    match claim {
+        Claim::Absent => Ok(None),
+        Claim::Number(n) => Ok(Some(*n)),
+        _ => Err(Reason::InvalidClaim(name)),
     }
 }
 
-fn string<'a>(
-    claims: &'a Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<&'a str>, Reason> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Reason::InvalidClaim(name)),
+fn text<'c>(claim: &'c Claim<'_>, name: &'static str) -> Result<Option<&'c str>, Reason> {
+    match claim {
+        Claim::Absent => Ok(None),
+        Claim::Text(t) => Ok(Some(t)),
+        _ => Err(Reason::InvalidClaim(name)),
     }
 }
 
 impl ClaimRules {
-    /// Checks `claims` at `now` (seconds since the epoch).
-    pub(crate) fn check(&self, claims: &Map<String, Value>, now: u64) -> Result<Checked, Reason> {
+    /// Checks the registered claims at `now` (seconds since the epoch).
+    pub(crate) fn check(&self, claims: &Registered<'_>, now: u64) -> Result<Checked, Reason> {
         let now = now as f64;
         let leeway = self.leeway as f64;
         // Type checks of every registered claim first: a malformed claim is never "absent".
-        let exp = number(claims, "exp")?;
-        let nbf = number(claims, "nbf")?;
-        number(claims, "iat")?;
-        let iss = string(claims, "iss")?;
-        let sub = string(claims, "sub")?;
-        let aud = match claims.get("aud") {
-            None => None,
-            Some(Value::String(s)) => Some(vec![s.as_str()]),
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|v| v.as_str().ok_or(Reason::InvalidClaim("aud")))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(Reason::InvalidClaim("aud")),
+        let exp = number(&claims.exp, "exp")?;
+        let nbf = number(&claims.nbf, "nbf")?;
+        number(&claims.iat, "iat")?;
+        let iss = text(&claims.iss, "iss")?;
+        let sub = text(&claims.sub, "sub")?;
+        let aud: Option<Vec<&str>> = match &claims.aud {
+            Claim::Absent => None,
+            Claim::Text(t) => Some(vec![t.as_ref()]),
+            Claim::Texts(items) => Some(items.iter().map(AsRef::as_ref).collect()),
+            _ => return Err(Reason::InvalidClaim("aud")),
         };
-        let scopes = self.scopes(claims)?;
+        let scopes = match (&claims.scope, &claims.scp) {
+            (Claim::Absent, scp) => scope_list(scp, "scp")?,
+            (scope, _) => scope_list(scope, "scope")?,
+        };
 
-        match exp {
-            Some(exp) if now >= exp + leeway => return Err(Reason::Expired),
+        let dies_at = exp.map(|exp| exp + leeway);
+        match dies_at {
+            Some(dies_at) if now >= dies_at => return Err(Reason::Expired),
             None if self.require_exp => return Err(Reason::InvalidClaim("exp")),
             _ => {}
         }
@@ -118,37 +329,23 @@ impl ClaimRules {
         Ok(Checked {
             subject: sub.map(str::to_owned),
             scopes,
+            dies_at,
         })
     }
+}
 
-    /// Scopes from the configured claim, or by default from `scope` (space-delimited string,
-    /// RFC 8693 §4.2 / RFC 9068) and else `scp` (array, common in Azure AD and Okta). Either
-    /// claim may be a string or an array of strings; any other type is a refusal.
-    fn scopes(&self, claims: &Map<String, Value>) -> Result<Vec<String>, Reason> {
-        let (name, value): (&'static str, Option<&Value>) = match &self.scope_claim {
-            Some(name) => ("scope", claims.get(name)),
-            None => match claims.get("scope") {
-                Some(v) => ("scope", Some(v)),
-                None => ("scp", claims.get("scp")),
-            },
-        };
-        match value {
-            None => Ok(Vec::new()),
-            Some(Value::String(s)) => Ok(s
-                .split(' ')
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or(Reason::InvalidClaim(name))
-                })
-                .collect(),
-            Some(_) => Err(Reason::InvalidClaim(name)),
-        }
+/// Scopes from a space-delimited string (RFC 8693 §4.2 / RFC 9068) or an array of strings
+/// (`scp`, Azure AD and Okta); any other type is a refusal.
+fn scope_list(claim: &Claim<'_>, name: &'static str) -> Result<Vec<String>, Reason> {
+    match claim {
+        Claim::Absent => Ok(Vec::new()),
+        Claim::Text(s) => Ok(s
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()),
+        Claim::Texts(items) => Ok(items.iter().map(|s| s.as_ref().to_owned()).collect()),
+        _ => Err(Reason::InvalidClaim(name)),
     }
 }
 
@@ -167,29 +364,31 @@ mod tests {
         }
     }
 
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+    fn check(v: Value, now: u64) -> Result<Checked, Reason> {
+        let bytes = v.to_string().into_bytes();
+        let registered = read_payload(&bytes, None)?;
+        rules().check(&registered, now)
     }
 
     #[test]
     fn exp_boundary_is_exclusive() {
-        let c = obj(json!({"exp": 1000, "iss": "iss-1", "aud": ["x", "aud-1"]}));
-        assert!(rules().check(&c, 1059).is_ok());
-        assert_eq!(rules().check(&c, 1060).unwrap_err(), Reason::Expired);
+        let c = json!({"exp": 1000, "iss": "iss-1", "aud": ["x", "aud-1"]});
+        assert!(check(c.clone(), 1059).is_ok());
+        assert_eq!(check(c, 1060).unwrap_err(), Reason::Expired);
     }
 
     #[test]
     fn configured_claims_are_required() {
-        let c = obj(json!({"exp": 1000, "aud": "aud-1"}));
-        assert_eq!(rules().check(&c, 0).unwrap_err(), Reason::WrongIssuer);
-        let c = obj(json!({"exp": 1000, "iss": "iss-1"}));
-        assert_eq!(rules().check(&c, 0).unwrap_err(), Reason::WrongAudience);
-        let c = obj(json!({"iss": "iss-1", "aud": "aud-1"}));
         assert_eq!(
-            rules().check(&c, 0).unwrap_err(),
+            check(json!({"exp": 1000, "aud": "aud-1"}), 0).unwrap_err(),
+            Reason::WrongIssuer
+        );
+        assert_eq!(
+            check(json!({"exp": 1000, "iss": "iss-1"}), 0).unwrap_err(),
+            Reason::WrongAudience
+        );
+        assert_eq!(
+            check(json!({"iss": "iss-1", "aud": "aud-1"}), 0).unwrap_err(),
             Reason::InvalidClaim("exp")
         );
     }
@@ -203,19 +402,48 @@ mod tests {
             json!({"aud": {}}),
             json!({"scope": 1}),
             json!({"scp": [1]}),
+            json!({"aud": ["aud-1", 2]}),
         ] {
-            let mut c = obj(json!({"exp": 1000, "iss": "iss-1", "aud": "aud-1"}));
-            c.extend(obj(bad.clone()));
-            assert!(
-                matches!(rules().check(&c, 0), Err(Reason::InvalidClaim(_))),
-                "{bad}"
-            );
+            let mut c = json!({"exp": 1000, "iss": "iss-1", "aud": "aud-1"});
+            for (k, v) in bad.as_object().unwrap() {
+                c[k] = v.clone();
+            }
+            assert!(matches!(check(c, 0), Err(Reason::InvalidClaim(_))), "{bad}");
         }
     }
 
     #[test]
     fn duplicate_members_are_refused() {
+        assert!(read_payload(br#"{"sub":"a","sub":"b"}"#, None).is_err());
+        assert!(
+            read_payload(br#"{"x":1,"x":2}"#, None).is_err(),
+            "unknown members too"
+        );
+        assert!(read_payload(br#"{"sub":"a"} trailing"#, None).is_err());
+        let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        assert!(
+            read_payload(deep.as_bytes(), None).is_err(),
+            "serde_json's nesting limit applies"
+        );
         assert!(serde_json::from_str::<UniqueObject>(r#"{"sub":"a","sub":"b"}"#).is_err());
-        assert!(serde_json::from_str::<UniqueObject>(r#"{"sub":"a"}"#).is_ok());
+        let r = read_payload(br#"{"sub":"a\u0041","roles":{"deep":[1,{"x":2}]}}"#, None).unwrap();
+        assert_eq!(r.sub, Claim::Text(Cow::Borrowed("aA")));
+    }
+
+    #[test]
+    fn scopes_from_either_claim() {
+        let c = |v: Value| {
+            rules()
+                .check(&read_payload(v.to_string().as_bytes(), None).unwrap(), 0)
+                .map(|c| c.scopes)
+        };
+        assert_eq!(
+            c(json!({"exp": 9, "iss": "iss-1", "aud": "aud-1", "scope": "a  b"})).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            c(json!({"exp": 9, "iss": "iss-1", "aud": "aud-1", "scp": ["a"]})).unwrap(),
+            ["a"]
+        );
     }
 }

@@ -14,18 +14,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use std::borrow::Cow;
 
 use jsonwebtoken::Algorithm;
 
 use super::cache::VerdictCache;
-use super::claims::{ClaimRules, UniqueObject};
+use super::claims::{ClaimRules, JoseHeader, read_payload};
 use super::keys::{JwtKey, algorithm_from_header};
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
 use crate::error::ConfigError;
 use crate::principal::Principal;
 use crate::rejection::Reason;
-use crate::requirement::Scheme;
 
 /// The default bound on a token's length, checked before decoding.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -262,13 +261,11 @@ impl JwtVerifier {
         generation: u64,
     ) -> Result<Principal, Reason> {
         if let Some(cache) = &self.inner.cache {
-            let leeway = self.inner.rules.leeway as f64;
             let expires = verdict
                 .as_ref()
                 .ok()
-                .and_then(|p| p.claim("exp"))
-                .and_then(serde_json::Value::as_f64)
-                .map(|exp| (exp + leeway).ceil().max(0.0) as u64);
+                .and_then(Principal::dies_at)
+                .map(|at| at.ceil().max(0.0) as u64);
             cache.put(token.as_bytes(), &verdict, expires, now, generation);
         }
         self.revocation(verdict)
@@ -308,24 +305,19 @@ impl JwtVerifier {
         if !(is_b64url(header_b64) && is_b64url(payload_b64) && is_b64url(signature_b64)) {
             return Err(Reason::MalformedToken("a part is empty or not base64url"));
         }
-        let header = decode_object(header_b64).ok_or(Reason::MalformedToken("header"))?;
-        if header.contains_key("crit") {
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| Reason::MalformedToken("header is not base64url"))?;
+        let header: JoseHeader<'_> =
+            serde_json::from_slice(&header_json).map_err(|_| Reason::MalformedToken("header"))?;
+        if header.crit {
             return Err(Reason::CriticalHeader);
         }
-        let alg = match header.get("alg") {
-            Some(Value::String(name)) => {
-                algorithm_from_header(name).ok_or(Reason::AlgorithmNotAllowed)?
-            }
-            _ => return Err(Reason::MalformedToken("alg is missing or not a string")),
-        };
-        let kid = match header.get("kid") {
-            None => None,
-            Some(Value::String(kid)) => Some(kid.clone()),
-            Some(_) => return Err(Reason::MalformedToken("kid is not a string")),
-        };
-        if inner.require_at_jwt && !is_at_jwt(header.get("typ")) {
+        let alg = algorithm_from_header(&header.alg).ok_or(Reason::AlgorithmNotAllowed)?;
+        if inner.require_at_jwt && !header.typ.as_deref().is_some_and(is_at_jwt) {
             return Err(Reason::WrongType);
         }
+        let kid = header.kid.map(Cow::into_owned);
         Ok(Parsed {
             alg,
             kid,
@@ -360,13 +352,17 @@ impl JwtVerifier {
         if !verified {
             return Err(Reason::BadSignature);
         }
-        let claims = decode_object(parsed.payload).ok_or(Reason::MalformedToken("payload"))?;
-        let checked = inner.rules.check(&claims, now)?;
-        Ok(Principal::new(
-            Scheme::Bearer,
+        let payload = URL_SAFE_NO_PAD
+            .decode(parsed.payload)
+            .map_err(|_| Reason::MalformedToken("payload is not base64url"))?;
+        let registered = read_payload(&payload, inner.rules.scope_claim.as_deref())?;
+        let checked = inner.rules.check(&registered, now)?;
+        drop(registered);
+        Ok(Principal::from_verified_jwt(
             checked.subject,
             checked.scopes,
-            claims,
+            payload,
+            checked.dies_at,
         ))
     }
 }
@@ -403,21 +399,10 @@ pub(crate) enum Verdict {
 
 /// RFC 9068 §2.1: `typ` is `at+jwt`; media types compare case-insensitively and may carry the
 /// `application/` prefix (RFC 7515 §4.1.9).
-fn is_at_jwt(typ: Option<&Value>) -> bool {
-    match typ {
-        Some(Value::String(t)) => {
-            let t = t.strip_prefix("application/").unwrap_or(t);
-            t.eq_ignore_ascii_case("at+jwt")
-        }
-        _ => false,
-    }
-}
-
-fn decode_object(part: &str) -> Option<serde_json::Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice::<UniqueObject>(&bytes)
-        .ok()
-        .map(|o| o.0)
+fn is_at_jwt(typ: &str) -> bool {
+    typ.strip_prefix("application/")
+        .unwrap_or(typ)
+        .eq_ignore_ascii_case("at+jwt")
 }
 
 fn system_clock() -> u64 {
