@@ -223,7 +223,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
         let mut out = Registered::default();
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(key) = access.next_key::<Cow<'de, str>>()? {
-            if seen.iter().any(|k| *k == key) {
+            if seen.contains(&key) {
                 return Err(de::Error::custom("duplicate member"));
             }
             let slot = match key.as_ref() {
