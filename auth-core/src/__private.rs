@@ -104,7 +104,7 @@ impl<R: RequirementSource> FromRequest for Guard<R> {
 
 fn conclude<T>(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     result: Result<Option<Principal>, Rejection>,
     build: fn(Principal) -> Result<T, Rejection>,
 ) -> Result<T, Rejection> {

@@ -1,7 +1,14 @@
 //! The application-level registration: verifiers per scheme, the default realm and the body
 //! hook. Register it once with `App::app_data(config.clone())` (it is one `Arc`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::header::HeaderValue;
+
+use crate::challenge::ChallengeError;
+use crate::rejection::ErrorCode;
+use crate::requirement::Requirement;
 
 use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
@@ -35,6 +42,9 @@ pub struct AuthConfig {
 }
 
 struct Inner {
+    /// Rendered challenges per (requirement address, code): requirements are `'static` consts,
+    /// so the map holds one entry per endpoint and refusal kind.
+    challenges: Mutex<HashMap<(usize, ErrorCode), Arc<[HeaderValue]>>>,
     realm: String,
     bearer: Option<JwtVerifier>,
     basic: Option<Arc<dyn BasicVerifier>>,
@@ -98,6 +108,32 @@ impl AuthConfig {
 
     pub(crate) fn body_hook(&self) -> Option<BodyHook> {
         self.inner.body_hook.clone()
+    }
+
+    /// The challenges of `code` for `requirement`, rendered by `render` the first time.
+    pub(crate) fn challenges(
+        &self,
+        requirement: &'static Requirement,
+        code: ErrorCode,
+        render: impl FnOnce() -> Result<Vec<HeaderValue>, ChallengeError>,
+    ) -> Result<Arc<[HeaderValue]>, ChallengeError> {
+        let key = (std::ptr::from_ref(requirement) as usize, code);
+        if let Some(hit) = self
+            .inner
+            .challenges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(hit.clone());
+        }
+        let rendered: Arc<[HeaderValue]> = render()?.into();
+        self.inner
+            .challenges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, rendered.clone());
+        Ok(rendered)
     }
 }
 
@@ -202,6 +238,7 @@ impl AuthConfigBuilder {
         }
         Ok(AuthConfig {
             inner: Arc::new(Inner {
+                challenges: Mutex::new(HashMap::new()),
                 realm: self.realm,
                 bearer: self.bearer,
                 basic: self.basic,

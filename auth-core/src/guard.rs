@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use actix_web::http::header;
@@ -231,7 +232,7 @@ fn basic(
 /// Stores a verified principal and checks scopes; or refuses, counting the failure.
 fn finish(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     config: &AuthConfig,
     client: Option<IpAddr>,
     user: Option<&str>,
@@ -244,7 +245,7 @@ fn finish(
 /// was logged at `warn`; repeats go to `debug`, so a replay flood is not a log flood.
 fn finish_logged(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     config: &AuthConfig,
     client: Option<IpAddr>,
     user: Option<&str>,
@@ -291,7 +292,7 @@ fn record_failure(
 
 fn check_scopes(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     principal: Principal,
 ) -> Result<Principal, Rejection> {
     if requirement.scopes_satisfied(principal.scopes()) {
@@ -310,7 +311,7 @@ fn check_scopes(
 
 fn throttled(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     seconds: u32,
     user: Option<&str>,
 ) -> Rejection {
@@ -328,7 +329,7 @@ fn throttled(
 /// authentication produces) is refused, failing closed.
 pub(crate) fn required(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     result: Result<Option<Principal>, Rejection>,
 ) -> Result<Principal, Rejection> {
     result?.ok_or_else(|| {
@@ -345,7 +346,7 @@ pub(crate) fn required(
 /// body hook and audit event.
 pub(crate) fn complete(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     rejection: Rejection,
 ) -> Rejection {
     if !rejection.challenges().is_empty() || !rejection.code().has_challenge() {
@@ -373,7 +374,7 @@ fn scheme_names(schemes: SchemeSet) -> String {
 /// Builds the contract's response for `code` and writes the audit event.
 pub(crate) fn refuse(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     code: ErrorCode,
     reason: Reason,
 ) -> Rejection {
@@ -382,7 +383,7 @@ pub(crate) fn refuse(
 
 fn refuse_as(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     code: ErrorCode,
     reason: Reason,
     user: Option<&str>,
@@ -392,31 +393,40 @@ fn refuse_as(
 
 fn refuse_full(
     req: &HttpRequest,
-    requirement: &Requirement,
+    requirement: &'static Requirement,
     code: ErrorCode,
     reason: Reason,
     user: Option<&str>,
     quiet: bool,
 ) -> Rejection {
     let config = req.app_data::<AuthConfig>();
-    let scope = (code == ErrorCode::InsufficientScope)
-        .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
-    let ctx = ChallengeContext {
-        schemes: config.map_or(SchemeSet::EMPTY, |c| {
-            requirement.schemes().intersection(c.registered_schemes())
-        }),
-        realm: requirement
-            .realm_override()
-            .or(config.map(AuthConfig::realm))
-            .unwrap_or(crate::config::DEFAULT_REALM),
-        scope: scope.as_deref(),
-        api_key_scheme: config
-            .and_then(AuthConfig::api_keys)
-            .map_or(Scheme::ApiKey.name(), |k| k.challenge_scheme()),
+    let render = || {
+        let scope = (code == ErrorCode::InsufficientScope)
+            .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
+        let ctx = ChallengeContext {
+            schemes: config.map_or(SchemeSet::EMPTY, |c| {
+                requirement.schemes().intersection(c.registered_schemes())
+            }),
+            realm: requirement
+                .realm_override()
+                .or(config.map(AuthConfig::realm))
+                .unwrap_or(crate::config::DEFAULT_REALM),
+            scope: scope.as_deref(),
+            api_key_scheme: config
+                .and_then(AuthConfig::api_keys)
+                .map_or(Scheme::ApiKey.name(), |k| k.challenge_scheme()),
+        };
+        challenges_for(code, &ctx)
     };
-    let mut rejection = match challenges_for(code, &ctx) {
+    // Challenges depend only on (configuration, requirement, code): rendered once each.
+    let challenges = match config {
+        Some(config) => config.challenges(requirement, code, render),
+        None => render().map(Arc::from),
+    };
+    let mut rejection = match challenges {
         Ok(challenges) => challenges
-            .into_iter()
+            .iter()
+            .cloned()
             .fold(Rejection::new(code, reason), Rejection::with_challenge),
         Err(_) => Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge),
     };

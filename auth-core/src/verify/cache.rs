@@ -8,6 +8,9 @@
 //!   Refusals that time or a key rotation can change (`nbf` in the future, unknown `kid`, key set
 //!   unavailable) are never cached, and every entry remembers the key-set generation it was
 //!   decided with, so a rotation invalidates it.
+//! - Admission on the second sighting (a doorkeeper ring of recent token hashes per shard): a
+//!   client re-sending its token is cached from its second request on, while a flood of tokens
+//!   each sent once (cache misses by nature) costs no allocation and evicts nobody.
 //! - 32 shards, each behind its own mutex held for a lookup or an insert only (no global lock,
 //!   never across verification); FIFO eviction in O(1) per shard; a fixed number of entries.
 //! - Hashed with `foldhash` (already in actix's tree) under a per-process random seed: SipHash
@@ -38,7 +41,13 @@ type RandomState = foldhash::quality::RandomState;
 struct Shard {
     entries: HashMap<Arc<[u8]>, Cached, RandomState>,
     order: VecDeque<Arc<[u8]>>,
+    /// Hashes of tokens seen once (a ring): a token is cached on its second sighting, so a flood
+    /// of unique tokens never churns the cache (a doorkeeper, as in TinyLFU).
+    seen: Box<[u64; DOORKEEPER]>,
+    next_seen: usize,
 }
+
+const DOORKEEPER: usize = 256;
 
 pub(crate) struct VerdictCache {
     shards: Box<[Mutex<Shard>]>,
@@ -76,6 +85,8 @@ impl VerdictCache {
                 Mutex::new(Shard {
                     entries: HashMap::with_hasher(RandomState::default()),
                     order: VecDeque::new(),
+                    seen: Box::new([0; DOORKEEPER]),
+                    next_seen: 0,
                 })
             })
             .collect();
@@ -88,7 +99,11 @@ impl VerdictCache {
     }
 
     fn shard(&self, token: &[u8]) -> &Mutex<Shard> {
-        &self.shards[(self.hasher.hash_one(token) as usize) % SHARDS]
+        self.shard_of(self.hasher.hash_one(token))
+    }
+
+    fn shard_of(&self, hash: u64) -> &Mutex<Shard> {
+        &self.shards[((hash >> 32) as usize) % SHARDS]
     }
 
     /// The verdict for exactly `token`, if one is cached, current at `now` and decided with key
@@ -129,9 +144,21 @@ impl VerdictCache {
             valid_until,
             generation,
         };
-        let mut shard = self.shard(token).lock().unwrap_or_else(|e| e.into_inner());
+        let hash = self.hasher.hash_one(token);
+        let mut shard = self
+            .shard_of(hash)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // `| 1`: 0 marks an empty doorkeeper slot.
+        let hash = hash | 1;
         if let Some(existing) = shard.entries.get_mut(token) {
             *existing = entry;
+            return;
+        }
+        if !shard.seen.contains(&hash) {
+            let slot = shard.next_seen;
+            shard.seen[slot] = hash;
+            shard.next_seen = (slot + 1) % DOORKEEPER;
             return;
         }
         if shard.entries.len() >= self.per_shard
@@ -166,6 +193,11 @@ mod tests {
     fn hits_expire_and_respect_generations() {
         let cache = VerdictCache::new(64, 60).unwrap();
         cache.put(b"t1", &Ok(principal()), Some(1_030), 1_000, 0);
+        assert!(
+            cache.get(b"t1", 1_000, 0).is_none(),
+            "cached on the second sighting only"
+        );
+        cache.put(b"t1", &Ok(principal()), Some(1_030), 1_000, 0);
         assert!(cache.get(b"t1", 1_029, 0).is_some());
         assert!(
             cache.get(b"t1", 1_030, 0).is_none(),
@@ -177,11 +209,13 @@ mod tests {
         );
         assert!(cache.get(b"t2", 1_000, 0).is_none());
         cache.put(b"bad", &Err(Reason::BadSignature), None, 1_000, 0);
+        cache.put(b"bad", &Err(Reason::BadSignature), None, 1_000, 0);
         assert!(matches!(
             cache.get(b"bad", 1_059, 0),
             Some(Err(Reason::BadSignature))
         ));
         assert!(cache.get(b"bad", 1_060, 0).is_none(), "TTL");
+        cache.put(b"later", &Err(Reason::NotYetValid), None, 1_000, 0);
         cache.put(b"later", &Err(Reason::NotYetValid), None, 1_000, 0);
         assert!(
             cache.get(b"later", 1_000, 0).is_none(),
@@ -192,9 +226,9 @@ mod tests {
     #[test]
     fn bounded() {
         let cache = VerdictCache::new(320, 60).unwrap();
-        for i in 0..10_000 {
+        for i in 0..20_000 {
             cache.put(
-                format!("token-{i}").as_bytes(),
+                format!("token-{}", i / 2).as_bytes(),
                 &Err(Reason::BadSignature),
                 None,
                 0,
@@ -202,6 +236,17 @@ mod tests {
             );
         }
         assert!(cache.len() <= 320, "{}", cache.len());
+        let once = VerdictCache::new(320, 60).unwrap();
+        for i in 0..10_000 {
+            once.put(
+                format!("unique-{i}").as_bytes(),
+                &Err(Reason::BadSignature),
+                None,
+                0,
+                0,
+            );
+        }
+        assert_eq!(once.len(), 0, "a flood of tokens seen once never enters");
         assert!(
             cache.get(b"token-9999", 0, 0).is_some(),
             "the newest survive"
