@@ -13,7 +13,10 @@ root=$(cd "$here/.." && pwd)
 seconds=${1:-3}
 rounds=${2:-3}
 unique=${UNIQUE:-10000}
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq wrk >/dev/null; }
+if ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk curl >/dev/null
+fi
 cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p auth-bench --bins
 bin="$root/target/release"
 work=$(mktemp -d)
@@ -29,54 +32,48 @@ for alg in $algs; do
     "$bin/bench-tokens" "$alg" forged 1 >"$work/$alg-forged"
 done
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-server=""
-start_server() {
-    $pin_server "$bin/bench-server" "$1" "127.0.0.1:$port" >/dev/null 2>&1 &
-    server=$!
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/open" >/dev/null 2>&1 && return; sleep 0.05; done
-    echo "server did not start" >&2; exit 1
-}
-stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; }
-
-# run NAME PATH TOKENS EXPECTED -> median req/s
-run() {
-    local results=()
-    for _ in $(seq "$rounds"); do
-        local out
-        out=$(TOKENS_FILE="$3" TARGET_PATH="$2" EXPECTED_STATUS="$4" $pin_wrk wrk -t1 -c32 -d"${seconds}s" -s "$here/load.lua" "http://127.0.0.1:$port")
-        local bad
-        bad=$(echo "$out" | awk '/^unexpected/ {print $2}')
-        [ "$bad" = "0" ] || { echo "$1: $bad unexpected statuses" >&2; echo "$out" >&2; exit 1; }
-        results+=("$(echo "$out" | awk '/Requests\/sec/ {print $2}')")
-    done
-    printf '%s\n' "${results[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-
-declare -A rps
-for impl in baseline ours; do
-    start_server "$impl"
-    rps[$impl/open]=$(run "$impl open" /open "" 200)
-    for alg in $algs; do
-        for mode in repeated unique forged; do
-            rps[$impl/$alg/$mode/open]=$(run "$impl $alg $mode open" /open "$work/$alg-$mode" 200)
-        done
-        rps[$impl/$alg/repeated]=$(run "$impl $alg repeated" "/$alg" "$work/$alg-repeated" 200)
-        rps[$impl/$alg/unique]=$(run "$impl $alg unique" "/$alg" "$work/$alg-unique" 200)
-        rps[$impl/$alg/forged]=$(run "$impl $alg forged" "/$alg" "$work/$alg-forged" 401)
-    done
-    stop_server
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+declare -A port pid
+# Both services run at once, pinned to the same core, and are measured alternately, so that the
+# VM's drift in speed hits the four runs of one round alike; ratios are taken per round.
+for impl in ours baseline; do
+    port[$impl]=$(free_port)
+    $pin_server "$bin/bench-server" "$impl" "127.0.0.1:${port[$impl]}" >/dev/null 2>&1 &
+    pid[$impl]=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:${port[$impl]}/open" >/dev/null 2>&1 && break; sleep 0.05; done
 done
+server="${pid[ours]} ${pid[baseline]}"
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-printf '\nmachine: %s cores, %s; server on CPU 0, wrk -t1 -c32 on CPU 1; %ss x %s rounds (median)\n' "$cpus" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$seconds" "$rounds"
-printf 'open endpoint without a token: %s req/s (ours service), %s req/s (baseline service)\n\n' "${rps[ours/open]}" "${rps[baseline/open]}"
+# once IMPL PATH TOKENS EXPECTED -> req/s of one run
+once() {
+    local out bad
+    out=$(TOKENS_FILE="$3" TARGET_PATH="$2" EXPECTED_STATUS="$4" $pin_wrk wrk -t1 -c32 -d"${seconds}s" -s "$here/load.lua" "http://127.0.0.1:${port[$1]}")
+    bad=$(echo "$out" | awk '/^unexpected/ {print $2}')
+    [ "$bad" = "0" ] || { echo "$1 $2: $bad unexpected statuses" >&2; echo "$out" >&2; exit 1; }
+    echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+open_ours=$(for _ in $(seq "$rounds"); do once ours /open "" 200; done | median)
+open_base=$(for _ in $(seq "$rounds"); do once baseline /open "" 200; done | median)
+printf '\nmachine: %s cores, %s; servers on CPU 0 (one actix worker each), wrk -t1 -c32 on CPU 1; %ss runs, median of %s rounds\n' "$cpus" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$seconds" "$rounds"
+printf 'open endpoint without a token: %s req/s (ours), %s req/s (baseline)\n\n' "$open_ours" "$open_base"
 printf '| %-6s | %-8s | %10s | %10s | %10s | %9s | %9s | %9s |\n' alg token open+token baseline ours base/open ours/open ours/base
 printf '|%s|\n' "--------|----------|------------|------------|------------|-----------|-----------|-----------"
 for alg in $algs; do
     for mode in repeated unique forged; do
-        b=${rps[baseline/$alg/$mode]}; o=${rps[ours/$alg/$mode]}
-        bo=${rps[baseline/$alg/$mode/open]}; oo=${rps[ours/$alg/$mode/open]}
-        awk -v a="$alg" -v m="$mode" -v b="$b" -v o="$o" -v bo="$bo" -v oo="$oo" \
-            'BEGIN { printf "| %-6s | %-8s | %10.0f | %10.0f | %10.0f | %9.2f | %9.2f | %9.2f |\n", a, m, oo, b, o, b / bo, o / oo, o / b }'
+        expected=200; [ "$mode" = forged ] && expected=401
+        rows=$(for _ in $(seq "$rounds"); do
+            oo=$(once ours /open "$work/$alg-$mode" 200)
+            o=$(once ours "/$alg" "$work/$alg-$mode" "$expected")
+            bo=$(once baseline /open "$work/$alg-$mode" 200)
+            b=$(once baseline "/$alg" "$work/$alg-$mode" "$expected")
+            echo "$oo $o $bo $b"
+        done)
+        col() { echo "$rows" | awk "{print $1}" | median; }
+        awk -v a="$alg" -v m="$mode" -v oo="$(col '$1')" -v b="$(col '$4')" -v o="$(col '$2')" \
+            -v rb="$(col '$4/$3')" -v ro="$(col '$2/$1')" -v rob="$(col '$2/$4')" \
+            'BEGIN { printf "| %-6s | %-8s | %10.0f | %10.0f | %10.0f | %9.2f | %9.2f | %9.2f |\n", a, m, oo, b, o, rb, ro, rob }'
     done
 done
