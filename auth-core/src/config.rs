@@ -41,10 +41,13 @@ pub struct AuthConfig {
     inner: Arc<Inner>,
 }
 
+/// Rendered challenges by (requirement address, code).
+type ChallengeCache = HashMap<(usize, ErrorCode), Arc<[HeaderValue]>>;
+
 struct Inner {
     /// Rendered challenges per (requirement address, code): requirements are `'static` consts,
     /// so the map holds one entry per endpoint and refusal kind.
-    challenges: Mutex<HashMap<(usize, ErrorCode), Arc<[HeaderValue]>>>,
+    challenges: Mutex<ChallengeCache>,
     realm: String,
     bearer: Option<JwtVerifier>,
     basic: Option<Arc<dyn BasicVerifier>>,
