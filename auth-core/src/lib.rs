@@ -59,6 +59,7 @@ mod config;
 pub mod credentials;
 mod error;
 mod guard;
+mod middleware;
 mod principal;
 mod rejection;
 mod requirement;
@@ -116,6 +117,7 @@ pub use credentials::BasicCredentials;
 pub use error::ConfigError;
 /// The JWS algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
+pub use middleware::{RequireAuth, RequireAuthMiddleware};
 pub use principal::{Claims, MaybePrincipal, Principal};
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
 pub use requirement::{Requirement, Scheme, SchemeSet};
