@@ -90,15 +90,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         && let Some(raw) = credentials::bearer_fast_path(req.headers())
         && let Some(hit) = verifier.cached(raw)
     {
-        return Outcome::Ready(finish_logged(
-            req,
-            requirement,
-            config,
-            client,
-            None,
-            hit.map_err(bearer_failure),
-            true,
-        ));
+        return from_cache(req, requirement, config, client, hit);
     }
 
     let api_key_header = config.api_keys().map(|k| k.header());
@@ -139,16 +131,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
             Some(verifier) => match verifier.start(token) {
                 Verdict::Ready(verified) => verified.map_err(bearer_failure),
                 Verdict::Cached(verified) => {
-                    let verified = verified.map_err(bearer_failure);
-                    return Outcome::Ready(finish_logged(
-                        req,
-                        requirement,
-                        config,
-                        client,
-                        None,
-                        verified,
-                        true,
-                    ));
+                    return from_cache(req, requirement, config, client, verified);
                 }
                 Verdict::Refetch(receiver, bound) => {
                     // The token names a key the set lacks: wait for the (shared, rate-limited)
@@ -180,6 +163,27 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         }
     };
     Outcome::Ready(finish(req, requirement, config, client, None, verified))
+}
+
+/// A Bearer verdict answered from the verdict cache (a refusal is logged quietly: its first
+/// occurrence was logged at `warn`).
+fn from_cache(
+    req: &HttpRequest,
+    requirement: &'static Requirement,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    verdict: Result<Principal, Reason>,
+) -> Outcome {
+    let verified = verdict.map_err(bearer_failure);
+    Outcome::Ready(finish_logged(
+        req,
+        requirement,
+        config,
+        client,
+        None,
+        verified,
+        true,
+    ))
 }
 
 /// The public code of a Bearer verification failure.

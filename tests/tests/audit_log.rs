@@ -25,6 +25,18 @@ impl Write for Capture {
     }
 }
 
+/// Records this thread's `tracing` events (INFO and up) as text while the guard lives.
+fn capture_log() -> (Capture, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let sink = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    (capture, tracing::subscriber::set_default(subscriber))
+}
+
 #[require_auth(scheme = "bearer", scope = "orders:read")]
 #[get("/p")]
 async fn protected(_: Principal) -> &'static str {
@@ -33,14 +45,7 @@ async fn protected(_: Principal) -> &'static str {
 
 #[actix_rt::test]
 async fn refusals_are_logged_with_reason_and_redacted_credential() {
-    let capture = Capture::default();
-    let sink = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = capture_log();
 
     let app = test::init_service(App::new().app_data(config()).service(protected)).await;
     let bad = format!("{}x", token("orders:read"));
@@ -84,14 +89,7 @@ async fn ops(_: Principal) -> &'static str {
 
 #[actix_rt::test]
 async fn basic_failures_and_throttling_log_the_user_never_the_password() {
-    let capture = Capture::default();
-    let sink = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = capture_log();
     let config = AuthConfig::builder()
         .basic(
             Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu")
