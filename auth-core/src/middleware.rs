@@ -141,13 +141,8 @@ where
                 Box::pin(async move {
                     let result = check.await;
                     match guard::required(req.request(), requirement, result) {
-                        Ok(_) => service
-                            .call(req)
-                            .await
-                            .map(ServiceResponse::map_into_left_body),
-                        Err(rejection) => Ok(req
-                            .into_response(rejection.error_response())
-                            .map_into_right_body()),
+                        Ok(_) => pass(service, req).await,
+                        Err(rejection) => refuse(req, rejection).await,
                     }
                 })
             }

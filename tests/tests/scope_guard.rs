@@ -102,3 +102,57 @@ async fn a_scope_answers_like_the_attribute() {
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[actix_rt::test]
+async fn a_scope_waits_for_a_basic_check() {
+    use base64::Engine as _;
+    const OPS: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Basic));
+    let config = auth_core::AuthConfig::builder()
+        .basic(
+            auth_core::Htpasswd::parse(
+                "ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu",
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new().app_data(config).service(
+            web::scope("/ops")
+                .wrap(RequireAuth::new(&OPS))
+                .route("/status", web::get().to(orders)),
+        ),
+    )
+    .await;
+    let basic = |pw: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("ops:{pw}"))
+        )
+    };
+    let ok = app
+        .call(
+            TestRequest::get()
+                .uri("/ops/status")
+                .insert_header((header::AUTHORIZATION, basic("correct horse")))
+                .to_request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(to_bytes(ok.into_body()).await.unwrap(), "ops");
+    let bad = app
+        .call(
+            TestRequest::get()
+                .uri("/ops/status")
+                .insert_header((header::AUTHORIZATION, basic("nope")))
+                .to_request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    assert_eq!(
+        bad.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+        r#"Basic realm="api", charset="UTF-8""#
+    );
+}
