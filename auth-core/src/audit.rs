@@ -1,8 +1,8 @@
 //! One `tracing` event (target `auth`) per refusal: the public code, the internal reason, the
 //! peer and the request line, and the credential redacted to its scheme and length.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::rejection::{ErrorCode, Rejection};
 
@@ -14,7 +14,14 @@ pub const TARGET: &str = "auth";
 fn redacted_credential(req: &HttpRequest) -> String {
     let mut fields = req.headers().get_all(header::AUTHORIZATION);
     let Some(first) = fields.next() else {
-        return "none".to_owned();
+        // A token from a cookie, the query or a form body: its location and length only.
+        return match req.extensions().get::<crate::transport::TokenSource>() {
+            Some(source) => format!(
+                "Bearer ****** ({} bytes, from {})",
+                source.len, source.location
+            ),
+            None => "none".to_owned(),
+        };
     };
     let extra = fields.count();
     let bytes = first.as_bytes();

@@ -14,6 +14,7 @@ use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
 use crate::requirement::{Scheme, SchemeSet};
 use crate::throttle::FailureThrottle;
+use crate::transport::{CsrfDefence, DEFAULT_TOKEN_COOKIE, TokenLocation, TokenLocations};
 use crate::verify::api_key::ApiKeys;
 use crate::verify::basic::BasicVerifier;
 use crate::verify::jwt::JwtVerifier;
@@ -55,6 +56,9 @@ struct Inner {
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
     schemes: SchemeSet,
+    token_locations: TokenLocations,
+    token_cookie: String,
+    csrf: CsrfDefence,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -66,6 +70,9 @@ impl std::fmt::Debug for AuthConfig {
             .field("api_keys", &self.inner.api_keys)
             .field("throttle", &self.inner.throttle)
             .field("body_hook", &self.inner.body_hook.is_some())
+            .field("token_locations", &self.inner.token_locations)
+            .field("token_cookie", &self.inner.token_cookie)
+            .field("csrf", &self.inner.csrf)
             .finish()
     }
 }
@@ -80,6 +87,9 @@ impl AuthConfig {
             api_keys: None,
             throttle: None,
             body_hook: None,
+            token_locations: TokenLocations::HEADER,
+            token_cookie: DEFAULT_TOKEN_COOKIE.to_owned(),
+            csrf: CsrfDefence::new(),
         }
     }
 
@@ -111,6 +121,28 @@ impl AuthConfig {
 
     pub(crate) fn body_hook(&self) -> Option<BodyHook> {
         self.inner.body_hook.clone()
+    }
+
+    /// Where Bearer tokens are read from unless an endpoint says otherwise.
+    pub fn token_locations(&self) -> TokenLocations {
+        self.inner.token_locations
+    }
+
+    /// The name of the token cookie.
+    pub fn token_cookie(&self) -> &str {
+        &self.inner.token_cookie
+    }
+
+    /// The CSRF defence of cookie-borne tokens.
+    pub fn csrf(&self) -> &CsrfDefence {
+        &self.inner.csrf
+    }
+
+    /// The token locations in force for `requirement`.
+    pub(crate) fn locations_for(&self, requirement: &Requirement) -> TokenLocations {
+        requirement
+            .token_location_override()
+            .unwrap_or(self.inner.token_locations)
     }
 
     /// The challenges of `code` for `requirement`, rendered by `render` the first time.
@@ -148,6 +180,9 @@ pub struct AuthConfigBuilder {
     api_keys: Option<ApiKeys>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
+    token_locations: TokenLocations,
+    token_cookie: String,
+    csrf: CsrfDefence,
 }
 
 impl std::fmt::Debug for AuthConfigBuilder {
@@ -188,6 +223,42 @@ impl AuthConfigBuilder {
     /// address until [`FailureThrottle::trust_forwarded_for`] says which proxies to believe).
     pub fn throttle(mut self, throttle: FailureThrottle) -> Self {
         self.throttle = Some(throttle);
+        self
+    }
+
+    /// Where Bearer tokens are read from, for endpoints that do not say
+    /// (`#[require_auth(token_in = "…")]`): the `Authorization` field only by default. See
+    /// [`crate::transport`] for each location and its risks.
+    ///
+    /// ```
+    /// use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
+    /// use auth_core::AuthConfig;
+    ///
+    /// // A browser app: the header for scripts, an HttpOnly cookie for the page itself.
+    /// let auth = AuthConfig::builder()
+    ///     .token_locations(TokenLocations::HEADER.with(TokenLocation::Cookie))
+    ///     .token_cookie("orders_session")
+    ///     .csrf(CsrfDefence::new().trust_origin("https://app.example.com"))
+    ///     .build()?;
+    /// assert_eq!(auth.token_cookie(), "orders_session");
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn token_locations(mut self, locations: TokenLocations) -> Self {
+        self.token_locations = locations;
+        self
+    }
+
+    /// The name of the cookie that carries a Bearer token (`access_token` by default). Used
+    /// where [`TokenLocation::Cookie`] is enabled.
+    pub fn token_cookie(mut self, name: impl Into<String>) -> Self {
+        self.token_cookie = name.into();
+        self
+    }
+
+    /// The CSRF defence of cookie-borne tokens on unsafe methods (on by default:
+    /// [`CsrfDefence::new`]).
+    pub fn csrf(mut self, defence: CsrfDefence) -> Self {
+        self.csrf = defence;
         self
     }
 
@@ -233,6 +304,20 @@ impl AuthConfigBuilder {
                 schemes = schemes.with(scheme);
             }
         }
+        let cookie_ok = !self.token_cookie.is_empty()
+            && self.token_cookie.bytes().all(crate::challenge::is_tchar);
+        if !cookie_ok {
+            return Err(ConfigError::InvalidSetting {
+                what: "token_cookie",
+                detail: "a cookie name must be a non-empty RFC 9110 token".into(),
+            });
+        }
+        if self.token_locations.contains(TokenLocation::Cookie) && !self.csrf.is_enabled() {
+            tracing::warn!(
+                target: crate::audit::TARGET,
+                "cookie-borne tokens are enabled with the CSRF defence off"
+            );
+        }
         if schemes.is_empty() {
             tracing::warn!(
                 target: crate::audit::TARGET,
@@ -249,6 +334,9 @@ impl AuthConfigBuilder {
                 throttle: self.throttle,
                 body_hook: self.body_hook,
                 schemes,
+                token_locations: self.token_locations,
+                token_cookie: self.token_cookie,
+                csrf: self.csrf,
             }),
         })
     }

@@ -20,6 +20,7 @@ use crate::principal::Principal;
 use crate::rejection::{ChallengeContext, ErrorCode, Reason, Rejection, challenges_for};
 use crate::requirement::{Requirement, Scheme, SchemeSet};
 use crate::throttle::ThrottleKey;
+use crate::transport::{self, LocateError, TokenLocation, TokenSource};
 use crate::verify::basic::BasicOutcome;
 use crate::verify::jwt::Verdict;
 use crate::verify::keyset::wait_for_attempt;
@@ -84,8 +85,11 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
     }
 
-    // A token seen before is answered from the verdict cache without parsing it again.
+    let locations = config.locations_for(requirement);
+    // A token seen before is answered from the verdict cache without parsing it again (when
+    // the header is the only place a token may be, so no second method can hide elsewhere).
     if accepted.contains(Scheme::Bearer)
+        && locations.is_header_only()
         && let Some(verifier) = config.bearer()
         && let Some(raw) = credentials::bearer_fast_path(req.headers())
         && let Some(hit) = verifier.cached(raw)
@@ -94,23 +98,23 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     }
 
     let api_key_header = config.api_keys().map(|k| k.header());
-    let credential = match credentials::read(req.headers(), accepted, api_key_header) {
-        Ok(Some(credential)) => credential,
-        Ok(None) if optional => return Outcome::Ready(Ok(None)),
-        Ok(None) => {
-            let reason = if req.headers().contains_key(header::AUTHORIZATION) {
-                Reason::OtherScheme
-            } else {
-                Reason::NoCredentials
-            };
-            return Outcome::Ready(Err(refuse(
-                req,
-                requirement,
-                ErrorCode::Unauthorized,
-                reason,
-            )));
-        }
-        Err(Malformed { scheme, reason }) => {
+    let in_header = if locations.contains(TokenLocation::Header) {
+        accepted
+    } else {
+        accepted.without(Scheme::Bearer)
+    };
+    let elsewhere = if accepted.contains(Scheme::Bearer)
+        && !locations.without(TokenLocation::Header).is_empty()
+    {
+        transport::locate(req, locations, config.token_cookie())
+    } else {
+        Ok(None)
+    };
+    let credential = match (
+        credentials::read(req.headers(), in_header, api_key_header),
+        elsewhere,
+    ) {
+        (Err(Malformed { scheme, reason }), _) => {
             let code = if scheme == Scheme::Bearer {
                 ErrorCode::InvalidRequest
             } else {
@@ -125,35 +129,70 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
                 Err((code, reason)),
             ));
         }
+        (_, Err(LocateError::BodyUnread)) => {
+            return Outcome::Ready(Err(refuse(
+                req,
+                requirement,
+                ErrorCode::ServerError,
+                Reason::FormBodyUnread,
+            )));
+        }
+        (_, Err(LocateError::Malformed(why))) => {
+            return Outcome::Ready(finish(
+                req,
+                requirement,
+                config,
+                client,
+                None,
+                Err((ErrorCode::InvalidRequest, Reason::MalformedCredentials(why))),
+            ));
+        }
+        (Ok(Some(Credential::Bearer(_))), Ok(Some(_))) => {
+            let why = "token sent by two methods";
+            return Outcome::Ready(finish(
+                req,
+                requirement,
+                config,
+                client,
+                None,
+                Err((ErrorCode::InvalidRequest, Reason::MalformedCredentials(why))),
+            ));
+        }
+        (Ok(Some(credential)), _) => credential,
+        (Ok(None), Ok(Some((location, token)))) => {
+            req.extensions_mut().insert(TokenSource {
+                location,
+                len: token.len(),
+            });
+            if location == TokenLocation::Cookie
+                && let Err(why) = config.csrf().allows(req)
+            {
+                return Outcome::Ready(Err(refuse(
+                    req,
+                    requirement,
+                    ErrorCode::CrossSiteRequest,
+                    Reason::CrossSite(why),
+                )));
+            }
+            return bearer(req, requirement, config, client, &token);
+        }
+        (Ok(None), Ok(None)) if optional => return Outcome::Ready(Ok(None)),
+        (Ok(None), Ok(None)) => {
+            let reason = if req.headers().contains_key(header::AUTHORIZATION) {
+                Reason::OtherScheme
+            } else {
+                Reason::NoCredentials
+            };
+            return Outcome::Ready(Err(refuse(
+                req,
+                requirement,
+                ErrorCode::Unauthorized,
+                reason,
+            )));
+        }
     };
     let verified = match credential {
-        Credential::Bearer(token) => match config.bearer() {
-            Some(verifier) => match verifier.start(token) {
-                Verdict::Ready(verified) => verified.map_err(bearer_failure),
-                Verdict::Cached(verified) => {
-                    return from_cache(req, requirement, config, client, verified);
-                }
-                Verdict::Refetch(receiver, bound) => {
-                    // The token names a key the set lacks: wait for the (shared, rate-limited)
-                    // refetch, then decide with the keys there are.
-                    let (req, config, verifier, token) = (
-                        req.clone(),
-                        config.clone(),
-                        verifier.clone(),
-                        token.to_owned(),
-                    );
-                    return Outcome::Pending(Box::pin(async move {
-                        wait_for_attempt(receiver, bound).await;
-                        let verified = verifier.finish(&token).map_err(bearer_failure);
-                        finish(&req, requirement, &config, client, None, verified)
-                    }));
-                }
-            },
-            None => Err((
-                ErrorCode::ServerError,
-                Reason::NoVerifier(Scheme::Bearer.name().into()),
-            )),
-        },
+        Credential::Bearer(token) => return bearer(req, requirement, config, client, token),
         Credential::ApiKey(key) => config
             .api_keys()
             .and_then(|keys| keys.verify(key))
@@ -161,6 +200,44 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         Credential::Basic(credentials) => {
             return basic(req, requirement, config, client, credentials);
         }
+    };
+    Outcome::Ready(finish(req, requirement, config, client, None, verified))
+}
+
+/// Verifies a Bearer token, from whichever location it came.
+fn bearer(
+    req: &HttpRequest,
+    requirement: &'static Requirement,
+    config: &AuthConfig,
+    client: Option<IpAddr>,
+    token: &str,
+) -> Outcome {
+    let verified = match config.bearer() {
+        Some(verifier) => match verifier.start(token) {
+            Verdict::Ready(verified) => verified.map_err(bearer_failure),
+            Verdict::Cached(verified) => {
+                return from_cache(req, requirement, config, client, verified);
+            }
+            Verdict::Refetch(receiver, bound) => {
+                // The token names a key the set lacks: wait for the (shared, rate-limited)
+                // refetch, then decide with the keys there are.
+                let (req, config, verifier, token) = (
+                    req.clone(),
+                    config.clone(),
+                    verifier.clone(),
+                    token.to_owned(),
+                );
+                return Outcome::Pending(Box::pin(async move {
+                    wait_for_attempt(receiver, bound).await;
+                    let verified = verifier.finish(&token).map_err(bearer_failure);
+                    finish(&req, requirement, &config, client, None, verified)
+                }));
+            }
+        },
+        None => Err((
+            ErrorCode::ServerError,
+            Reason::NoVerifier(Scheme::Bearer.name().into()),
+        )),
     };
     Outcome::Ready(finish(req, requirement, config, client, None, verified))
 }

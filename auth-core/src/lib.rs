@@ -64,6 +64,7 @@ mod principal;
 mod rejection;
 mod requirement;
 pub mod throttle;
+pub mod transport;
 pub mod verify;
 
 #[doc(hidden)]
@@ -117,7 +118,7 @@ pub use credentials::BasicCredentials;
 pub use error::ConfigError;
 /// The JWS algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
-pub use middleware::{RequireAuth, RequireAuthMiddleware};
+pub use middleware::{ReadFormToken, ReadFormTokenMiddleware, RequireAuth, RequireAuthMiddleware};
 pub use principal::{Claims, MaybePrincipal, Principal};
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
 pub use requirement::{Requirement, Scheme, SchemeSet};

@@ -4,6 +4,11 @@
 //! A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is never
 //! challenged: browsers send it without credentials, and refusing it would hide every real
 //! answer from the page.
+//!
+//! Where form-body tokens are enabled, the middleware reads `application/x-www-form-urlencoded`
+//! bodies (up to [`FORM_BODY_LIMIT`]) to find `access_token`, then hands the body on untouched:
+//! the handler's `web::Form` sees every byte. A successful response to a request authenticated
+//! by a query token gets `Cache-Control: private` unless the handler set one (RFC 6750 §2.3).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -12,12 +17,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::{Method, header};
-use actix_web::{Error, ResponseError};
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{Error, HttpMessage as _, ResponseError};
+use futures_util::StreamExt as _;
 
+use crate::config::AuthConfig;
 use crate::guard::{self, Outcome};
 use crate::requirement::Requirement;
+use crate::transport::{
+    FORM_BODY_LIMIT, FormToken, TokenLocation, TokenSource, form_member, is_form_post,
+};
 
 /// A middleware that checks one [`Requirement`] before every route it wraps.
 ///
@@ -112,40 +124,196 @@ where
         self.service.poll_ready(cx)
     }
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        let pass = |service: Rc<S>, req: ServiceRequest| -> Answer<B> {
-            Box::pin(async move {
-                service
-                    .call(req)
-                    .await
-                    .map(ServiceResponse::map_into_left_body)
-            })
-        };
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
         if is_preflight(&req) || self.config.public.iter().any(|p| p == req.path()) {
             return pass(self.service.clone(), req);
         }
         let requirement = self.config.requirement;
-        let refuse = |req: ServiceRequest, rejection: crate::Rejection| -> Answer<B> {
-            let res = req
-                .into_response(rejection.error_response())
-                .map_into_right_body();
-            Box::pin(ready(Ok(res)))
-        };
-        match guard::run(req.request(), requirement, false) {
-            Outcome::Ready(result) => match guard::required(req.request(), requirement, result) {
-                Ok(_) => pass(self.service.clone(), req),
-                Err(rejection) => refuse(req, rejection),
-            },
-            Outcome::Pending(check) => {
-                let service = self.service.clone();
-                Box::pin(async move {
-                    let result = check.await;
-                    match guard::required(req.request(), requirement, result) {
-                        Ok(_) => pass(service, req).await,
-                        Err(rejection) => refuse(req, rejection).await,
-                    }
-                })
+        let reads_form = req
+            .app_data::<AuthConfig>()
+            .is_some_and(|c| c.locations_for(requirement).contains(TokenLocation::Form));
+        if reads_form && needs_form_read(&req) {
+            let service = self.service.clone();
+            return Box::pin(async move {
+                read_form_token(&mut req).await;
+                check(service, req, requirement).await
+            });
+        }
+        check(self.service.clone(), req, requirement)
+    }
+}
+
+/// Hands the request on to the wrapped service.
+fn pass<S, B>(service: Rc<S>, req: ServiceRequest) -> Answer<B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    Box::pin(async move {
+        let mut res = service.call(req).await?;
+        let by_query = res
+            .request()
+            .extensions()
+            .get::<TokenSource>()
+            .is_some_and(|s| s.location == TokenLocation::Query);
+        if by_query
+            && res.status().is_success()
+            && !res.headers().contains_key(header::CACHE_CONTROL)
+        {
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+        }
+        Ok(res.map_into_left_body())
+    })
+}
+
+/// Answers with the refusal.
+fn refuse<B: 'static>(req: ServiceRequest, rejection: crate::Rejection) -> Answer<B> {
+    let res = req
+        .into_response(rejection.error_response())
+        .map_into_right_body();
+    Box::pin(ready(Ok(res)))
+}
+
+/// Checks `requirement`, then passes or refuses.
+fn check<S, B>(service: Rc<S>, req: ServiceRequest, requirement: &'static Requirement) -> Answer<B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    match guard::run(req.request(), requirement, false) {
+        Outcome::Ready(result) => match guard::required(req.request(), requirement, result) {
+            Ok(_) => pass(service, req),
+            Err(rejection) => refuse(req, rejection),
+        },
+        Outcome::Pending(check) => Box::pin(async move {
+            let result = check.await;
+            match guard::required(req.request(), requirement, result) {
+                Ok(_) => pass(service, req).await,
+                Err(rejection) => refuse(req, rejection).await,
+            }
+        }),
+    }
+}
+
+/// Whether the request has a form body not yet searched for a token.
+fn needs_form_read(req: &ServiceRequest) -> bool {
+    is_form_post(req.request()) && !req.extensions().contains::<FormToken>()
+}
+
+/// Reads a form body (up to [`FORM_BODY_LIMIT`]), records its `access_token` for the guards,
+/// and puts the body back exactly as it came, so the handler's extractors read it as usual.
+async fn read_form_token(req: &mut ServiceRequest) {
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    let outcome = loop {
+        match payload.next().await {
+            None => break None,
+            Some(Ok(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > FORM_BODY_LIMIT {
+                    break Some(Ok(()));
+                }
+            }
+            Some(Err(error)) => break Some(Err(error)),
+        }
+    };
+    let body = body.freeze();
+    let token = match outcome {
+        None => match form_member(&body) {
+            Ok(Some(token)) => FormToken::Found(token),
+            Ok(None) => FormToken::Absent,
+            Err(why) => FormToken::Malformed(why),
+        },
+        Some(Ok(())) => FormToken::Malformed("form body over the limit"),
+        Some(Err(_)) => FormToken::Malformed("form body unreadable"),
+    };
+    req.extensions_mut().insert(token);
+    // The rest of the body (after an over-long prefix, or the read error) follows what was read.
+    let rest: Payload = match outcome {
+        None => Payload::from(body),
+        Some(Ok(())) => {
+            let head = futures_util::stream::once(ready(Ok::<Bytes, _>(body)));
+            Payload::Stream {
+                payload: Box::pin(head.chain(payload)),
             }
         }
+        Some(Err(error)) => {
+            let stream = futures_util::stream::iter([Ok(body), Err(error)]);
+            Payload::Stream {
+                payload: Box::pin(stream),
+            }
+        }
+    };
+    req.set_payload(rest);
+}
+
+/// A middleware that reads form-body tokens for handlers protected by `#[require_auth]` (the
+/// attribute's extractor runs beside the handler's own and cannot share the body). Wrap the
+/// routes where [`TokenLocation::Form`] is enabled; [`RequireAuth`] does this by itself.
+///
+/// Without it, a form request to such a handler is refused with a 500 and a log line naming
+/// this middleware: failing closed beats ignoring a token the application asked for.
+///
+/// ```
+/// use actix_web::{post, App, HttpResponse};
+/// use auth_core::{require_auth, ReadFormToken};
+///
+/// #[require_auth(scheme = "bearer", token_in = "header | form")]
+/// #[post("/upload")]
+/// async fn upload() -> HttpResponse {
+///     HttpResponse::NoContent().finish()
+/// }
+///
+/// let app = App::new().wrap(ReadFormToken).service(upload);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadFormToken;
+
+impl<S, B> Transform<S, ServiceRequest> for ReadFormToken
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = ReadFormTokenMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ReadFormTokenMiddleware {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+/// The service [`ReadFormToken`] wraps.
+#[derive(Debug)]
+pub struct ReadFormTokenMiddleware<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for ReadFormTokenMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<ServiceResponse<B>, Error>>>>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.service.poll_ready(cx)
+    }
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        Box::pin(async move {
+            if needs_form_read(&req) {
+                read_form_token(&mut req).await;
+            }
+            service.call(req).await
+        })
     }
 }

@@ -30,6 +30,10 @@ pub enum ErrorCode {
     TokenExpired,
     /// 403, a valid credential that lacks a required scope.
     InsufficientScope,
+    /// 403, a cookie-borne token on an unsafe method from a page the CSRF defence does not
+    /// trust ([`crate::transport::CsrfDefence`]); no challenge, since authenticating again
+    /// would not help.
+    CrossSiteRequest,
     /// 429, too many failed attempts from one client.
     TooManyRequests,
     /// 503, the verifier cannot decide right now (a key set unreachable with nothing cached).
@@ -40,13 +44,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidToken,
         ErrorCode::InvalidCredentials,
         ErrorCode::TokenExpired,
         ErrorCode::InsufficientScope,
+        ErrorCode::CrossSiteRequest,
         ErrorCode::TooManyRequests,
         ErrorCode::TemporarilyUnavailable,
         ErrorCode::ServerError,
@@ -60,7 +65,7 @@ impl ErrorCode {
             | ErrorCode::InvalidToken
             | ErrorCode::InvalidCredentials
             | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
-            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => StatusCode::FORBIDDEN,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -76,6 +81,7 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::CrossSiteRequest => "cross_site_request",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
@@ -90,7 +96,7 @@ impl ErrorCode {
             | ErrorCode::InvalidToken
             | ErrorCode::InvalidCredentials
             | ErrorCode::TokenExpired => "Unauthorized",
-            ErrorCode::InsufficientScope => "Forbidden",
+            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => "Forbidden",
             ErrorCode::TooManyRequests => "Too Many Requests",
             ErrorCode::TemporarilyUnavailable => "Service Unavailable",
             ErrorCode::ServerError => "Internal Server Error",
@@ -107,6 +113,9 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "The access token expired.",
             ErrorCode::InsufficientScope => {
                 "The access token does not grant the scope this resource requires."
+            }
+            ErrorCode::CrossSiteRequest => {
+                "Cookie credentials are not accepted on a request from another site."
             }
             ErrorCode::TooManyRequests => "Too many failed authentication attempts; retry later.",
             ErrorCode::TemporarilyUnavailable => {
@@ -236,6 +245,10 @@ pub enum Reason {
     NoConfig,
     /// The endpoint requires schemes the application registered no verifier for.
     NoVerifier(String),
+    /// A cookie-borne token on an unsafe method without the CSRF defence's proof.
+    CrossSite(&'static str),
+    /// Form-body tokens are enabled but no middleware read the body before the handler.
+    FormBodyUnread,
     /// A realm or scope that cannot be written into a header.
     UnrenderableChallenge,
 }
@@ -276,6 +289,11 @@ impl fmt::Display for Reason {
             Reason::NoVerifier(schemes) => write!(
                 f,
                 "the endpoint requires {schemes} but the AuthConfig registers no verifier for it"
+            ),
+            Reason::CrossSite(why) => write!(f, "cross-site request refused: {why}"),
+            Reason::FormBodyUnread => f.write_str(
+                "form-body tokens are enabled but the body was not read: wrap the route with \
+                 RequireAuth or ReadFormToken",
             ),
             Reason::UnrenderableChallenge => {
                 f.write_str("realm or scope cannot be written into WWW-Authenticate")

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::transport::TokenLocations;
+
 /// An HTTP authentication scheme the framework can verify.
 ///
 /// Scheme names are matched case-insensitively on input (RFC 9110 §11.1) and always written
@@ -78,6 +80,11 @@ impl SchemeSet {
         SchemeSet(self.0 | scheme.bit())
     }
 
+    /// This set without `scheme`.
+    pub const fn without(self, scheme: Scheme) -> Self {
+        SchemeSet(self.0 & !scheme.bit())
+    }
+
     /// Whether `scheme` is in the set.
     pub const fn contains(self, scheme: Scheme) -> bool {
         self.0 & scheme.bit() != 0
@@ -122,6 +129,7 @@ pub struct Requirement {
     all_of: &'static [&'static str],
     any_of: &'static [&'static str],
     realm: Option<&'static str>,
+    locations: Option<TokenLocations>,
 }
 
 impl Requirement {
@@ -135,6 +143,7 @@ impl Requirement {
             all_of: &[],
             any_of: &[],
             realm: None,
+            locations: None,
         }
     }
 
@@ -154,6 +163,26 @@ impl Requirement {
     pub const fn realm(mut self, realm: &'static str) -> Self {
         self.realm = Some(realm);
         self
+    }
+
+    /// Where this endpoint reads a Bearer token from, instead of the application's
+    /// [`token_locations`](crate::AuthConfigBuilder::token_locations) (see [`crate::transport`]).
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    /// use auth_core::{Requirement, Scheme, SchemeSet};
+    /// const EVENTS: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
+    ///     .token_locations(TokenLocations::HEADER.with(TokenLocation::Query));
+    /// assert!(EVENTS.token_location_override().is_some());
+    /// ```
+    pub const fn token_locations(mut self, locations: TokenLocations) -> Self {
+        self.locations = Some(locations);
+        self
+    }
+
+    /// The endpoint's own token locations, if it overrides the application's.
+    pub const fn token_location_override(&self) -> Option<TokenLocations> {
+        self.locations
     }
 
     /// The accepted schemes.

@@ -18,16 +18,18 @@ enum Key {
     Scope,
     AnyScope,
     Realm,
+    TokenIn,
     Crate,
 }
 
 /// Every argument `#[require_auth]` accepts, as the user writes it. The parser looks keys up
 /// here and the "unknown argument" error lists this table, so the two cannot drift apart.
-const KEYS: [(&str, Key); 5] = [
+const KEYS: [(&str, Key); 6] = [
     ("scheme", Key::Scheme),
     ("scope", Key::Scope),
     ("any_scope", Key::AnyScope),
     ("realm", Key::Realm),
+    ("token_in", Key::TokenIn),
     ("crate", Key::Crate),
 ];
 
@@ -38,6 +40,7 @@ pub(crate) struct Args {
     pub(crate) scope: Option<LitStr>,
     pub(crate) any_scope: Option<LitStr>,
     pub(crate) realm: Option<LitStr>,
+    pub(crate) token_in: Option<LitStr>,
     pub(crate) krate: Option<LitStr>,
 }
 
@@ -48,6 +51,7 @@ impl Args {
             Key::Scope => &mut self.scope,
             Key::AnyScope => &mut self.any_scope,
             Key::Realm => &mut self.realm,
+            Key::TokenIn => &mut self.token_in,
             Key::Crate => &mut self.krate,
         }
     }
@@ -168,7 +172,9 @@ mod tests {
     fn unknown_key_lists_the_table() {
         assert_eq!(
             messages(quote!(foo = "x")),
-            ["unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, crate"]
+            [
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, crate"
+            ]
         );
     }
 

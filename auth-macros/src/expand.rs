@@ -109,6 +109,7 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
         all_of,
         any_of,
         realm,
+        token_in,
     } = requirement;
     let private = quote!(#krate::__private);
     let schemes = match schemes {
@@ -124,7 +125,12 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
         .as_ref()
         .map(|scopes| quote!(.any_scopes(&[#(#scopes),*])));
     let realm = realm.as_ref().map(|realm| quote!(.realm(#realm)));
-    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm)
+    let token_in = token_in.as_ref().map(|locations| {
+        quote!(.token_locations(
+            #private::TokenLocations::NONE #(.with(#private::TokenLocation::#locations))*
+        ))
+    });
+    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in)
 }
 
 /// The handler form: a requirement type before the fn, and the fn with one more argument first,

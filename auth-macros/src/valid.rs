@@ -17,6 +17,15 @@ const SCHEMES: &[(&str, &str)] = &[
     ("api_key", "ApiKey"),
 ];
 
+/// Every location `token_in = "…"` accepts, and the `auth_core::transport::TokenLocation`
+/// variant it names.
+const LOCATIONS: &[(&str, &str)] = &[
+    ("header", "Header"),
+    ("cookie", "Cookie"),
+    ("query", "Query"),
+    ("form", "Form"),
+];
+
 /// A checked `#[require_auth]`: everything the expansion needs.
 pub(crate) struct Requirement {
     /// The path to `auth_core` in generated code.
@@ -29,6 +38,8 @@ pub(crate) struct Requirement {
     pub(crate) any_of: Option<Vec<LitStr>>,
     /// The endpoint's realm.
     pub(crate) realm: Option<LitStr>,
+    /// The `TokenLocation` variants a Bearer token may come from; `None`: the application's.
+    pub(crate) token_in: Option<Vec<Ident>>,
 }
 
 /// Checks every argument, recording each problem in `errors` on the literal it is about.
@@ -45,6 +56,25 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
             .map(|variant| Ident::new(variant, lit.span()))
             .collect())
     });
+    let bearer_accepted = schemes
+        .as_ref()
+        .and_then(|s| s.as_ref())
+        .is_none_or(|variants: &Vec<Ident>| variants.iter().any(|v| v == "Bearer"));
+    let token_in = check(args.token_in.as_ref(), errors, |lit| {
+        if !bearer_accepted {
+            return Err(vec![
+                "`token_in` says where a Bearer token may be sent, but `scheme` does not \
+                 accept `bearer`"
+                    .into(),
+            ]);
+        }
+        Ok(
+            names_in(&lit.value(), "token_in", "token location", LOCATIONS)?
+                .into_iter()
+                .map(|variant| Ident::new(variant, lit.span()))
+                .collect(),
+        )
+    });
     let all_of = check(args.scope.as_ref(), errors, |lit| scope_list(lit, "scope"));
     let any_of = check(args.any_scope.as_ref(), errors, |lit| {
         scope_list(lit, "any_scope")
@@ -60,6 +90,7 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
         all_of: all_of?,
         any_of: any_of?,
         realm: realm?,
+        token_in: token_in?,
     })
 }
 
@@ -101,6 +132,25 @@ fn scope_list(lit: &LitStr, key: &str) -> Result<Vec<LitStr>, Vec<String>> {
 /// Names are separated by `|` with optional spaces and matched ASCII case-insensitively, like
 /// scheme names in HTTP (RFC 9110 §11.1).
 fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
+    names_in(list, "scheme", "scheme", SCHEMES)
+}
+
+/// The variants of `table` named by `list` (names separated by `|`, matched ASCII
+/// case-insensitively), or every problem with it, worded for the argument `key` whose entries
+/// are each a `noun`.
+fn names_in(
+    list: &str,
+    key: &str,
+    noun: &str,
+    table: &[(&str, &'static str)],
+) -> Result<Vec<&'static str>, Vec<String>> {
+    let known = |separator: &str| {
+        table
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(separator)
+    };
     let mut variants = Vec::new();
     let mut problems = Vec::new();
     let mut empty_reported = false;
@@ -109,25 +159,25 @@ fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
             if !empty_reported {
                 empty_reported = true;
                 problems.push(format!(
-                    "empty scheme name in `scheme`; separate scheme names with `|`, \
+                    "empty {noun} name in `{key}`; separate {noun} names with `|`, \
                      e.g. \"{}\"",
-                    known_schemes(" | ")
+                    known(" | ")
                 ));
             }
             continue;
         }
-        match SCHEMES
+        match table
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(name))
         {
             None => problems.push(format!(
-                "unknown scheme `{}`; expected one of: {}",
+                "unknown {noun} `{}`; expected one of: {}",
                 shown(name),
-                known_schemes(", ")
+                known(", ")
             )),
             Some((known, variant)) if variants.contains(variant) => {
                 problems.push(format!(
-                    "scheme `{known}` is listed more than once in `scheme`"
+                    "{noun} `{known}` is listed more than once in `{key}`"
                 ));
             }
             Some((_, variant)) => variants.push(*variant),
@@ -138,12 +188,6 @@ fn scheme_variants(list: &str) -> Result<Vec<&'static str>, Vec<String>> {
     } else {
         Err(problems)
     }
-}
-
-/// The names of [`SCHEMES`], joined by `separator`.
-fn known_schemes(separator: &str) -> String {
-    let names: Vec<&str> = SCHEMES.iter().map(|(name, _)| *name).collect();
-    names.join(separator)
 }
 
 /// Whether `c` may appear in a scope token: RFC 6749 §3.3
@@ -238,6 +282,30 @@ mod tests {
 
     fn problems<T>(result: Result<T, Vec<String>>) -> Vec<String> {
         result.err().unwrap_or_default()
+    }
+
+    #[test]
+    fn token_locations() {
+        assert_eq!(
+            names_in("header | Cookie", "token_in", "token location", LOCATIONS),
+            Ok(vec!["Header", "Cookie"])
+        );
+        assert_eq!(
+            problems(names_in(
+                "header | body",
+                "token_in",
+                "token location",
+                LOCATIONS
+            )),
+            ["unknown token location `body`; expected one of: header, cookie, query, form"]
+        );
+        assert_eq!(
+            problems(names_in("", "token_in", "token location", LOCATIONS)),
+            [
+                "empty token location name in `token_in`; separate token location names with \
+                 `|`, e.g. \"header | cookie | query | form\""
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use auth_core::{Principal, require_auth};
     scheme = "Bearer",
     scope = "orders:read https://api.example.com/orders!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
     any_scope = "admin support",
-    realm = "orders \"EU\" \\ west"
+    realm = "orders \"EU\" \\ west",
+    token_in = "header | Cookie | query | form"
 )]
 #[get("/orders")]
 async fn list_orders(user: Principal) -> impl Responder {

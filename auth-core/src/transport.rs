@@ -1,0 +1,480 @@
+//! Where a Bearer token may travel besides the `Authorization` field, and the CSRF defence that
+//! cookie-borne tokens need.
+//!
+//! | location | source | default |
+//! |---|---|---|
+//! | [`Header`](TokenLocation::Header) | `Authorization: Bearer …` (RFC 6750 §2.1) | on |
+//! | [`Cookie`](TokenLocation::Cookie) | a cookie (name configurable, `access_token` by default), for browser apps that keep tokens out of JavaScript's reach | off |
+//! | [`Query`](TokenLocation::Query) | the `access_token` query parameter (RFC 6750 §2.3), for `EventSource` and WebSocket clients that cannot set headers | off |
+//! | [`Form`](TokenLocation::Form) | the `access_token` member of an `application/x-www-form-urlencoded` body (RFC 6750 §2.2) | off |
+//!
+//! Locations are chosen for the application ([`AuthConfigBuilder::token_locations`]) and may be
+//! narrowed or widened per endpoint (`#[require_auth(token_in = "header | cookie")]`,
+//! [`Requirement::token_locations`]). A location that is off is not looked at: an
+//! `access_token` query parameter on a header-only endpoint is the application's own business.
+//! A token found in two enabled locations is `400 invalid_request` (RFC 6750 §2: "Clients MUST
+//! NOT use more than one method to transmit the token in each request").
+//!
+//! **Cookies and CSRF.** A browser attaches cookies to requests other sites make, so a token read
+//! from a cookie on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) is accepted
+//! only when the request proves it was made by a trusted page ([`CsrfDefence`], on by default);
+//! otherwise the answer is `403` with the problem code `cross_site_request` and no challenge
+//! (authenticating again would not help). Tokens in the header, the query or the body are never
+//! attached by a browser on its own, so they need no such proof.
+//!
+//! **Query tokens end up in access logs** (actix's `Logger` prints the request line, proxies
+//! log URLs): enable them only for endpoints that cannot do otherwise, and prefer short-lived
+//! tokens there. The audit log of this crate writes the path only, never the query.
+//!
+//! [`AuthConfigBuilder::token_locations`]: crate::AuthConfigBuilder::token_locations
+//! [`Requirement::token_locations`]: crate::Requirement::token_locations
+
+use std::fmt;
+
+use actix_web::http::header::{self, HeaderName};
+use actix_web::{HttpMessage as _, HttpRequest};
+
+use crate::credentials::is_b64token;
+
+/// The name of the query parameter and form member that carry a token (RFC 6750 §2.2, §2.3).
+pub const ACCESS_TOKEN_PARAM: &str = "access_token";
+
+/// The default name of the token cookie.
+pub const DEFAULT_TOKEN_COOKIE: &str = "access_token";
+
+/// The most body bytes read to find a form-borne token; a longer form body is refused with
+/// `400 invalid_request` on endpoints that accept form tokens.
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
+
+/// One place a Bearer token can be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenLocation {
+    /// `Authorization: Bearer <token>`.
+    Header,
+    /// The token cookie.
+    Cookie,
+    /// The `access_token` query parameter.
+    Query,
+    /// The `access_token` member of a form-encoded body.
+    Form,
+}
+
+impl TokenLocation {
+    /// Every location, in the order they are looked at.
+    pub const ALL: [TokenLocation; 4] = [
+        TokenLocation::Header,
+        TokenLocation::Cookie,
+        TokenLocation::Query,
+        TokenLocation::Form,
+    ];
+
+    /// The name used in `token_in = "…"` and in logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TokenLocation::Header => "header",
+            TokenLocation::Cookie => "cookie",
+            TokenLocation::Query => "query",
+            TokenLocation::Form => "form",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        match self {
+            TokenLocation::Header => 1,
+            TokenLocation::Cookie => 2,
+            TokenLocation::Query => 4,
+            TokenLocation::Form => 8,
+        }
+    }
+}
+
+impl fmt::Display for TokenLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of [`TokenLocation`]s, usable in `const` context.
+///
+/// ```
+/// use auth_core::transport::{TokenLocation, TokenLocations};
+/// const BROWSER: TokenLocations = TokenLocations::HEADER.with(TokenLocation::Cookie);
+/// assert!(BROWSER.contains(TokenLocation::Cookie));
+/// assert!(!BROWSER.contains(TokenLocation::Query));
+/// assert!(TokenLocations::HEADER.is_header_only());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenLocations(u8);
+
+impl TokenLocations {
+    /// The `Authorization` field only: the default.
+    pub const HEADER: TokenLocations = TokenLocations(1);
+    /// No location (a requirement with this accepts no Bearer token at all).
+    pub const NONE: TokenLocations = TokenLocations(0);
+
+    /// This set with `location` added.
+    pub const fn with(self, location: TokenLocation) -> Self {
+        TokenLocations(self.0 | location.bit())
+    }
+
+    /// This set without `location`.
+    pub const fn without(self, location: TokenLocation) -> Self {
+        TokenLocations(self.0 & !location.bit())
+    }
+
+    /// Whether `location` is in the set.
+    pub const fn contains(self, location: TokenLocation) -> bool {
+        self.0 & location.bit() != 0
+    }
+
+    /// Whether the set holds no location.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether the set is exactly `{Header}` (the fast path of the verdict cache).
+    pub const fn is_header_only(self) -> bool {
+        self.0 == Self::HEADER.0
+    }
+
+    /// The locations of the set, in the order they are looked at.
+    pub fn iter(self) -> impl Iterator<Item = TokenLocation> {
+        TokenLocation::ALL
+            .into_iter()
+            .filter(move |l| self.contains(*l))
+    }
+}
+
+impl Default for TokenLocations {
+    fn default() -> Self {
+        Self::HEADER
+    }
+}
+
+impl fmt::Debug for TokenLocations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// The proof a request must give before a cookie-borne token is used on an unsafe method.
+///
+/// A request passes when any of these holds:
+/// - the browser says it is same-origin (`Sec-Fetch-Site: same-origin`, a header pages cannot
+///   set);
+/// - its `Origin` is the server's own (`scheme://host` as actix's connection info sees it) or
+///   one of the [trusted origins](CsrfDefence::trust_origin) (the single-page app's);
+/// - it carries the [custom header](CsrfDefence::accept_header), if one is configured: a page on
+///   another origin can only send it after a CORS preflight that the application's CORS policy
+///   allowed.
+///
+/// Anything else, including `Origin: null` and a request with neither `Origin` nor
+/// `Sec-Fetch-Site` (a non-browser client that should send the token in the header), is
+/// refused with `403 cross_site_request`.
+///
+/// ```
+/// use actix_web::http::header::HeaderName;
+/// use auth_core::transport::CsrfDefence;
+///
+/// let csrf = CsrfDefence::new()
+///     .trust_origin("https://app.example.com")
+///     .accept_header(HeaderName::from_static("x-requested-with"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct CsrfDefence {
+    enabled: bool,
+    trusted_origins: Vec<String>,
+    header: Option<HeaderName>,
+}
+
+impl Default for CsrfDefence {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CsrfDefence {
+    /// The default defence: same-origin requests and the server's own origin only.
+    pub fn new() -> Self {
+        CsrfDefence {
+            enabled: true,
+            trusted_origins: Vec::new(),
+            header: None,
+        }
+    }
+
+    /// No defence at all. Only for cookies that browsers never send cross-site
+    /// (`SameSite=Strict`) *and* applications with no sibling subdomain an attacker could
+    /// control; logged as a warning at start-up.
+    pub fn disabled() -> Self {
+        CsrfDefence {
+            enabled: false,
+            ..Self::new()
+        }
+    }
+
+    /// Trusts requests whose `Origin` is exactly `origin` (`scheme://host[:port]`, no path,
+    /// compared ASCII case-insensitively).
+    pub fn trust_origin(mut self, origin: impl Into<String>) -> Self {
+        let origin = origin.into();
+        self.trusted_origins
+            .push(origin.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Also accepts requests that carry this header (any value).
+    pub fn accept_header(mut self, name: HeaderName) -> Self {
+        self.header = Some(name);
+        self
+    }
+
+    /// Whether the defence is on.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Whether `req` may use a cookie-borne credential.
+    pub(crate) fn allows(&self, req: &HttpRequest) -> Result<(), &'static str> {
+        if !self.enabled || req.method().is_safe() {
+            return Ok(());
+        }
+        let headers = req.headers();
+        if let Some(name) = &self.header
+            && headers.contains_key(name)
+        {
+            return Ok(());
+        }
+        if headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin")
+        {
+            return Ok(());
+        }
+        let Some(origin) = headers.get(header::ORIGIN).map(|o| o.as_bytes()) else {
+            return Err("unsafe method with a cookie token and no Origin");
+        };
+        let trusted = self
+            .trusted_origins
+            .iter()
+            .any(|t| t.as_bytes().eq_ignore_ascii_case(origin));
+        if trusted {
+            return Ok(());
+        }
+        let info = req.connection_info();
+        let own = format!("{}://{}", info.scheme(), info.host());
+        if own.as_bytes().eq_ignore_ascii_case(origin) {
+            return Ok(());
+        }
+        Err("unsafe method with a cookie token from an untrusted origin")
+    }
+}
+
+/// The `access_token` member of a form body, read by a middleware before the handler's
+/// extractors run (they cannot share the body otherwise).
+#[derive(Clone, Debug)]
+pub(crate) enum FormToken {
+    /// The body was read and holds no `access_token`.
+    Absent,
+    /// The token (syntax not yet checked).
+    Found(String),
+    /// The body cannot be searched (too long, member repeated).
+    Malformed(&'static str),
+}
+
+/// Where a request's token was read from, kept in its extensions for the audit log.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TokenSource {
+    pub(crate) location: TokenLocation,
+    pub(crate) len: usize,
+}
+
+/// Why a token outside the header cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LocateError {
+    /// Malformed, repeated, or in two locations: `400 invalid_request`.
+    Malformed(&'static str),
+    /// Form tokens are enabled but no middleware read the body: a misconfiguration.
+    BodyUnread,
+}
+
+/// Finds a Bearer token in the enabled locations other than the header.
+pub(crate) fn locate(
+    req: &HttpRequest,
+    locations: TokenLocations,
+    cookie_name: &str,
+) -> Result<Option<(TokenLocation, String)>, LocateError> {
+    let mut found: Option<(TokenLocation, String)> = None;
+    let mut put = |location, token: String| {
+        if found.is_some() {
+            return Err(LocateError::Malformed("token sent by two methods"));
+        }
+        if !is_b64token(token.as_bytes()) {
+            return Err(LocateError::Malformed("token is not a b64token"));
+        }
+        found = Some((location, token));
+        Ok(())
+    };
+    if locations.contains(TokenLocation::Cookie)
+        && let Some(token) = cookie(req, cookie_name).map_err(LocateError::Malformed)?
+    {
+        put(TokenLocation::Cookie, token.to_owned())?;
+    }
+    if locations.contains(TokenLocation::Query)
+        && let Some(token) =
+            form_member(req.query_string().as_bytes()).map_err(LocateError::Malformed)?
+    {
+        put(TokenLocation::Query, token)?;
+    }
+    if locations.contains(TokenLocation::Form) && is_form_post(req) {
+        match req.extensions().get::<FormToken>() {
+            Some(FormToken::Absent) => {}
+            Some(FormToken::Found(token)) => put(TokenLocation::Form, token.clone())?,
+            Some(FormToken::Malformed(why)) => return Err(LocateError::Malformed(why)),
+            None => return Err(LocateError::BodyUnread),
+        }
+    }
+    Ok(found)
+}
+
+/// Whether the request is one RFC 6750 §2.2 allows a form-body token on: a form-encoded
+/// body with a method that has body semantics (not `GET`).
+pub(crate) fn is_form_post(req: &HttpRequest) -> bool {
+    req.method() != actix_web::http::Method::GET
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+}
+
+/// The value of the cookie `name` (RFC 6265 §4.2.1 `cookie-string`, across every `Cookie`
+/// field, as HTTP/2 may split them); a cookie sent twice is ambiguous and refused.
+fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, &'static str> {
+    let mut found = None;
+    for field in req.headers().get_all(header::COOKIE) {
+        let Ok(field) = field.to_str() else { continue };
+        for pair in field.split(';') {
+            let Some((key, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if key.trim() != name {
+                continue;
+            }
+            if found.is_some() {
+                return Err("token cookie sent twice");
+            }
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+/// The one `access_token` member of an `application/x-www-form-urlencoded` string (the query
+/// or a body).
+pub(crate) fn form_member(encoded: &[u8]) -> Result<Option<String>, &'static str> {
+    let mut found = None;
+    for (key, value) in url::form_urlencoded::parse(encoded) {
+        if key != ACCESS_TOKEN_PARAM {
+            continue;
+        }
+        if found.is_some() {
+            return Err("access_token sent twice");
+        }
+        found = Some(value.into_owned());
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn locations_in_query_cookie_and_their_conflicts() {
+        let all = TokenLocations::HEADER
+            .with(TokenLocation::Cookie)
+            .with(TokenLocation::Query);
+        let req = TestRequest::get()
+            .uri("/x?a=1&access_token=abc%2B%2F%3D")
+            .to_http_request();
+        assert_eq!(
+            locate(&req, all, "access_token"),
+            Ok(Some((TokenLocation::Query, "abc+/=".to_owned())))
+        );
+        assert_eq!(
+            locate(&req, TokenLocations::HEADER, "access_token"),
+            Ok(None)
+        );
+        let req = TestRequest::get()
+            .uri("/x?access_token=a+b")
+            .to_http_request();
+        assert!(matches!(
+            locate(&req, all, "t"),
+            Err(LocateError::Malformed(_))
+        ));
+        let req = TestRequest::get()
+            .uri("/x?access_token=a&access_token=a")
+            .to_http_request();
+        assert!(locate(&req, all, "t").is_err());
+        let req = TestRequest::get()
+            .insert_header((header::COOKIE, "x=1; t=\"abc\"; y=2"))
+            .to_http_request();
+        assert_eq!(
+            locate(&req, all, "t"),
+            Ok(Some((TokenLocation::Cookie, "abc".to_owned())))
+        );
+        let req = TestRequest::get()
+            .uri("/x?access_token=abc")
+            .insert_header((header::COOKIE, "t=abc"))
+            .to_http_request();
+        assert_eq!(
+            locate(&req, all, "t"),
+            Err(LocateError::Malformed("token sent by two methods"))
+        );
+        let req = TestRequest::get()
+            .append_header((header::COOKIE, "t=abc"))
+            .append_header((header::COOKIE, "t=abd"))
+            .to_http_request();
+        assert!(locate(&req, all, "t").is_err());
+    }
+
+    #[test]
+    fn csrf_proofs() {
+        let csrf = CsrfDefence::new()
+            .trust_origin("http://app.test/")
+            .accept_header(HeaderName::from_static("x-requested-with"));
+        let post = || TestRequest::post().uri("http://api.test/x");
+        assert!(csrf.allows(&TestRequest::get().to_http_request()).is_ok());
+        assert!(csrf.allows(&post().to_http_request()).is_err());
+        let with = |name: &'static str, value: &'static str| {
+            csrf.allows(&post().insert_header((name, value)).to_http_request())
+        };
+        assert!(with("origin", "http://APP.test").is_ok());
+        assert!(with("origin", "http://evil.test").is_err());
+        assert!(with("origin", "null").is_err());
+        assert!(with("sec-fetch-site", "same-origin").is_ok());
+        assert!(with("sec-fetch-site", "same-site").is_err());
+        assert!(with("x-requested-with", "fetch").is_ok());
+        assert!(
+            CsrfDefence::new()
+                .allows(&post().to_http_request())
+                .is_err()
+        );
+        assert!(
+            CsrfDefence::disabled()
+                .allows(&post().to_http_request())
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! Token locations beyond the `Authorization` field (cookie, RFC 6750 query and form body),
+//! two methods at once, and the CSRF defence of cookie tokens — for every handler form: the
+//! attribute on a fn, the generated extractor struct, and the scope-wide `RequireAuth`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use actix_web::body::to_bytes;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, HttpResponse, get, web};
+use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
+use auth_core::{
+    AuthConfig, Principal, ReadFormToken, RequireAuth, Requirement, Scheme, SchemeSet, require_auth,
+};
+use auth_tests::*;
+
+const ALL: TokenLocations = TokenLocations::HEADER
+    .with(TokenLocation::Cookie)
+    .with(TokenLocation::Query)
+    .with(TokenLocation::Form);
+
+const SPA: &str = "http://app.test:8080";
+
+fn config_with(locations: TokenLocations) -> AuthConfig {
+    AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(locations)
+        .token_cookie("session")
+        .csrf(CsrfDefence::new().trust_origin(SPA))
+        .build()
+        .unwrap()
+}
+
+#[derive(serde::Deserialize)]
+struct Note {
+    note: String,
+}
+
+async fn echo(user: Principal, form: Option<web::Form<Note>>) -> String {
+    let note = form.map(|f| f.into_inner().note).unwrap_or_default();
+    format!("{} {note}", user.subject().unwrap_or("?"))
+}
+
+#[require_auth(scheme = "bearer", scope = "orders:read")]
+async fn by_attribute(user: Principal, form: Option<web::Form<Note>>) -> String {
+    echo(user, form).await
+}
+
+#[require_auth(scheme = "bearer", scope = "orders:read")]
+struct Reader(Principal);
+
+async fn by_struct(Reader(user): Reader, form: Option<web::Form<Note>>) -> String {
+    echo(user, form).await
+}
+
+const READ: Requirement =
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+
+/// The three forms, each under its own prefix; `/attr` and `/struct` behind `ReadFormToken`.
+macro_rules! app {
+    ($locations:expr) => {
+        test::init_service(
+            App::new()
+                .app_data(config_with($locations))
+                .service(
+                    web::scope("/attr")
+                        .wrap(ReadFormToken)
+                        .route("", web::route().to(by_attribute)),
+                )
+                .service(
+                    web::scope("/struct")
+                        .wrap(ReadFormToken)
+                        .route("", web::route().to(by_struct)),
+                )
+                .service(
+                    web::scope("/scope")
+                        .wrap(RequireAuth::new(&READ))
+                        .route("", web::route().to(echo)),
+                ),
+        )
+        .await
+    };
+}
+
+const FORMS: [&str; 3] = ["/attr", "/struct", "/scope"];
+
+/// Sends `req`: (status, headers, body).
+async fn call<S, B>(app: &S, req: TestRequest) -> (StatusCode, Vec<(String, String)>, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let res = app.call(req.to_request()).await.unwrap();
+    let status = res.status();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let body = to_bytes(res.into_body()).await.ok().unwrap_or_default();
+    (status, headers, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn header_of<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn good() -> String {
+    token("orders:read")
+}
+
+#[actix_rt::test]
+async fn each_location_authenticates_when_enabled_and_is_ignored_when_not() {
+    let on = app!(ALL);
+    let off = app!(TokenLocations::HEADER);
+    let t = good();
+    for path in FORMS {
+        let cookie = || {
+            TestRequest::get()
+                .uri(path)
+                .insert_header((header::COOKIE, format!("a=1; session={t}")))
+        };
+        let query = || TestRequest::get().uri(&format!("{path}?x=1&access_token={t}"));
+        let form = || {
+            TestRequest::post()
+                .uri(path)
+                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                .set_payload(format!("note=kept+intact&access_token={t}"))
+        };
+        let (status, _, body) = call(&on, cookie()).await;
+        assert_eq!(
+            (status, body.trim()),
+            (StatusCode::OK, "alice"),
+            "{path} cookie"
+        );
+        let (status, headers, _) = call(&on, query()).await;
+        assert_eq!(status, StatusCode::OK, "{path} query");
+        if path == "/scope" {
+            // RFC 6750 §2.3: a success answered to a query token is `private`.
+            assert_eq!(header_of(&headers, "cache-control"), Some("private"));
+        }
+        let (status, _, body) = call(&on, form()).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "alice kept intact"),
+            "{path} form: authenticated, and the handler still reads the whole body"
+        );
+        // Off: the location is not looked at, so there are no credentials at all.
+        for req in [cookie(), query(), form()] {
+            let (status, headers, body) = call(&off, req).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            assert_eq!(
+                header_of(&headers, "www-authenticate"),
+                Some(r#"Bearer realm="orders""#)
+            );
+            assert!(body.contains(r#""error":"unauthorized""#), "{body}");
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_token_sent_by_two_methods_is_invalid_request() {
+    let app = app!(ALL);
+    let t = good();
+    for path in FORMS {
+        let pairs = [
+            TestRequest::get()
+                .uri(&format!("{path}?access_token={t}"))
+                .insert_header((header::AUTHORIZATION, format!("Bearer {t}"))),
+            TestRequest::get()
+                .uri(path)
+                .insert_header((header::COOKIE, format!("session={t}")))
+                .insert_header((header::AUTHORIZATION, format!("Bearer {t}"))),
+            TestRequest::get()
+                .uri(&format!("{path}?access_token={t}"))
+                .insert_header((header::COOKIE, format!("session={t}"))),
+            TestRequest::post()
+                .uri(&format!("{path}?access_token={t}"))
+                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                .set_payload(format!("access_token={t}")),
+            TestRequest::get().uri(&format!("{path}?access_token={t}&access_token={t}")),
+            TestRequest::get().uri(&format!("{path}?access_token=not%20a%20b64token")),
+            TestRequest::get()
+                .uri(path)
+                .append_header((header::COOKIE, format!("session={t}")))
+                .append_header((header::COOKIE, format!("session={t}"))),
+        ];
+        for (i, req) in pairs.into_iter().enumerate() {
+            let (status, headers, body) = call(&app, req).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} case {i}");
+            assert_eq!(
+                header_of(&headers, "www-authenticate"),
+                Some(r#"Bearer realm="orders", error="invalid_request""#)
+            );
+            assert!(body.contains(r#""error":"invalid_request""#));
+            assert!(!body.contains(&t) && !headers.iter().any(|(_, v)| v.contains(&t)));
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn cookie_tokens_answer_every_verification_row() {
+    let app = app!(ALL);
+    let mut expired = claims("orders:read");
+    expired["exp"] = serde_json::json!(now() - 3600);
+    let expired = token_with(auth_core::Algorithm::HS256, &expired);
+    for path in FORMS {
+        let with_cookie = |value: &str| {
+            TestRequest::get()
+                .uri(path)
+                .insert_header((header::COOKIE, format!("session={value}")))
+        };
+        let (status, headers, _) = call(&app, with_cookie("x.y.z")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            header_of(&headers, "www-authenticate"),
+            Some(r#"Bearer realm="orders", error="invalid_token""#)
+        );
+        let (status, _, body) = call(&app, with_cookie(&expired)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("token_expired"));
+        let (status, headers, _) = call(&app, with_cookie(&token("orders:write"))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            header_of(&headers, "www-authenticate"),
+            Some(r#"Bearer realm="orders", error="insufficient_scope", scope="orders:read""#)
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn cookie_tokens_on_unsafe_methods_need_a_trusted_origin() {
+    let app = app!(ALL);
+    let t = good();
+    for path in FORMS {
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            let req = |extra: Option<(&'static str, &'static str)>| {
+                let mut req = TestRequest::default()
+                    .method(method.clone())
+                    .uri(&format!("http://api.test{path}"))
+                    .insert_header((header::COOKIE, format!("session={t}")));
+                if let Some(h) = extra {
+                    req = req.insert_header(h);
+                }
+                req
+            };
+            for refused in [
+                None,
+                Some(("origin", "http://evil.test")),
+                Some(("origin", "null")),
+                Some(("sec-fetch-site", "cross-site")),
+                Some(("sec-fetch-site", "same-site")),
+                Some(("x-requested-with", "XMLHttpRequest")),
+            ] {
+                let (status, headers, body) = call(&app, req(refused)).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{path} {method} {refused:?}");
+                assert_eq!(header_of(&headers, "www-authenticate"), None);
+                assert_eq!(header_of(&headers, "cache-control"), Some("no-store"));
+                assert_eq!(
+                    header_of(&headers, "content-type"),
+                    Some("application/problem+json")
+                );
+                assert!(body.contains(r#""error":"cross_site_request""#), "{body}");
+            }
+            for allowed in [
+                ("origin", SPA),
+                ("origin", "http://api.test"),
+                ("sec-fetch-site", "same-origin"),
+            ] {
+                let (status, _, _) = call(&app, req(Some(allowed))).await;
+                assert_eq!(status, StatusCode::OK, "{path} {method} {allowed:?}");
+            }
+        }
+        // Safe methods need no proof; header tokens never do.
+        let get = TestRequest::get()
+            .uri(path)
+            .insert_header((header::COOKIE, format!("session={t}")))
+            .insert_header(("origin", "http://evil.test"));
+        assert_eq!(call(&app, get).await.0, StatusCode::OK);
+        let header_post = TestRequest::post()
+            .uri(path)
+            .insert_header((header::AUTHORIZATION, format!("Bearer {t}")))
+            .insert_header(("origin", "http://evil.test"));
+        assert_eq!(call(&app, header_post).await.0, StatusCode::OK);
+    }
+}
+
+#[actix_rt::test]
+async fn a_custom_header_can_be_the_csrf_proof() {
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(TokenLocations::HEADER.with(TokenLocation::Cookie))
+        .csrf(CsrfDefence::new().accept_header(header::HeaderName::from_static("x-requested-with")))
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(config)
+            .route("/attr", web::post().to(by_attribute)),
+    )
+    .await;
+    let t = good();
+    let req = |proof: bool| {
+        let mut req = TestRequest::post()
+            .uri("/attr")
+            .insert_header((header::COOKIE, format!("access_token={t}")));
+        if proof {
+            req = req.insert_header(("x-requested-with", "fetch"));
+        }
+        req
+    };
+    assert_eq!(call(&app, req(false)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, req(true)).await.0, StatusCode::OK);
+}
+
+#[require_auth(scheme = "bearer", token_in = "cookie")]
+#[get("/cookie-only")]
+async fn cookie_only(user: Principal) -> String {
+    user.subject().unwrap_or("?").to_owned()
+}
+
+#[require_auth(scheme = "bearer", token_in = "header | query")]
+#[get("/events")]
+async fn events(user: Principal) -> String {
+    user.subject().unwrap_or("?").to_owned()
+}
+
+#[actix_rt::test]
+async fn an_endpoint_chooses_its_own_locations() {
+    // The application reads the header only; each endpoint widens or narrows that.
+    let app = test::init_service(
+        App::new()
+            .app_data(config_with(TokenLocations::HEADER))
+            .service(cookie_only)
+            .service(events),
+    )
+    .await;
+    let t = good();
+    let cookie = TestRequest::get()
+        .uri("/cookie-only")
+        .insert_header((header::COOKIE, format!("session={t}")));
+    assert_eq!(call(&app, cookie).await.0, StatusCode::OK);
+    let header = TestRequest::get()
+        .uri("/cookie-only")
+        .insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    let (status, headers, body) = call(&app, header).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the header is not a location here"
+    );
+    assert_eq!(
+        header_of(&headers, "www-authenticate"),
+        Some(r#"Bearer realm="orders""#)
+    );
+    assert!(body.contains(r#""error":"unauthorized""#));
+    let query = TestRequest::get().uri(&format!("/events?access_token={t}"));
+    assert_eq!(call(&app, query).await.0, StatusCode::OK);
+    let cookie = TestRequest::get()
+        .uri("/events")
+        .insert_header((header::COOKIE, format!("session={t}")));
+    assert_eq!(call(&app, cookie).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_rt::test]
+async fn form_tokens_without_the_body_reader_fail_closed() {
+    let app = test::init_service(
+        App::new()
+            .app_data(config_with(ALL))
+            .route("/attr", web::post().to(by_attribute))
+            .route("/open", web::post().to(HttpResponse::Ok)),
+    )
+    .await;
+    let form = |path: &str| {
+        TestRequest::post()
+            .uri(path)
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload(format!("access_token={}", good()))
+    };
+    let (status, headers, body) = call(&app, form("/attr")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(header_of(&headers, "www-authenticate"), None);
+    assert!(body.contains("server_error"));
+    assert_eq!(call(&app, form("/open")).await.0, StatusCode::OK);
+}
+
+#[actix_rt::test]
+async fn long_form_bodies_reach_unprotected_handlers_whole() {
+    async fn length(body: web::Bytes) -> String {
+        body.len().to_string()
+    }
+    let app = test::init_service(
+        App::new()
+            .app_data(config_with(ALL))
+            .app_data(web::PayloadConfig::new(1 << 20))
+            .wrap(ReadFormToken)
+            .route("/open", web::post().to(length))
+            .route("/attr", web::post().to(by_attribute)),
+    )
+    .await;
+    let body = format!("note={}", "a".repeat(200_000));
+    let req = |path: &str| {
+        TestRequest::post()
+            .uri(path)
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload(body.clone())
+    };
+    let (status, _, echoed) = call(&app, req("/open")).await;
+    assert_eq!((status, echoed), (StatusCode::OK, body.len().to_string()));
+    // A protected form endpoint refuses a body it cannot search.
+    let (status, _, _) = call(
+        &app,
+        req("/attr").insert_header((header::AUTHORIZATION, format!("Bearer {}", good()))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
