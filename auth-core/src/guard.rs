@@ -165,7 +165,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
                 len: token.len(),
             });
             if location == TokenLocation::Cookie
-                && let Err(why) = config.csrf().allows(req)
+                && let Err(why) = config.csrf().check(req)
             {
                 return Outcome::Ready(Err(refuse(
                     req,

@@ -234,8 +234,20 @@ impl CsrfDefence {
         self.enabled
     }
 
-    /// Whether `req` may use a cookie-borne credential.
-    pub(crate) fn allows(&self, req: &HttpRequest) -> Result<(), &'static str> {
+    /// Whether `req` may use a cookie-borne credential (for the application's own cookie
+    /// endpoints, such as a token refresh); `Err` says why not, for the log.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// let csrf = CsrfDefence::new().trust_origin("https://app.example.com");
+    /// let from_app = TestRequest::post().insert_header(("origin", "https://app.example.com"));
+    /// assert!(csrf.check(&from_app.to_http_request()).is_ok());
+    /// let from_elsewhere = TestRequest::post().insert_header(("origin", "https://evil.example"));
+    /// assert!(csrf.check(&from_elsewhere.to_http_request()).is_err());
+    /// ```
+    pub fn check(&self, req: &HttpRequest) -> Result<(), &'static str> {
         if !self.enabled || req.method().is_safe() {
             return Ok(());
         }
@@ -455,10 +467,10 @@ mod tests {
             .trust_origin("http://app.test/")
             .accept_header(HeaderName::from_static("x-requested-with"));
         let post = || TestRequest::post().uri("http://api.test/x");
-        assert!(csrf.allows(&TestRequest::get().to_http_request()).is_ok());
-        assert!(csrf.allows(&post().to_http_request()).is_err());
+        assert!(csrf.check(&TestRequest::get().to_http_request()).is_ok());
+        assert!(csrf.check(&post().to_http_request()).is_err());
         let with = |name: &'static str, value: &'static str| {
-            csrf.allows(&post().insert_header((name, value)).to_http_request())
+            csrf.check(&post().insert_header((name, value)).to_http_request())
         };
         assert!(with("origin", "http://APP.test").is_ok());
         assert!(with("origin", "http://evil.test").is_err());
@@ -466,14 +478,10 @@ mod tests {
         assert!(with("sec-fetch-site", "same-origin").is_ok());
         assert!(with("sec-fetch-site", "same-site").is_err());
         assert!(with("x-requested-with", "fetch").is_ok());
-        assert!(
-            CsrfDefence::new()
-                .allows(&post().to_http_request())
-                .is_err()
-        );
+        assert!(CsrfDefence::new().check(&post().to_http_request()).is_err());
         assert!(
             CsrfDefence::disabled()
-                .allows(&post().to_http_request())
+                .check(&post().to_http_request())
                 .is_ok()
         );
     }

@@ -12,14 +12,25 @@
 //! | `GET /ops/status` | Basic, realm `orders-ops` | attribute |
 //! | `GET /partner/orders` | API key in `X-API-Key` | attribute |
 //! | `GET /whoami` | Bearer or Basic | attribute, several schemes |
+//! | `GET /events` | `orders:read`, header or `access_token` query (for `EventSource`) | attribute with `token_in` |
+//! | `POST /auth/login`, `/auth/refresh`, `/auth/logout` | cookie sessions for browser apps | [`crate::session`] |
+//!
+//! Bearer tokens are read from the `Authorization` field or the HttpOnly cookie
+//! [`ACCESS_COOKIE`](crate::session::ACCESS_COOKIE); cookie tokens on unsafe methods need a
+//! trusted `Origin` (the `AUTH_CORS_ORIGIN` list, or the service's own). With
+//! `AUTH_CORS_ORIGIN` set, [`cors`] answers preflights and exposes `WWW-Authenticate`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::http::header;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
+use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::{
     Algorithm, ApiKeys, AuthConfig, ConfigError, FailureThrottle, Htpasswd, JwtKey, JwtVerifier,
     KeySet, Principal, require_auth,
@@ -66,6 +77,14 @@ pub struct Settings {
     /// `AUTH_TRUSTED_PROXIES`: comma-separated proxy addresses whose `X-Forwarded-For` is
     /// believed (default: none).
     pub trusted_proxies: Vec<IpAddr>,
+    /// `AUTH_CORS_ORIGIN`: comma-separated origins of browser apps (`https://app.example.com`)
+    /// allowed to call the API with credentials; also trusted by the CSRF defence.
+    pub cors_origins: Vec<String>,
+    /// `AUTH_ACCESS_TTL`: lifetime in seconds of the access tokens `/auth/login` issues
+    /// (default 900).
+    pub access_ttl: i64,
+    /// `AUTH_LEEWAY`: clock-skew leeway in seconds for `exp`/`nbf` (default 60).
+    pub leeway: u64,
     /// Which development defaults are in use (for the start-up banner).
     pub dev_defaults: Vec<&'static str>,
 }
@@ -116,7 +135,24 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        let number = |name: &str, default: u64| -> Result<u64, String> {
+            var(name).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| format!("{name}={v}: not a number"))
+            })
+        };
+        let cors_origins = var("AUTH_CORS_ORIGIN")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Settings {
+            cors_origins,
+            access_ttl: i64::try_from(number("AUTH_ACCESS_TTL", 900)?)
+                .map_err(|_| "AUTH_ACCESS_TTL: too large")?,
+            leeway: number("AUTH_LEEWAY", 60)?,
             addr: var("AUTH_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             dev_key,
             secret: secret.map_or_else(|| DEV_SECRET.to_vec(), String::into_bytes),
@@ -147,6 +183,9 @@ impl Settings {
             api_keys: DEV_API_KEYS.to_owned(),
             failure_limit: 0,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+            access_ttl: 900,
+            leeway: 60,
             dev_defaults: Vec::new(),
         }
     }
@@ -171,7 +210,14 @@ impl Settings {
                     .map_err(|e| format!("bearer tokens: {e}"))?,
             )
             .basic(users)
-            .api_keys(keys);
+            .api_keys(keys)
+            .token_locations(TokenLocations::HEADER.with(TokenLocation::Cookie))
+            .token_cookie(crate::session::ACCESS_COOKIE)
+            .csrf(
+                self.cors_origins
+                    .iter()
+                    .fold(CsrfDefence::new(), |csrf, origin| csrf.trust_origin(origin)),
+            );
         if self.failure_limit > 0 {
             auth = auth.throttle(
                 FailureThrottle::per_minute(self.failure_limit)
@@ -190,6 +236,7 @@ impl Settings {
             (None, Some(url)) => verifier.key_set(KeySet::jwks(url)),
             (None, None) => verifier.key(JwtKey::hmac(Algorithm::HS256, &self.secret)?),
         };
+        verifier = verifier.leeway(Duration::from_secs(self.leeway));
         if let Some(iss) = &self.issuer {
             verifier = verifier.issuer(iss);
         }
@@ -365,6 +412,47 @@ async fn whoami(user: Principal) -> impl Responder {
     web::Json(json!({ "scheme": user.scheme().name(), "subject": user.subject() }))
 }
 
+/// `GET /events`: a Server-Sent Events stream of the order count. `EventSource` cannot set
+/// headers, so this endpoint also takes the RFC 6750 `access_token` query parameter.
+#[require_auth(
+    scheme = "bearer",
+    scope = "orders:read",
+    token_in = "header | cookie | query"
+)]
+#[get("/events")]
+async fn events(store: web::Data<Store>) -> HttpResponse {
+    let count = store.with(|m| m.len());
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(format!("event: orders\ndata: {{\"orders\":{count}}}\n\n"))
+}
+
+/// The CORS policy for browser apps on `origins`: credentials allowed, the headers a client
+/// sends (`Authorization`, `Content-Type`), and `WWW-Authenticate` / `Retry-After` / `Location`
+/// exposed so the page can read why it was refused and when to retry. Preflights are answered
+/// here and never reach a guard.
+pub fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            header::LOCATION,
+        ])
+        .supports_credentials()
+        .max_age(600)
+}
+
 /// Registers every route; the caller adds `app_data(auth_config)` and the store.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health)
@@ -376,5 +464,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(me)
         .service(ops_status)
         .service(partner_orders)
-        .service(whoami);
+        .service(whoami)
+        .service(events);
 }

@@ -1,9 +1,12 @@
 //! `cargo run --release --bin orders`: the orders service on its embedded defaults.
 //! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_HTPASSWD`,
-//! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `RUST_LOG`.
+//! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `AUTH_CORS_ORIGIN`,
+//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `RUST_LOG`.
 
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
-use auth_examples::orders::{Settings, Store, routes};
+use auth_examples::orders::{Settings, Store, cors, routes};
+use auth_examples::session::{self, Sessions};
 use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
@@ -27,12 +30,25 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    let sessions = match Sessions::new(&settings) {
+        Ok(sessions) => sessions.map(web::Data::new),
+        Err(e) => {
+            eprintln!("orders: refusing to start: {e}");
+            std::process::exit(2);
+        }
+    };
     let store = web::Data::new(Store::default());
+    let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
-        App::new()
+        let mut app = App::new()
             .app_data(auth.clone())
             .app_data(store.clone())
-            .configure(routes)
+            .configure(routes);
+        if let Some(sessions) = &sessions {
+            app = app.app_data(sessions.clone()).configure(session::routes);
+        }
+        // Outermost, so refusals carry the CORS headers too and a page can read them.
+        app.wrap(Condition::new(!origins.is_empty(), cors(&origins)))
     })
     .bind(&settings.addr)?;
     let addr = server
@@ -40,6 +56,12 @@ async fn main() -> std::io::Result<()> {
         .first()
         .map_or(settings.addr.clone(), ToString::to_string);
     println!("orders listening on http://{addr}");
+    if !settings.cors_origins.is_empty() {
+        println!(
+            "CORS: credentials allowed from {}",
+            settings.cors_origins.join(", ")
+        );
+    }
     if !settings.dev_defaults.is_empty() {
         println!(
             "\nWARNING: development defaults in use for {}: never in production.",
