@@ -108,7 +108,9 @@ impl Sessions {
         let secure = req.connection_info().scheme() == "https";
         HttpResponse::NoContent()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .append_header(cookie(ACCESS_COOKIE, &access, "/", ttl, secure))
+            // The cookie outlives the token inside it: the browser keeps sending it after the
+            // token expires, so the answer is `token_expired` (refresh) rather than a bare 401.
+            .append_header(cookie(ACCESS_COOKIE, &access, "/", REFRESH_TTL, secure))
             .append_header(cookie(
                 REFRESH_COOKIE,
                 &refresh_token,
