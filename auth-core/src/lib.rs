@@ -60,6 +60,8 @@ pub mod credentials;
 mod error;
 mod guard;
 mod middleware;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod principal;
 mod rejection;
 mod requirement;

@@ -159,6 +159,7 @@ fn expand_fn(
     let guard_arg: FnArg =
         syn::parse2(quote!(#guard: #krate::__private::Guard<#requirement_type>))?;
     handler.sig.inputs.insert(0, guard_arg);
+    crate::openapi::add_security(&mut handler, requirement)?;
 
     let vis = &handler.vis;
     let expr = requirement_expr(requirement);

@@ -7,6 +7,7 @@ use proc_macro::TokenStream;
 mod attr;
 mod errors;
 mod expand;
+mod openapi;
 mod valid;
 
 /// Requires an authenticated request before an actix-web handler runs, or makes a struct an

@@ -2,7 +2,7 @@
 //!
 //! | route | requirement | handler form |
 //! |---|---|---|
-//! | `GET /health` | public | plain handler |
+//! | `GET /health`, `GET /openapi.json` | public | plain handler |
 //! | `GET`/`HEAD /orders` | `orders:read` | attribute above `#[route]` |
 //! | `GET /orders/{id}` | `orders:read` | attribute below `#[get]` |
 //! | `POST /orders` | `orders:write` | extractor struct [`OrderWriter`] |
@@ -30,6 +30,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
+use auth_core::openapi::{ExtractorSecurity, SecuritySchemes};
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::{
     Algorithm, ApiKeys, AuthConfig, ConfigError, FailureThrottle, Htpasswd, JwtKey, JwtVerifier,
@@ -37,6 +38,7 @@ use auth_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::OpenApi;
 
 /// The development key used when `AUTH_JWT_SECRET` is not set. Public, so never for production.
 pub const DEV_SECRET: &[u8] = b"orders-development-key-not-for-production-use";
@@ -309,6 +311,7 @@ impl Store {
 pub struct OrderWriter(pub Principal);
 
 /// `GET /health`: public.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The service is up")))]
 #[get("/health")]
 async fn health() -> impl Responder {
     web::Json(json!({ "status": "ok" }))
@@ -316,14 +319,18 @@ async fn health() -> impl Responder {
 
 /// `GET /orders`: every order.
 #[require_auth(scheme = "bearer", scope = "orders:read")]
+#[utoipa::path(get, path = "/orders", responses((status = 200, description = "Every order")))]
 #[route("/orders", method = "GET", method = "HEAD")]
 async fn list_orders(store: web::Data<Store>) -> impl Responder {
     web::Json(store.with(|m| m.values().cloned().collect::<Vec<_>>()))
 }
 
-/// `GET /orders/{id}`: one order (the attribute below `#[get]` works the same).
-#[get("/orders/{id}")]
+/// `GET /orders/{id}`: one order. (`#[require_auth]` also works below `#[get]`; for the OpenAPI
+/// document it goes above `#[utoipa::path]`, which goes above `#[get]`.)
 #[require_auth(scheme = "bearer", scope = "orders:read")]
+#[utoipa::path(get, path = "/orders/{id}", params(("id" = u64, Path, description = "The order's id")),
+    responses((status = 200, description = "The order"), (status = 404, description = "No such order")))]
+#[get("/orders/{id}")]
 async fn get_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpResponse {
     match store.with(|m| m.get(&id).cloned()) {
         Some(order) => HttpResponse::Ok().json(order),
@@ -331,7 +338,9 @@ async fn get_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpResponse 
     }
 }
 
-/// `POST /orders`: places an order; 201 with `Location`.
+/// `POST /orders`: places an order; 201 with `Location`. Its security is written into the
+/// OpenAPI document from [`OrderWriter`]'s requirement ([`ApiDoc`]).
+#[utoipa::path(post, path = "/orders", responses((status = 201, description = "The order was placed")))]
 #[post("/orders")]
 async fn create_order(
     OrderWriter(user): OrderWriter,
@@ -361,6 +370,8 @@ async fn create_order(
 
 /// `DELETE /orders/{id}`: needs both `orders:write` and `orders:admin`.
 #[require_auth(scheme = "bearer", scope = "orders:write orders:admin")]
+#[utoipa::path(delete, path = "/orders/{id}", params(("id" = u64, Path, description = "The order's id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such order")))]
 #[delete("/orders/{id}")]
 async fn delete_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpResponse {
     match store.with(|m| m.remove(&id)) {
@@ -371,6 +382,7 @@ async fn delete_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpRespon
 
 /// `GET /reports`: `reports:read` or `admin`.
 #[require_auth(scheme = "bearer", any_scope = "reports:read admin")]
+#[utoipa::path(get, path = "/reports", responses((status = 200, description = "Order statistics")))]
 #[get("/reports")]
 async fn reports(store: web::Data<Store>) -> impl Responder {
     let (count, items) = store.with(|m| {
@@ -384,6 +396,7 @@ async fn reports(store: web::Data<Store>) -> impl Responder {
 
 /// `GET /me`: any valid token; returns the subject and scopes.
 #[require_auth(scheme = "bearer")]
+#[utoipa::path(get, path = "/me", responses((status = 200, description = "The caller's identity")))]
 #[get("/me")]
 async fn me(user: Principal) -> impl Responder {
     web::Json(json!({ "subject": user.subject(), "scopes": user.scopes() }))
@@ -391,6 +404,7 @@ async fn me(user: Principal) -> impl Responder {
 
 /// `GET /ops/status`: operators, with Basic credentials from the htpasswd file.
 #[require_auth(scheme = "basic", realm = "orders-ops")]
+#[utoipa::path(get, path = "/ops/status", responses((status = 200, description = "Service status")))]
 #[get("/ops/status")]
 async fn ops_status(user: Principal, store: web::Data<Store>) -> impl Responder {
     web::Json(
@@ -400,6 +414,7 @@ async fn ops_status(user: Principal, store: web::Data<Store>) -> impl Responder 
 
 /// `GET /partner/orders`: partners, with an API key in `X-API-Key`.
 #[require_auth(scheme = "api_key")]
+#[utoipa::path(get, path = "/partner/orders", responses((status = 200, description = "The partner's view")))]
 #[get("/partner/orders")]
 async fn partner_orders(partner: Principal, store: web::Data<Store>) -> impl Responder {
     web::Json(json!({ "partner": partner.subject(), "orders": store.with(|m| m.len()) }))
@@ -407,6 +422,7 @@ async fn partner_orders(partner: Principal, store: web::Data<Store>) -> impl Res
 
 /// `GET /whoami`: a Bearer token or Basic credentials.
 #[require_auth(scheme = "bearer | basic")]
+#[utoipa::path(get, path = "/whoami", responses((status = 200, description = "The caller's identity")))]
 #[get("/whoami")]
 async fn whoami(user: Principal) -> impl Responder {
     web::Json(json!({ "scheme": user.scheme().name(), "subject": user.subject() }))
@@ -419,6 +435,7 @@ async fn whoami(user: Principal) -> impl Responder {
     scope = "orders:read",
     token_in = "header | cookie | query"
 )]
+#[utoipa::path(get, path = "/events", responses((status = 200, description = "A text/event-stream")))]
 #[get("/events")]
 async fn events(store: web::Data<Store>) -> HttpResponse {
     let count = store.with(|m| m.len());
@@ -453,9 +470,33 @@ pub fn cors(origins: &[String]) -> Cors {
         .max_age(600)
 }
 
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes::DEFAULT;
+const CREATE_ORDER_SECURITY: ExtractorSecurity =
+    ExtractorSecurity::of::<OrderWriter>("post", "/orders");
+
+/// The OpenAPI document of the service, served at `GET /openapi.json`. Each operation's
+/// `security` comes from the requirement its guard enforces.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "orders", description = "The orders example of auth-core."),
+    paths(
+        health, list_orders, get_order, create_order, delete_order, reports, me, ops_status,
+        partner_orders, whoami, events
+    ),
+    modifiers(&SECURITY_SCHEMES, &CREATE_ORDER_SECURITY)
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`: the OpenAPI document (public).
+#[get("/openapi.json")]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
 /// Registers every route; the caller adds `app_data(auth_config)` and the store.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health)
+        .service(openapi_json)
         .service(list_orders)
         .service(get_order)
         .service(create_order)

@@ -18,7 +18,8 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c 'import jwt' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3'
+"$venv/bin/python" -c 'import jwt, openapi_spec_validator' 2>/dev/null \
+    || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3' 'openapi-spec-validator>=0.7,<0.10'
 if [ ! -d "$here/oidc/node_modules/oidc-provider" ]; then
     (cd "$here/oidc" && npm install --no-package-lock --no-audit --no-fund --silent)
 fi
@@ -28,4 +29,5 @@ status=0
 "$venv/bin/python" "$here/bearer_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/schemes_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/oidc_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/openapi_interop.py" "$binary" || status=1
 exit $status

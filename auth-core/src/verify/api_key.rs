@@ -15,6 +15,9 @@ use crate::requirement::Scheme;
 /// The shortest key accepted at start-up.
 pub const MIN_KEY_BYTES: usize = 16;
 
+/// The header API keys are read from unless configured otherwise.
+pub const DEFAULT_HEADER: &str = "X-API-Key";
+
 /// A set of named API keys.
 ///
 /// ```

@@ -1,0 +1,244 @@
+//! OpenAPI documents with `utoipa` (feature `openapi`): the security schemes of this framework,
+//! and each annotated handler's security requirement written by `#[require_auth]` itself.
+//!
+//! Put `#[require_auth]` **above** `#[utoipa::path]`: the attribute then adds
+//! `security(...)` to the path's arguments, derived from the same requirement it enforces, so
+//! the document cannot drift from the code. (Attributes expand top-down; below `#[utoipa::path]`
+//! it would run too late to change the document.) A `security(...)` written by hand on such a
+//! path is a compile error.
+//!
+//! | `#[require_auth(…)]` | operation `security` |
+//! |---|---|
+//! | `scheme = "bearer", scope = "a b"` | `[{"bearer": ["a", "b"]}]` |
+//! | `scheme = "bearer", any_scope = "a b"` | `[{"bearer": ["a"]}, {"bearer": ["b"]}]` |
+//! | `scheme = "bearer \| basic"` | `[{"bearer": []}, {"basic": []}]` |
+//! | no `scheme` | one entry per scheme: `bearer`, `basic`, `api_key` |
+//!
+//! Scopes on non-OAuth schemes are "role names" in OpenAPI 3.1 (§4.8.30), which `utoipa`
+//! emits. A handler protected by an extractor struct (no attribute on the fn) gets its
+//! security from [`ExtractorSecurity`], which reads the struct's requirement. Register the
+//! schemes with [`SecuritySchemes`]:
+//!
+//! ```
+//! use utoipa::OpenApi;
+//! use auth_core::openapi::SecuritySchemes;
+//!
+//! #[auth_core::require_auth(scheme = "bearer", scope = "orders:read")]
+//! #[utoipa::path(get, path = "/orders", responses((status = 200, description = "The orders")))]
+//! #[actix_web::get("/orders")]
+//! async fn list_orders() -> &'static str {
+//!     "[]"
+//! }
+//!
+//! // `modifiers(&…)` takes a name: the schemes as a const (or `with_api_key_header`).
+//! const SECURITY: SecuritySchemes = SecuritySchemes::DEFAULT;
+//!
+//! #[derive(OpenApi)]
+//! #[openapi(paths(list_orders), modifiers(&SECURITY))]
+//! struct ApiDoc;
+//!
+//! let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+//! assert_eq!(
+//!     doc["paths"]["/orders"]["get"]["security"],
+//!     serde_json::json!([{ "bearer": ["orders:read"] }])
+//! );
+//! assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+//! ```
+
+use utoipa::Modify;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+
+use crate::__private::RequirementSource;
+use crate::requirement::{Requirement, Scheme, SchemeSet};
+
+/// The name of a scheme in `components.securitySchemes` and in operations' `security`: the
+/// name `#[require_auth(scheme = "…")]` uses.
+pub const fn security_scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Bearer => "bearer",
+        Scheme::Basic => "basic",
+        Scheme::ApiKey => "api_key",
+    }
+}
+
+/// A `utoipa` modifier that declares the `bearer` (JWT), `basic` and `api_key` security
+/// schemes.
+#[derive(Clone, Copy, Debug)]
+pub struct SecuritySchemes {
+    api_key_header: &'static str,
+}
+
+impl SecuritySchemes {
+    /// The schemes with the API key in `X-API-Key`.
+    pub const DEFAULT: SecuritySchemes = SecuritySchemes {
+        api_key_header: crate::verify::api_key::DEFAULT_HEADER,
+    };
+
+    /// The schemes with the API key in another header (as configured with
+    /// [`ApiKeysBuilder::header`](crate::ApiKeysBuilder::header)).
+    pub const fn with_api_key_header(header: &'static str) -> Self {
+        SecuritySchemes {
+            api_key_header: header,
+        }
+    }
+}
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".to_owned());
+        bearer.description = Some(
+            "A JWT access token (RFC 6750); endpoints that enable them also read it from a \
+             cookie or the `access_token` parameter."
+                .to_owned(),
+        );
+        let mut basic = Http::new(HttpAuthScheme::Basic);
+        basic.description = Some("User-id and password (RFC 7617), UTF-8.".to_owned());
+        let api_key = ApiKeyValue::with_description(
+            self.api_key_header,
+            "A key issued to a partner; send it as-is.",
+        );
+        components.add_security_schemes_from_iter([
+            (
+                security_scheme_name(Scheme::Bearer),
+                SecurityScheme::Http(bearer),
+            ),
+            (
+                security_scheme_name(Scheme::Basic),
+                SecurityScheme::Http(basic),
+            ),
+            (
+                security_scheme_name(Scheme::ApiKey),
+                SecurityScheme::ApiKey(ApiKey::Header(api_key)),
+            ),
+        ]);
+    }
+}
+
+/// The `security` of an operation protected by `requirement`: one alternative per accepted
+/// scheme and per any-of scope (the table in the module docs). `#[require_auth]` writes the
+/// same at compile time.
+///
+/// ```
+/// use auth_core::openapi::security_of;
+/// use auth_core::{Requirement, Scheme, SchemeSet};
+/// let security = security_of(
+///     &Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).any_scopes(&["a", "b"]),
+/// );
+/// assert_eq!(
+///     serde_json::to_value(&security).unwrap(),
+///     serde_json::json!([{ "bearer": ["a"] }, { "bearer": ["b"] }])
+/// );
+/// ```
+pub fn security_of(requirement: &Requirement) -> Vec<SecurityRequirement> {
+    let schemes = if requirement.schemes() == SchemeSet::ANY {
+        SchemeSet::EMPTY
+            .with(Scheme::Bearer)
+            .with(Scheme::Basic)
+            .with(Scheme::ApiKey)
+    } else {
+        requirement.schemes()
+    };
+    let all_of = requirement.all_of();
+    let scope_sets: Vec<Vec<&str>> = if requirement.any_of().is_empty() {
+        vec![all_of.to_vec()]
+    } else {
+        requirement
+            .any_of()
+            .iter()
+            .map(|one| all_of.iter().chain([one]).copied().collect())
+            .collect()
+    };
+    schemes
+        .iter()
+        .flat_map(|scheme| {
+            scope_sets.iter().map(move |scopes| {
+                SecurityRequirement::new(security_scheme_name(scheme), scopes.clone())
+            })
+        })
+        .collect()
+}
+
+/// A `utoipa` modifier writing the security of one operation whose handler is protected by a
+/// `#[require_auth]` extractor struct.
+///
+/// ```
+/// use actix_web::post;
+/// use auth_core::openapi::{ExtractorSecurity, SecuritySchemes};
+/// use auth_core::{require_auth, Principal};
+/// use utoipa::OpenApi;
+///
+/// #[require_auth(scheme = "bearer", scope = "orders:write")]
+/// struct OrderWriter(Principal);
+///
+/// #[utoipa::path(post, path = "/orders", responses((status = 201, description = "Created")))]
+/// #[post("/orders")]
+/// async fn create(OrderWriter(_user): OrderWriter) -> &'static str {
+///     "created"
+/// }
+///
+/// const SECURITY: SecuritySchemes = SecuritySchemes::DEFAULT;
+/// const CREATE: ExtractorSecurity = ExtractorSecurity::of::<OrderWriter>("post", "/orders");
+///
+/// #[derive(OpenApi)]
+/// #[openapi(paths(create), modifiers(&SECURITY, &CREATE))]
+/// struct ApiDoc;
+///
+/// let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+/// assert_eq!(
+///     doc["paths"]["/orders"]["post"]["security"],
+///     serde_json::json!([{ "bearer": ["orders:write"] }])
+/// );
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ExtractorSecurity {
+    method: &'static str,
+    path: &'static str,
+    requirement: &'static Requirement,
+}
+
+impl ExtractorSecurity {
+    /// The operation `method` (lower-case, as in OpenAPI: `get`, `post`, …) on `path` (as
+    /// written in the document) requires what the extractor `T` requires.
+    pub const fn of<T: RequirementSource>(method: &'static str, path: &'static str) -> Self {
+        ExtractorSecurity {
+            method,
+            path,
+            requirement: T::REQUIREMENT,
+        }
+    }
+}
+
+impl Modify for ExtractorSecurity {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let operation = openapi
+            .paths
+            .paths
+            .get_mut(self.path)
+            .and_then(|item| match self.method {
+                "get" => item.get.as_mut(),
+                "put" => item.put.as_mut(),
+                "post" => item.post.as_mut(),
+                "delete" => item.delete.as_mut(),
+                "options" => item.options.as_mut(),
+                "head" => item.head.as_mut(),
+                "patch" => item.patch.as_mut(),
+                "trace" => item.trace.as_mut(),
+                _ => None,
+            });
+        match operation {
+            Some(operation) => operation.security = Some(security_of(self.requirement)),
+            // A document that silently shows an operation as open is worse than a loud log.
+            None => tracing::error!(
+                target: crate::audit::TARGET,
+                method = self.method,
+                path = self.path,
+                "ExtractorSecurity names an operation the OpenAPI document does not have"
+            ),
+        }
+    }
+}

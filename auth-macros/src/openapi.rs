@@ -1,0 +1,83 @@
+//! Writing a handler's security requirement into its `#[utoipa::path(...)]` attribute, so the
+//! OpenAPI document states exactly what the guard enforces.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+use syn::{ItemFn, LitStr, Meta};
+
+use crate::valid::Requirement;
+
+/// The security scheme names of `auth_core::openapi`, by `Scheme` variant.
+const SCHEME_NAMES: [(&str, &str); 3] = [
+    ("Bearer", "bearer"),
+    ("Basic", "basic"),
+    ("ApiKey", "api_key"),
+];
+
+/// Adds `security(...)` to every `#[utoipa::path(...)]` on `handler` (the ones below this
+/// attribute: those above have already expanded). A `security` written by hand is an error.
+pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> syn::Result<()> {
+    for attr in &mut handler.attrs {
+        let segments: Vec<String> = attr
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if segments != ["utoipa", "path"] {
+            continue;
+        }
+        let Meta::List(list) = &mut attr.meta else {
+            continue;
+        };
+        let written = list.tokens.clone().into_iter().find_map(|tree| match tree {
+            TokenTree::Ident(ident) if ident == "security" => Some(ident),
+            _ => None,
+        });
+        if let Some(ident) = written {
+            return Err(syn::Error::new(
+                ident.span(),
+                "remove this `security(...)`: #[require_auth] writes the operation's security \
+                 from the requirement it enforces",
+            ));
+        }
+        let entries = entries(requirement);
+        let ends_with_comma = matches!(
+            list.tokens.clone().into_iter().last(),
+            Some(TokenTree::Punct(p)) if p.as_char() == ','
+        );
+        if !list.tokens.is_empty() && !ends_with_comma {
+            list.tokens.extend(quote!(,));
+        }
+        list.tokens.extend(quote!(security(#(#entries),*)));
+    }
+    Ok(())
+}
+
+/// One `("scheme" = [scopes])` alternative per accepted scheme and per any-of scope.
+fn entries(requirement: &Requirement) -> Vec<TokenStream> {
+    let names: Vec<&str> = match &requirement.schemes {
+        None => SCHEME_NAMES.iter().map(|(_, name)| *name).collect(),
+        Some(variants) => variants
+            .iter()
+            .filter_map(|v| SCHEME_NAMES.iter().find(|(variant, _)| v == variant))
+            .map(|(_, name)| *name)
+            .collect(),
+    };
+    let all_of: Vec<LitStr> = requirement.all_of.clone().unwrap_or_default();
+    let scope_sets: Vec<Vec<LitStr>> = match &requirement.any_of {
+        Some(any_of) if !any_of.is_empty() => any_of
+            .iter()
+            .map(|one| all_of.iter().cloned().chain([one.clone()]).collect())
+            .collect(),
+        _ => vec![all_of],
+    };
+    names
+        .iter()
+        .flat_map(|name| {
+            scope_sets
+                .iter()
+                .map(move |scopes| quote!((#name = [#(#scopes),*])))
+        })
+        .collect()
+}

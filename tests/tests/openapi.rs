@@ -1,0 +1,156 @@
+//! The OpenAPI document of the `orders` example tells the truth: for every operation, the
+//! `security` it declares is what the running service enforces. Each operation is probed over
+//! HTTP: without credentials it must answer 401 with exactly one challenge per declared
+//! scheme (and a public one must not); for Bearer alternatives, a token without scopes must get
+//! 403 naming exactly the declared scopes, and a token holding one alternative's scopes must
+//! pass the guard.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use actix_web::body::to_bytes;
+use actix_web::dev::Service;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, web};
+use auth_examples::orders::{ApiDoc, Settings, Store, routes};
+use serde_json::Value;
+use utoipa::OpenApi as _;
+
+fn settings() -> Settings {
+    Settings::for_tests(b"orders-test-secret-of-32-bytes-or-more", None, None)
+}
+
+/// The auth-scheme names a 401's `WWW-Authenticate` fields name, mapped to the document's.
+fn challenged_schemes(challenges: &[String]) -> BTreeSet<String> {
+    challenges
+        .iter()
+        .map(|c| match c.split(' ').next().unwrap() {
+            "Bearer" => "bearer".to_owned(),
+            "Basic" => "basic".to_owned(),
+            "ApiKey" => "api_key".to_owned(),
+            other => panic!("unexpected challenge scheme {other}"),
+        })
+        .collect()
+}
+
+#[actix_rt::test]
+async fn every_operations_security_matches_what_its_guard_enforces() {
+    let settings = settings();
+    let app = test::init_service(
+        App::new()
+            .app_data(settings.auth_config().unwrap())
+            .app_data(web::Data::new(Store::default()))
+            .configure(routes),
+    )
+    .await;
+
+    // The document as served, and as built in-process: the same.
+    let res = app
+        .call(TestRequest::get().uri("/openapi.json").to_request())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let served: Value = serde_json::from_slice(&to_bytes(res.into_body()).await.unwrap()).unwrap();
+    assert_eq!(served, serde_json::to_value(ApiDoc::openapi()).unwrap());
+    let schemes = served["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(
+        schemes.keys().collect::<Vec<_>>(),
+        ["api_key", "basic", "bearer"]
+    );
+
+    let mut probed = 0;
+    for (path, item) in served["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let uri = path.replace("{id}", "1");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let send = |auth: Option<String>| {
+                let mut req = TestRequest::default().method(method.clone()).uri(&uri);
+                if let Some(auth) = auth {
+                    req = req.insert_header((header::AUTHORIZATION, auth));
+                }
+                app.call(req.to_request())
+            };
+            let res = send(None).await.unwrap();
+            let security = operation["security"].as_array();
+            let Some(alternatives) = security else {
+                assert_ne!(
+                    res.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} is public"
+                );
+                probed += 1;
+                continue;
+            };
+            // 1. The challenges name exactly the declared schemes.
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            let challenges: Vec<String> = res
+                .headers()
+                .get_all(header::WWW_AUTHENTICATE)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect();
+            let declared: BTreeSet<String> = alternatives
+                .iter()
+                .flat_map(|a| a.as_object().unwrap().keys().cloned())
+                .collect();
+            assert_eq!(challenged_schemes(&challenges), declared, "{method} {path}");
+
+            // 2. Bearer scopes: a token with none gets a 403 naming them all (or passes, when
+            //    none are declared); a token with one alternative's scopes passes the guard.
+            if !declared.contains("bearer") {
+                probed += 1;
+                continue;
+            }
+            let bearer_alternatives: Vec<Vec<String>> = alternatives
+                .iter()
+                .filter_map(|a| a.get("bearer"))
+                .map(|scopes| {
+                    scopes
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .collect();
+            let mut all_scopes: Vec<String> = Vec::new();
+            for scope in bearer_alternatives.iter().flatten() {
+                if !all_scopes.contains(scope) {
+                    all_scopes.push(scope.clone());
+                }
+            }
+            let bearer = |scope: &str| {
+                Some(format!(
+                    "Bearer {}",
+                    settings.mint("dora", scope, 600).unwrap()
+                ))
+            };
+            let res = send(bearer("")).await.unwrap();
+            if all_scopes.is_empty() {
+                assert!(
+                    res.status().is_success(),
+                    "{method} {path}: {}",
+                    res.status()
+                );
+            } else {
+                assert_eq!(res.status(), StatusCode::FORBIDDEN, "{method} {path}");
+                let challenge = res.headers().get(header::WWW_AUTHENTICATE).unwrap();
+                let expected = format!("scope=\"{}\"", all_scopes.join(" "));
+                assert!(
+                    challenge.to_str().unwrap().contains(&expected),
+                    "{method} {path}: {challenge:?} vs {expected}"
+                );
+            }
+            for scopes in &bearer_alternatives {
+                let res = send(bearer(&scopes.join(" "))).await.unwrap();
+                assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&res.status()),
+                    "{method} {path} with {scopes:?}: {}",
+                    res.status()
+                );
+            }
+            probed += 1;
+        }
+    }
+    assert_eq!(probed, 11, "every operation of the document was probed");
+}
