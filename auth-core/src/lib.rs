@@ -65,6 +65,8 @@ pub mod openapi;
 mod principal;
 mod rejection;
 mod requirement;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod throttle;
 pub mod transport;
 pub mod verify;
