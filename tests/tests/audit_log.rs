@@ -132,3 +132,70 @@ async fn basic_failures_and_throttling_log_the_user_never_the_password() {
         "nor its base64"
     );
 }
+
+#[require_auth(scheme = "bearer", scope = "orders:write")]
+#[actix_web::post("/p")]
+async fn protected_write(_: Principal) -> &'static str {
+    "ok"
+}
+
+#[actix_rt::test]
+async fn tokens_from_cookies_and_queries_are_logged_by_location_and_length_only() {
+    use auth_core::transport::{TokenLocation, TokenLocations};
+    let (capture, _guard) = capture_log();
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(
+            TokenLocations::HEADER
+                .with(TokenLocation::Cookie)
+                .with(TokenLocation::Query),
+        )
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(config)
+            .service(protected)
+            .service(protected_write),
+    )
+    .await;
+    let forged = format!("{}x", token("orders:read"));
+    let requests = [
+        TestRequest::get()
+            .uri("/p")
+            .insert_header((header::COOKIE, format!("access_token={forged}"))),
+        TestRequest::get().uri(&format!("/p?access_token={forged}")),
+        TestRequest::post()
+            .uri("/p")
+            .insert_header((header::COOKIE, format!("access_token={forged}")))
+            .insert_header((header::ORIGIN, "http://evil.test")),
+    ];
+    for req in requests {
+        let res = app.call(req.to_request()).await.unwrap();
+        assert!(res.status().is_client_error());
+    }
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "one event per refusal:\n{log}");
+    let len = forged.len();
+    assert!(
+        lines[0].contains(&format!("({len} bytes, from cookie)")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(&format!("({len} bytes, from query)")),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("cross-site request refused"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("from cookie"), "{}", lines[2]);
+    for part in forged.split('.') {
+        assert!(!log.contains(part), "a token part reached the log:\n{log}");
+    }
+}
