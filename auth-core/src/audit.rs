@@ -7,6 +7,13 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use crate::rejection::{ErrorCode, Rejection};
 
 /// The tracing target of every audit event.
+///
+/// ```
+/// use auth_core::audit::TARGET;
+/// assert_eq!(TARGET, "auth");
+/// // e.g. a `tracing_subscriber::EnvFilter` directive that keeps refusals at warn and above:
+/// assert_eq!(format!("{TARGET}=warn"), "auth=warn");
+/// ```
 pub const TARGET: &str = "auth";
 
 /// What may be logged of the `Authorization` field: the scheme name (if this crate knows it) and the

@@ -18,6 +18,13 @@
 use std::fmt::Write as _;
 
 /// One challenge: a scheme and its `auth-param`s, in order.
+///
+/// ```
+/// use auth_core::challenge::Challenge;
+/// let c = Challenge::new("Basic").param("realm", "api");
+/// assert_eq!(c.scheme, "Basic");
+/// assert_eq!(c.params, [("realm".to_owned(), "api".to_owned())]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
     /// The auth-scheme, as written.
@@ -27,6 +34,15 @@ pub struct Challenge {
 }
 
 /// Why a challenge could not be rendered or parsed.
+///
+/// ```
+/// use auth_core::challenge::{parse, Challenge, ChallengeError};
+/// let bad_scheme = Challenge::new("Bad scheme").render();
+/// assert_eq!(bad_scheme, Err(ChallengeError::NotAToken("Bad scheme".into())));
+/// let bad_value = Challenge::new("Bearer").param("realm", "a\nb").render();
+/// assert_eq!(bad_value, Err(ChallengeError::UnsafeValue("realm".into())));
+/// assert_eq!(parse(""), Err(ChallengeError::Malformed(0)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChallengeError {
     /// A scheme or parameter name that is not an RFC 9110 `token`.
@@ -42,6 +58,13 @@ pub enum ChallengeError {
 
 impl Challenge {
     /// A challenge for `scheme` with no parameters.
+    ///
+    /// ```
+    /// use auth_core::challenge::Challenge;
+    /// let c = Challenge::new("Bearer");
+    /// assert!(c.params.is_empty());
+    /// assert_eq!(c.render().unwrap(), "Bearer");
+    /// ```
     pub fn new(scheme: impl Into<String>) -> Self {
         Challenge {
             scheme: scheme.into(),
@@ -50,12 +73,25 @@ impl Challenge {
     }
 
     /// Appends a parameter.
+    ///
+    /// ```
+    /// use auth_core::challenge::Challenge;
+    /// let c = Challenge::new("Bearer").param("realm", "api").param("scope", "a b");
+    /// assert_eq!(c.render().unwrap(), r#"Bearer realm="api", scope="a b""#);
+    /// ```
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((name.into(), value.into()));
         self
     }
 
     /// The value of the first parameter named `name` (case-insensitive, RFC 9110 §11.2).
+    ///
+    /// ```
+    /// use auth_core::challenge::Challenge;
+    /// let c = Challenge::new("Bearer").param("Realm", "api");
+    /// assert_eq!(c.get("realm"), Some("api"));
+    /// assert_eq!(c.get("scope"), None);
+    /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
@@ -64,6 +100,13 @@ impl Challenge {
     }
 
     /// Renders as `Scheme name="value", name="value"`.
+    ///
+    /// ```
+    /// use auth_core::challenge::Challenge;
+    /// let c = Challenge::new("Basic").param("realm", r#"a "b""#).param("charset", "UTF-8");
+    /// assert_eq!(c.render().unwrap(), r#"Basic realm="a \"b\"", charset="UTF-8""#);
+    /// assert!(Challenge::new("Basic").param("realm", "é").render().is_err());
+    /// ```
     pub fn render(&self) -> Result<String, ChallengeError> {
         let mut out = String::with_capacity(64);
         self.render_into(&mut out)?;
@@ -89,6 +132,17 @@ impl Challenge {
 }
 
 /// Renders several challenges as one header value, separated by `", "`.
+///
+/// ```
+/// use auth_core::challenge::{parse, render_list, Challenge};
+/// let list = [
+///     Challenge::new("Bearer").param("realm", "api"),
+///     Challenge::new("Basic").param("realm", "api"),
+/// ];
+/// let value = render_list(&list).unwrap();
+/// assert_eq!(value, r#"Bearer realm="api", Basic realm="api""#);
+/// assert_eq!(parse(&value).unwrap(), list);
+/// ```
 pub fn render_list(challenges: &[Challenge]) -> Result<String, ChallengeError> {
     let mut out = String::with_capacity(64 * challenges.len());
     for (i, c) in challenges.iter().enumerate() {
@@ -102,12 +156,26 @@ pub fn render_list(challenges: &[Challenge]) -> Result<String, ChallengeError> {
 
 /// Whether `s` is safe inside a quoted-string once `"` and `\` are escaped: printable ASCII and
 /// space only. (RFC 9110 also allows HTAB and obs-text; we never emit them.)
+///
+/// ```
+/// use auth_core::challenge::is_quotable;
+/// assert!(is_quotable(r#"say "hi" \ bye"#));
+/// assert!(!is_quotable("a\r\nb"));
+/// assert!(!is_quotable("é"));
+/// ```
 pub fn is_quotable(s: &str) -> bool {
     s.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
 /// Whether `s` fits RFC 6750 §3's charset for `error_description` and `scope` values:
 /// `%x20-21 / %x23-5B / %x5D-7E` (no `"` and no `\`).
+///
+/// ```
+/// use auth_core::challenge::is_rfc6750_value;
+/// assert!(is_rfc6750_value("orders:read orders:write"));
+/// assert!(!is_rfc6750_value(r#"say "hi""#));
+/// assert!(!is_rfc6750_value(r"a\b"));
+/// ```
 pub fn is_rfc6750_value(s: &str) -> bool {
     s.bytes()
         .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
@@ -134,6 +202,13 @@ pub(crate) fn is_tchar(b: u8) -> bool {
 }
 
 /// RFC 9110 §5.6.2 `token`.
+///
+/// ```
+/// use auth_core::challenge::is_token;
+/// assert!(is_token("Bearer"));
+/// assert!(!is_token("two words"));
+/// assert!(!is_token(""));
+/// ```
 pub fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_tchar)
 }
@@ -142,6 +217,15 @@ pub fn is_token(s: &str) -> bool {
 /// `#challenge`, `challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ]`.
 ///
 /// A `token68` is returned as a single parameter with an empty name.
+///
+/// ```
+/// use auth_core::challenge::parse;
+/// let list = parse(r#"Bearer realm="api", error="invalid_token", Basic realm="api""#).unwrap();
+/// assert_eq!(list.len(), 2);
+/// assert_eq!(list[0].get("error"), Some("invalid_token"));
+/// assert_eq!(list[1].scheme, "Basic");
+/// assert_eq!(parse("Negotiate abc==").unwrap()[0].params, [(String::new(), "abc==".to_owned())]);
+/// ```
 pub fn parse(value: &str) -> Result<Vec<Challenge>, ChallengeError> {
     Parser {
         s: value.as_bytes(),

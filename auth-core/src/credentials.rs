@@ -22,6 +22,13 @@ use crate::rejection::Reason;
 use crate::requirement::{Scheme, SchemeSet};
 
 /// What one `Authorization` field value holds, as far as this crate's schemes are concerned.
+///
+/// ```
+/// use auth_core::credentials::{parse_authorization, Authorization};
+/// assert_eq!(parse_authorization(b"Bearer abc"), Authorization::Bearer(Ok("abc")));
+/// assert!(matches!(parse_authorization(b"Bearer"), Authorization::Bearer(Err(_))));
+/// assert_eq!(parse_authorization(b"Negotiate abc"), Authorization::Other);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Authorization<'a> {
     /// The `Bearer` scheme (any case): the token, or why the credentials are malformed.
@@ -35,6 +42,13 @@ pub enum Authorization<'a> {
 
 /// A Basic user-id and password (RFC 7617 §2), decoded as UTF-8. The password never appears in
 /// `Debug` output.
+///
+/// ```
+/// use auth_core::BasicCredentials;
+/// let credentials = BasicCredentials::new("aladdin", "open sesame");
+/// assert_eq!(credentials.user_id(), "aladdin");
+/// assert!(!format!("{credentials:?}").contains("sesame"));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct BasicCredentials {
     user_id: String,
@@ -43,6 +57,12 @@ pub struct BasicCredentials {
 
 impl BasicCredentials {
     /// Builds credentials (for custom verifiers' tests).
+    ///
+    /// ```
+    /// use auth_core::BasicCredentials;
+    /// let credentials = BasicCredentials::new("u", "p:w");
+    /// assert_eq!((credentials.user_id(), credentials.password()), ("u", "p:w"));
+    /// ```
     pub fn new(user_id: impl Into<String>, password: impl Into<String>) -> Self {
         BasicCredentials {
             user_id: user_id.into(),
@@ -51,11 +71,24 @@ impl BasicCredentials {
     }
 
     /// The user-id (everything before the first `:`).
+    ///
+    /// ```
+    /// use auth_core::credentials::decode_basic;
+    /// let credentials = decode_basic(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==").unwrap();
+    /// assert_eq!(credentials.user_id(), "Aladdin");
+    /// ```
     pub fn user_id(&self) -> &str {
         &self.user_id
     }
 
     /// The password (everything after the first `:`; may itself contain `:`).
+    ///
+    /// ```
+    /// use auth_core::credentials::decode_basic;
+    /// // base64 of "u:p:a:b"
+    /// let credentials = decode_basic(b"dTpwOmE6Yg==").unwrap();
+    /// assert_eq!(credentials.password(), "p:a:b");
+    /// ```
     pub fn password(&self) -> &str {
         &self.password
     }
@@ -73,6 +106,14 @@ impl std::fmt::Debug for BasicCredentials {
 /// Decodes the `token68` of a Basic credential: standard base64 with padding (RFC 4648 §4),
 /// UTF-8 (we advertise `charset="UTF-8"`, RFC 7617 §2.1), no control characters, split at the
 /// first `:`.
+///
+/// ```
+/// use auth_core::{credentials::decode_basic, BasicCredentials};
+/// let decoded = decode_basic(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+/// assert_eq!(decoded, Ok(BasicCredentials::new("Aladdin", "open sesame")));
+/// assert!(decode_basic(b"dXNlcg==").is_err()); // "user": no colon
+/// assert!(decode_basic(b"!!!").is_err());
+/// ```
 pub fn decode_basic(token68: &[u8]) -> Result<BasicCredentials, &'static str> {
     let bytes = STANDARD.decode(token68).map_err(|_| "not base64")?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8")?;
@@ -87,6 +128,14 @@ pub fn decode_basic(token68: &[u8]) -> Result<BasicCredentials, &'static str> {
 ///
 /// `credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]`; for Bearer the rest must
 /// be exactly one `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+///
+/// ```
+/// use auth_core::credentials::{parse_authorization, Authorization};
+/// assert_eq!(parse_authorization(b"BEARER   a.b.c"), Authorization::Bearer(Ok("a.b.c")));
+/// assert!(matches!(parse_authorization(b"Bearer a b"), Authorization::Bearer(Err(_))));
+/// let basic = parse_authorization(b"Basic dTpw"); // base64 of "u:p"
+/// assert!(matches!(basic, Authorization::Basic(Ok(c)) if c.password() == "p"));
+/// ```
 pub fn parse_authorization(value: &[u8]) -> Authorization<'_> {
     let scheme_len = value.iter().take_while(|b| is_tchar(**b)).count();
     let (scheme, rest) = value.split_at(scheme_len);
@@ -101,6 +150,13 @@ pub fn parse_authorization(value: &[u8]) -> Authorization<'_> {
 
 /// The scheme of an `Authorization` value, if it is one this crate verifies (cheap: nothing is
 /// decoded).
+///
+/// ```
+/// use auth_core::{credentials::scheme_of, Scheme};
+/// assert_eq!(scheme_of(b"bearer abc"), Some(Scheme::Bearer));
+/// assert_eq!(scheme_of(b"Basic !!!"), Some(Scheme::Basic));
+/// assert_eq!(scheme_of(b"Digest x"), None);
+/// ```
 pub fn scheme_of(value: &[u8]) -> Option<Scheme> {
     let scheme_len = value.iter().take_while(|b| is_tchar(**b)).count();
     let scheme = &value[..scheme_len];
@@ -144,6 +200,13 @@ pub(crate) fn bearer_fast_path(headers: &HeaderMap) -> Option<&[u8]> {
 }
 
 /// RFC 6750 §2.1 `b64token`.
+///
+/// ```
+/// use auth_core::credentials::is_b64token;
+/// assert!(is_b64token(b"abc.DEF-_~+/=="));
+/// assert!(!is_b64token(b"a=b"));
+/// assert!(!is_b64token(b"="));
+/// ```
 pub fn is_b64token(token: &[u8]) -> bool {
     // A table lookup per byte: this scan runs on every request, over tokens of up to 8 KiB.
     static TOKEN68: [bool; 256] = {
@@ -164,6 +227,16 @@ pub fn is_b64token(token: &[u8]) -> bool {
 }
 
 /// A credential of an accepted scheme.
+///
+/// ```
+/// use actix_web::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+/// use auth_core::{credentials::{read, Credential}, SchemeSet};
+/// let mut headers = HeaderMap::new();
+/// headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret-token"));
+/// let credential = read(&headers, SchemeSet::ANY, None).unwrap().unwrap();
+/// assert_eq!(credential, Credential::Bearer("secret-token"));
+/// assert_eq!(format!("{credential:?}"), "Bearer ******");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// A Bearer token (syntax checked, not verified).
@@ -185,6 +258,17 @@ impl std::fmt::Debug for Credential<'_> {
 }
 
 /// Why a request's credentials are malformed, and under which scheme's rules.
+///
+/// ```
+/// use actix_web::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+/// use auth_core::credentials::{read, Malformed};
+/// use auth_core::{Reason, Scheme, SchemeSet};
+/// let mut headers = HeaderMap::new();
+/// headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer a"));
+/// headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer b"));
+/// let err = read(&headers, SchemeSet::ANY, None).unwrap_err();
+/// assert_eq!(err, Malformed { scheme: Scheme::Bearer, reason: Reason::DuplicateAuthorization });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
     /// The scheme whose syntax was broken (Bearer answers 400; Basic and API keys, which have
@@ -200,6 +284,20 @@ pub struct Malformed {
 /// `Ok(None)` when there is nothing for them (no field, or another scheme's credentials);
 /// `Err` when the request is malformed: more than one `Authorization` (or API-key) field, or
 /// credentials of an accepted scheme that break its syntax.
+///
+/// ```
+/// use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+/// use auth_core::credentials::{read, Credential};
+/// use auth_core::{Scheme, SchemeSet};
+/// let api_key = HeaderName::from_static("x-api-key");
+/// let mut headers = HeaderMap::new();
+/// headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic dTpw"));
+/// headers.insert(api_key.clone(), HeaderValue::from_static("k-123"));
+/// let keys_only = SchemeSet::EMPTY.with(Scheme::ApiKey);
+/// assert_eq!(read(&headers, keys_only, Some(&api_key)), Ok(Some(Credential::ApiKey(b"k-123"))));
+/// let bearer_only = SchemeSet::EMPTY.with(Scheme::Bearer);
+/// assert_eq!(read(&headers, bearer_only, Some(&api_key)), Ok(None));
+/// ```
 pub fn read<'a>(
     headers: &'a HeaderMap,
     accepted: SchemeSet,

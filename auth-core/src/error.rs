@@ -1,6 +1,13 @@
 //! Start-up errors: a configuration that would be unsafe is refused before the server runs.
 
 /// A configuration the framework refuses, with a message naming what to fix.
+///
+/// ```
+/// use auth_core::{ConfigError, Requirement, SchemeSet};
+/// let err = Requirement::new(SchemeSet::ANY).realm("").validate().unwrap_err();
+/// assert!(matches!(err, ConfigError::InvalidSetting { what: "realm", .. }));
+/// assert!(err.to_string().starts_with("invalid realm: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

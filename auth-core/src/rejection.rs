@@ -13,6 +13,13 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::requirement::{Scheme, SchemeSet};
 
 /// The public face of a refusal: one per row of the response contract.
+///
+/// ```
+/// use auth_core::ErrorCode;
+/// let code = ErrorCode::InsufficientScope;
+/// assert_eq!(code.status().as_u16(), 403);
+/// assert_eq!(code.to_string(), "insufficient_scope");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -44,6 +51,12 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::ALL.len(), 10);
+    /// assert!(ErrorCode::ALL.contains(&ErrorCode::TokenExpired));
+    /// ```
     pub const ALL: [ErrorCode; 10] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidRequest,
@@ -58,6 +71,13 @@ impl ErrorCode {
     ];
 
     /// The HTTP status.
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::InvalidRequest.status(), StatusCode::BAD_REQUEST);
+    /// assert_eq!(ErrorCode::TokenExpired.status(), StatusCode::UNAUTHORIZED);
+    /// ```
     pub const fn status(self) -> StatusCode {
         match self {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
@@ -73,6 +93,12 @@ impl ErrorCode {
     }
 
     /// The problem body's `error` member.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::InvalidToken.as_str(), "invalid_token");
+    /// assert_eq!(ErrorCode::TemporarilyUnavailable.as_str(), "temporarily_unavailable");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthorized => "unauthorized",
@@ -89,6 +115,14 @@ impl ErrorCode {
     }
 
     /// The problem body's `title`: the status's reason phrase.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::TooManyRequests.title(), "Too Many Requests");
+    /// for code in ErrorCode::ALL {
+    ///     assert_eq!(Some(code.title()), code.status().canonical_reason());
+    /// }
+    /// ```
     pub const fn title(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "Bad Request",
@@ -104,6 +138,11 @@ impl ErrorCode {
     }
 
     /// The problem body's `detail`: one fixed sentence per code, never built from the request.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::InvalidToken.detail(), "The access token is invalid.");
+    /// ```
     pub const fn detail(self) -> &'static str {
         match self {
             ErrorCode::Unauthorized => "Authentication is required to access this resource.",
@@ -126,6 +165,12 @@ impl ErrorCode {
     }
 
     /// The `error` auth-param of a Bearer challenge (RFC 6750 §3.1), if the code has one.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::TokenExpired.bearer_error(), Some("invalid_token"));
+    /// assert_eq!(ErrorCode::InvalidCredentials.bearer_error(), None);
+    /// ```
     pub const fn bearer_error(self) -> Option<&'static str> {
         match self {
             ErrorCode::InvalidRequest => Some("invalid_request"),
@@ -136,6 +181,12 @@ impl ErrorCode {
     }
 
     /// Whether a response with this code carries a `WWW-Authenticate` challenge.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert!(ErrorCode::Unauthorized.has_challenge());
+    /// assert!(!ErrorCode::TooManyRequests.has_challenge());
+    /// ```
     pub const fn has_challenge(self) -> bool {
         matches!(
             self,
@@ -149,6 +200,14 @@ impl ErrorCode {
     }
 
     /// The default `application/problem+json` body (RFC 9457), rendered once per process.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// let body = ErrorCode::InvalidToken.problem_json();
+    /// let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!(doc["status"], 401);
+    /// assert_eq!(doc["error"], "invalid_token");
+    /// ```
     pub fn problem_json(self) -> Bytes {
         static BODIES: OnceLock<Vec<Bytes>> = OnceLock::new();
         let bodies = BODIES.get_or_init(|| {
@@ -192,6 +251,12 @@ impl fmt::Display for ErrorCode {
 }
 
 /// Why a request was refused: for the audit log only, never for the wire.
+///
+/// ```
+/// use auth_core::Reason;
+/// assert_eq!(Reason::Expired.to_string(), "token expired");
+/// assert_eq!(Reason::MalformedToken("two dots").to_string(), "malformed token: two dots");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reason {
@@ -303,6 +368,15 @@ impl fmt::Display for Reason {
 }
 
 /// The public face handed to a body hook: what the default body would say.
+///
+/// ```
+/// use auth_core::{ErrorCode, Problem};
+/// let code = ErrorCode::InsufficientScope;
+/// let (title, detail) = (code.title(), code.detail());
+/// let problem = Problem { status: code.status(), code, title, detail };
+/// assert_eq!(problem.status, 403);
+/// assert_eq!(problem.title, "Forbidden");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// The response status (fixed by the framework).
@@ -316,6 +390,17 @@ pub struct Problem {
 }
 
 /// A body that replaces the default problem document.
+///
+/// ```
+/// use actix_web::http::header::HeaderValue;
+/// use auth_core::CustomBody;
+/// let custom = CustomBody {
+///     content_type: HeaderValue::from_static("text/plain"),
+///     body: "denied".into(),
+/// };
+/// assert_eq!(custom.content_type, "text/plain");
+/// assert_eq!(custom.body, "denied");
+/// ```
 #[derive(Clone, Debug)]
 pub struct CustomBody {
     /// The `Content-Type` of the body.
@@ -325,6 +410,20 @@ pub struct CustomBody {
 }
 
 /// The application's body hook: it chooses the body, never the status or the challenge.
+///
+/// ```
+/// use std::sync::Arc;
+/// use actix_web::http::header::HeaderValue;
+/// use auth_core::{BodyHook, CustomBody, ErrorCode, Problem};
+/// let hook: BodyHook = Arc::new(|p: &Problem| CustomBody {
+///     content_type: HeaderValue::from_static("text/plain"),
+///     body: p.code.as_str().to_owned().into(),
+/// });
+/// let code = ErrorCode::InvalidToken;
+/// let (title, detail) = (code.title(), code.detail());
+/// let problem = Problem { status: code.status(), code, title, detail };
+/// assert_eq!(hook(&problem).body, "invalid_token");
+/// ```
 pub type BodyHook = Arc<dyn Fn(&Problem) -> CustomBody + Send + Sync>;
 
 /// A refusal: what `#[require_auth]` and every extractor of this crate return as their error.
@@ -332,6 +431,17 @@ pub type BodyHook = Arc<dyn Fn(&Problem) -> CustomBody + Send + Sync>;
 /// It implements [`ResponseError`], so actix answers with the contract's status,
 /// `WWW-Authenticate`, `Cache-Control: no-store` and problem body. Its [`Debug`] and
 /// [`Display`](fmt::Display) show the public code only; [`Rejection::reason`] holds the cause.
+///
+/// ```
+/// use actix_web::{http::header, ResponseError};
+/// use auth_core::{ErrorCode, Reason, Rejection};
+/// let rejection = Rejection::new(ErrorCode::InvalidToken, Reason::BadSignature);
+/// let res = rejection.error_response();
+/// assert_eq!(res.status(), 401);
+/// assert_eq!(res.headers().get(header::CACHE_CONTROL).unwrap(), "no-store");
+/// assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
+/// assert_eq!(rejection.to_string(), "invalid_token"); // the reason stays internal
+/// ```
 #[derive(Clone)]
 pub struct Rejection {
     code: ErrorCode,
@@ -343,6 +453,13 @@ pub struct Rejection {
 
 impl Rejection {
     /// A refusal with no challenge; [`Rejection::with_challenge`] adds one.
+    ///
+    /// ```
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let rejection = Rejection::new(ErrorCode::Unauthorized, Reason::NoCredentials);
+    /// assert_eq!(rejection.code(), ErrorCode::Unauthorized);
+    /// assert!(rejection.challenges().is_empty());
+    /// ```
     pub fn new(code: ErrorCode, reason: Reason) -> Self {
         Rejection {
             code,
@@ -354,12 +471,33 @@ impl Rejection {
     }
 
     /// Adds a `WWW-Authenticate` field (one per challenge).
+    ///
+    /// ```
+    /// use actix_web::http::header::{self, HeaderValue};
+    /// use actix_web::ResponseError;
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let res = Rejection::new(ErrorCode::Unauthorized, Reason::NoCredentials)
+    ///     .with_challenge(HeaderValue::from_static(r#"Bearer realm="api""#))
+    ///     .with_challenge(HeaderValue::from_static(r#"Basic realm="api", charset="UTF-8""#))
+    ///     .error_response();
+    /// assert_eq!(res.headers().get_all(header::WWW_AUTHENTICATE).count(), 2);
+    /// ```
     pub fn with_challenge(mut self, challenge: HeaderValue) -> Self {
         self.challenges.push(challenge);
         self
     }
 
     /// Sets `Retry-After` (seconds), for 429 and 503.
+    ///
+    /// ```
+    /// use actix_web::{http::header, ResponseError};
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let res = Rejection::new(ErrorCode::TooManyRequests, Reason::Throttled)
+    ///     .with_retry_after(30)
+    ///     .error_response();
+    /// assert_eq!(res.status(), 429);
+    /// assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "30");
+    /// ```
     pub fn with_retry_after(mut self, seconds: u32) -> Self {
         self.retry_after = Some(seconds);
         self
@@ -371,16 +509,39 @@ impl Rejection {
     }
 
     /// The public code.
+    ///
+    /// ```
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let rejection = Rejection::new(ErrorCode::TokenExpired, Reason::Expired);
+    /// assert_eq!(rejection.code(), ErrorCode::TokenExpired);
+    /// assert_eq!(rejection.code().status(), 401);
+    /// ```
     pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     /// The internal cause (for logs; never sent).
+    ///
+    /// ```
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let rejection = Rejection::new(ErrorCode::InvalidToken, Reason::WrongAudience);
+    /// assert_eq!(rejection.reason(), &Reason::WrongAudience);
+    /// assert_eq!(rejection.to_string(), "invalid_token");
+    /// ```
     pub fn reason(&self) -> &Reason {
         &self.reason
     }
 
     /// The `WWW-Authenticate` fields, one per challenge.
+    ///
+    /// ```
+    /// use actix_web::http::header::HeaderValue;
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let rejection = Rejection::new(ErrorCode::Unauthorized, Reason::NoCredentials)
+    ///     .with_challenge(HeaderValue::from_static(r#"Bearer realm="api""#));
+    /// assert_eq!(rejection.challenges().len(), 1);
+    /// assert_eq!(rejection.challenges()[0], r#"Bearer realm="api""#);
+    /// ```
     pub fn challenges(&self) -> &[HeaderValue] {
         &self.challenges
     }

@@ -11,6 +11,12 @@ use crate::transport::TokenLocations;
 ///
 /// Scheme names are matched case-insensitively on input (RFC 9110 §11.1) and always written
 /// in their canonical spelling on output.
+///
+/// ```
+/// use auth_core::Scheme;
+/// assert_eq!(Scheme::Bearer.to_string(), "Bearer");
+/// assert_ne!(Scheme::Basic, Scheme::ApiKey);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheme {
@@ -26,10 +32,21 @@ pub enum Scheme {
 
 impl Scheme {
     /// Every scheme, in the order challenges are written.
+    ///
+    /// ```
+    /// use auth_core::Scheme;
+    /// assert_eq!(Scheme::ALL, [Scheme::Bearer, Scheme::Basic, Scheme::ApiKey]);
+    /// ```
     pub const ALL: [Scheme; 3] = [Scheme::Bearer, Scheme::Basic, Scheme::ApiKey];
 
     /// The canonical name, as written in `WWW-Authenticate` (the API-key challenge's name is
     /// configurable: [`ApiKeys::challenge_scheme`](crate::ApiKeys::challenge_scheme)).
+    ///
+    /// ```
+    /// use auth_core::Scheme;
+    /// assert_eq!(Scheme::Basic.name(), "Basic");
+    /// assert_eq!(Scheme::ApiKey.name(), "ApiKey");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Scheme::Bearer => "Bearer",
@@ -66,8 +83,19 @@ pub struct SchemeSet(u8);
 
 impl SchemeSet {
     /// No scheme at all.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// assert!(SchemeSet::EMPTY.is_empty());
+    /// assert_eq!(SchemeSet::EMPTY.iter().count(), 0);
+    /// ```
     pub const EMPTY: SchemeSet = SchemeSet(0);
     /// Every scheme: "whatever the application registered a verifier for".
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// assert!(Scheme::ALL.iter().all(|s| SchemeSet::ANY.contains(*s)));
+    /// ```
     pub const ANY: SchemeSet = SchemeSet(u8::MAX);
 
     const KNOWN: SchemeSet = SchemeSet(0)
@@ -76,31 +104,73 @@ impl SchemeSet {
         .with(Scheme::ApiKey);
 
     /// This set with `scheme` added.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// let set = SchemeSet::EMPTY.with(Scheme::Basic);
+    /// assert!(set.contains(Scheme::Basic));
+    /// assert!(!set.contains(Scheme::Bearer));
+    /// ```
     pub const fn with(self, scheme: Scheme) -> Self {
         SchemeSet(self.0 | scheme.bit())
     }
 
     /// This set without `scheme`.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// let set = SchemeSet::ANY.without(Scheme::ApiKey);
+    /// assert!(set.contains(Scheme::Bearer));
+    /// assert!(!set.contains(Scheme::ApiKey));
+    /// ```
     pub const fn without(self, scheme: Scheme) -> Self {
         SchemeSet(self.0 & !scheme.bit())
     }
 
     /// Whether `scheme` is in the set.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// const BASIC: SchemeSet = SchemeSet::EMPTY.with(Scheme::Basic);
+    /// assert!(BASIC.contains(Scheme::Basic));
+    /// assert!(!BASIC.contains(Scheme::ApiKey));
+    /// ```
     pub const fn contains(self, scheme: Scheme) -> bool {
         self.0 & scheme.bit() != 0
     }
 
     /// The schemes in both sets.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// let a = SchemeSet::EMPTY.with(Scheme::Bearer).with(Scheme::Basic);
+    /// let b = SchemeSet::EMPTY.with(Scheme::Basic).with(Scheme::ApiKey);
+    /// assert_eq!(a.intersection(b), SchemeSet::EMPTY.with(Scheme::Basic));
+    /// ```
     pub const fn intersection(self, other: SchemeSet) -> Self {
         SchemeSet(self.0 & other.0)
     }
 
     /// Whether the set holds no scheme.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// assert!(SchemeSet::EMPTY.is_empty());
+    /// assert!(!SchemeSet::ANY.is_empty());
+    /// let none = Scheme::ALL.iter().fold(SchemeSet::ANY, |set, s| set.without(*s));
+    /// assert!(none.is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.0 & Self::KNOWN.0 == 0
     }
 
     /// The schemes of the set, in challenge order.
+    ///
+    /// ```
+    /// use auth_core::{Scheme, SchemeSet};
+    /// let set = SchemeSet::EMPTY.with(Scheme::ApiKey).with(Scheme::Bearer);
+    /// assert_eq!(set.iter().collect::<Vec<_>>(), [Scheme::Bearer, Scheme::ApiKey]);
+    /// ```
     pub fn iter(self) -> impl Iterator<Item = Scheme> {
         Scheme::ALL.into_iter().filter(move |s| self.contains(*s))
     }
@@ -134,9 +204,23 @@ pub struct Requirement {
 
 impl Requirement {
     /// Any valid credential of any registered scheme; no scope; the application's realm.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// assert_eq!(Requirement::AUTHENTICATED.schemes(), SchemeSet::ANY);
+    /// assert!(Requirement::AUTHENTICATED.scopes_satisfied::<&str>(&[]));
+    /// assert_eq!(Requirement::AUTHENTICATED.realm_override(), None);
+    /// ```
     pub const AUTHENTICATED: Requirement = Requirement::new(SchemeSet::ANY);
 
     /// A requirement accepting `schemes`, with no scope and the application's default realm.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, Scheme, SchemeSet};
+    /// const BASIC: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Basic));
+    /// assert!(BASIC.schemes().contains(Scheme::Basic));
+    /// assert_eq!(BASIC.required_scopes().count(), 0);
+    /// ```
     pub const fn new(schemes: SchemeSet) -> Self {
         Requirement {
             schemes,
@@ -148,18 +232,38 @@ impl Requirement {
     }
 
     /// Every one of these scopes is required (RFC 6749 §3.3 scope tokens).
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).all_scopes(&["a", "b"]);
+    /// assert!(R.scopes_satisfied(&["b", "a"]));
+    /// assert!(!R.scopes_satisfied(&["a"]));
+    /// ```
     pub const fn all_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.all_of = scopes;
         self
     }
 
     /// At least one of these scopes is required.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).any_scopes(&["read", "admin"]);
+    /// assert!(R.scopes_satisfied(&["admin"]));
+    /// assert!(!R.scopes_satisfied(&["write"]));
+    /// ```
     pub const fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.any_of = scopes;
         self
     }
 
     /// The realm of this endpoint's challenges, instead of the application's default.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).realm("orders");
+    /// assert_eq!(R.realm_override(), Some("orders"));
+    /// ```
     pub const fn realm(mut self, realm: &'static str) -> Self {
         self.realm = Some(realm);
         self
@@ -181,32 +285,71 @@ impl Requirement {
     }
 
     /// The endpoint's own token locations, if it overrides the application's.
+    ///
+    /// ```
+    /// use auth_core::transport::TokenLocations;
+    /// use auth_core::Requirement;
+    /// assert!(Requirement::AUTHENTICATED.token_location_override().is_none());
+    /// let r = Requirement::AUTHENTICATED.token_locations(TokenLocations::HEADER);
+    /// assert!(r.token_location_override() == Some(TokenLocations::HEADER));
+    /// ```
     pub const fn token_location_override(&self) -> Option<TokenLocations> {
         self.locations
     }
 
     /// The accepted schemes.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, Scheme, SchemeSet};
+    /// let r = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer));
+    /// assert_eq!(r.schemes().iter().collect::<Vec<_>>(), [Scheme::Bearer]);
+    /// ```
     pub const fn schemes(&self) -> SchemeSet {
         self.schemes
     }
 
     /// The endpoint's own realm, if it overrides the application's.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert_eq!(Requirement::AUTHENTICATED.realm_override(), None);
+    /// assert_eq!(Requirement::AUTHENTICATED.realm("admin").realm_override(), Some("admin"));
+    /// ```
     pub const fn realm_override(&self) -> Option<&'static str> {
         self.realm
     }
 
     /// Scopes that must all be granted.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// let r = Requirement::AUTHENTICATED.all_scopes(&["a", "b"]).any_scopes(&["c"]);
+    /// assert_eq!(r.all_of(), ["a", "b"]);
+    /// ```
     pub const fn all_of(&self) -> &'static [&'static str] {
         self.all_of
     }
 
     /// Scopes of which one must be granted (empty: no such condition).
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert!(Requirement::AUTHENTICATED.any_of().is_empty());
+    /// let r = Requirement::AUTHENTICATED.all_scopes(&["a"]).any_scopes(&["b", "c"]);
+    /// assert_eq!(r.any_of(), ["b", "c"]);
+    /// ```
     pub const fn any_of(&self) -> &'static [&'static str] {
         self.any_of
     }
 
     /// Every scope named by the requirement (all-of first), as written in the `scope`
     /// parameter of an `insufficient_scope` challenge.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// let r = Requirement::AUTHENTICATED.any_scopes(&["b", "c"]).all_scopes(&["a"]);
+    /// assert_eq!(r.required_scopes().collect::<Vec<_>>(), ["a", "b", "c"]);
+    /// ```
     pub fn required_scopes(&self) -> impl Iterator<Item = &'static str> {
         self.all_of.iter().chain(self.any_of.iter()).copied()
     }
@@ -245,6 +388,13 @@ impl Requirement {
 
     /// Whether a principal holding `granted` satisfies the scope conditions.
     /// Matching is exact and case-sensitive (RFC 6749 §3.3).
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// let r = Requirement::AUTHENTICATED.all_scopes(&["orders:read"]);
+    /// assert!(r.scopes_satisfied(&["orders:read", "profile"]));
+    /// assert!(!r.scopes_satisfied(&["ORDERS:READ"]));
+    /// ```
     pub fn scopes_satisfied<S: AsRef<str>>(&self, granted: &[S]) -> bool {
         let has = |wanted: &str| granted.iter().any(|g| g.as_ref() == wanted);
         self.all_of.iter().all(|s| has(s))
