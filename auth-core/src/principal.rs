@@ -56,6 +56,14 @@ enum ClaimSource {
 
 impl Principal {
     /// Builds a principal (verifiers do; so can tests and custom verifiers).
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let claims = serde_json::json!({"tenant": 7}).as_object().unwrap().clone();
+    /// let p = Principal::new(Scheme::ApiKey, Some("ci".into()), vec![], claims);
+    /// assert_eq!((p.scheme(), p.subject()), (Scheme::ApiKey, Some("ci")));
+    /// assert_eq!(p.claim("tenant"), Some(&serde_json::json!(7)));
+    /// ```
     pub fn new(
         scheme: Scheme,
         subject: Option<String>,
@@ -99,26 +107,69 @@ impl Principal {
     }
 
     /// The scheme that authenticated the request.
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let p = Principal::new(Scheme::Basic, Some("ops".into()), vec![], Default::default());
+    /// assert_eq!(p.scheme(), Scheme::Basic);
+    /// ```
     pub fn scheme(&self) -> Scheme {
         self.inner.scheme
     }
 
     /// The subject (`sub`), if the credential names one.
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec![], Default::default());
+    /// assert_eq!(p.subject(), Some("alice"));
+    /// let anonymous_client = Principal::new(Scheme::Bearer, None, vec![], Default::default());
+    /// assert_eq!(anonymous_client.subject(), None);
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.inner.subject.as_deref()
     }
 
     /// The granted scopes.
+    ///
+    /// ```
+    /// # use auth_core::{Principal, Scheme};
+    /// # use serde_json::json;
+    /// # let claims = json!({"tenant": 7, "name": "Alice"}).as_object().unwrap().clone();
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec!["orders:read".into()], claims);
+    /// assert_eq!(p.scopes(), ["orders:read"]);
+    /// ```
     pub fn scopes(&self) -> &[String] {
         &self.inner.scopes
     }
 
     /// Whether `scope` is granted (exact, case-sensitive).
+    ///
+    /// ```
+    /// # use auth_core::{Principal, Scheme};
+    /// # use serde_json::json;
+    /// # let claims = json!({"tenant": 7, "name": "Alice"}).as_object().unwrap().clone();
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec!["orders:read".into()], claims);
+    /// assert!(p.has_scope("orders:read"));
+    /// assert!(!p.has_scope("orders:write") && !p.has_scope("orders"));
+    /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.inner.scopes.iter().any(|s| s == scope)
     }
 
     /// Every claim of the token (empty for Basic and API keys).
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// # let claims = serde_json::json!({"sub": "alice", "tenant": 7, "exp": 4102444800u64});
+    /// # let token = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let principal = verifier.verify(&token).unwrap();
+    /// assert_eq!(principal.claims().len(), 3);
+    /// assert_eq!(principal.claims()["tenant"], 7);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn claims(&self) -> &Map<String, Value> {
         match &self.inner.claims {
             ClaimSource::Map(map) => map,
@@ -133,11 +184,32 @@ impl Principal {
     }
 
     /// One claim.
+    ///
+    /// ```
+    /// # use auth_core::{Principal, Scheme};
+    /// # use serde_json::json;
+    /// # let claims = json!({"tenant": 7, "name": "Alice"}).as_object().unwrap().clone();
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec!["orders:read".into()], claims);
+    /// assert_eq!(p.claim("name").and_then(|v| v.as_str()), Some("Alice"));
+    /// assert_eq!(p.claim("email"), None);
+    /// ```
     pub fn claim(&self, name: &str) -> Option<&Value> {
         self.claims().get(name)
     }
 
     /// The claims as an application type.
+    ///
+    /// ```
+    /// # use auth_core::{Principal, Scheme};
+    /// # use serde_json::json;
+    /// # let claims = json!({"tenant": 7, "name": "Alice"}).as_object().unwrap().clone();
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec!["orders:read".into()], claims);
+    /// #[derive(serde::Deserialize)]
+    /// struct Tenant { tenant: u32 }
+    /// assert_eq!(p.deserialize_claims::<Tenant>()?.tenant, 7);
+    /// assert!(p.deserialize_claims::<Vec<u32>>().is_err()); // the claims are an object
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn deserialize_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.inner.claims {
             ClaimSource::Json { json, .. } => serde_json::from_slice(json),

@@ -9,9 +9,28 @@ use crate::credentials::BasicCredentials;
 use crate::principal::Principal;
 
 /// The future a [`BasicVerifier`] returns.
+///
+/// ```
+/// use auth_core::{BasicFuture, BasicOutcome};
+/// let refuse: BasicFuture = Box::pin(async { BasicOutcome::Invalid });
+/// let outcome = actix_web::rt::System::new().block_on(refuse);
+/// assert!(matches!(outcome, BasicOutcome::Invalid));
+/// ```
 pub type BasicFuture = Pin<Box<dyn Future<Output = BasicOutcome> + Send + 'static>>;
 
 /// What a [`BasicVerifier`] decided.
+///
+/// ```
+/// use auth_core::{BasicOutcome, Principal, Scheme};
+/// // How the framework answers each outcome.
+/// let status = |outcome: &BasicOutcome| match outcome {
+///     BasicOutcome::Valid(_) => 200,
+///     BasicOutcome::Invalid => 401,
+///     BasicOutcome::Unavailable => 503,
+/// };
+/// let ops = Principal::new(Scheme::Basic, Some("ops".into()), vec![], Default::default());
+/// assert_eq!([BasicOutcome::Valid(ops), BasicOutcome::Invalid, BasicOutcome::Unavailable].map(|o| status(&o)), [200, 401, 503]);
+/// ```
 #[derive(Debug)]
 pub enum BasicOutcome {
     /// The credentials are valid: this is the identity.
@@ -49,6 +68,17 @@ pub enum BasicOutcome {
 /// ```
 pub trait BasicVerifier: Send + Sync + 'static {
     /// Checks `credentials`.
+    ///
+    /// ```
+    /// use auth_core::{BasicCredentials, BasicOutcome, BasicVerifier, Htpasswd};
+    /// let store = Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n")?;
+    /// let rt = actix_web::rt::System::new();
+    /// let valid = rt.block_on(store.verify(BasicCredentials::new("ops", "correct horse")));
+    /// assert!(matches!(valid, BasicOutcome::Valid(p) if p.subject() == Some("ops")));
+    /// let wrong = rt.block_on(store.verify(BasicCredentials::new("ops", "correct horsE")));
+    /// assert!(matches!(wrong, BasicOutcome::Invalid));
+    /// # Ok::<(), auth_core::HtpasswdError>(())
+    /// ```
     fn verify(&self, credentials: BasicCredentials) -> BasicFuture;
 }
 

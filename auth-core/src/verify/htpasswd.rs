@@ -72,6 +72,14 @@ impl Hash {
 }
 
 /// Why an `htpasswd` file was refused.
+///
+/// ```
+/// use auth_core::{Htpasswd, HtpasswdError};
+/// assert_eq!(Htpasswd::parse("# nobody yet\n").unwrap_err(), HtpasswdError::Empty);
+/// let err = Htpasswd::parse("ops\n").unwrap_err();
+/// assert!(matches!(err, HtpasswdError::Malformed { line: 1, .. }));
+/// assert_eq!(err.to_string(), "htpasswd line 1: expected user:hash");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HtpasswdError {
@@ -132,23 +140,60 @@ impl std::fmt::Debug for Htpasswd {
 
 impl Htpasswd {
     /// Parses a file's text, accepting bcrypt and Argon2 only.
+    ///
+    /// ```
+    /// use auth_core::{Htpasswd, HtpasswdError};
+    /// let store = Htpasswd::parse(concat!("# the ops team\n", "ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n"))?;
+    /// assert_eq!(store.users().count(), 1);
+    /// // A weak hash is refused, naming its line.
+    /// let weak = Htpasswd::parse(concat!("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n", "old:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="));
+    /// assert!(matches!(weak, Err(HtpasswdError::WeakHash { line: 2, .. })));
+    /// # Ok::<(), auth_core::HtpasswdError>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Self, HtpasswdError> {
         Self::parse_inner(text, false)
     }
 
     /// Parses a file's text, also accepting the weak legacy formats `{SHA}`, `$apr1$` and plain
     /// text. Each legacy entry is logged as a warning at load.
+    ///
+    /// ```
+    /// use auth_core::Htpasswd;
+    /// let store = Htpasswd::parse_allowing_legacy("old:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n")?;
+    /// assert_eq!(store.users().collect::<Vec<_>>(), ["old"]);
+    /// // DES crypt truncates passwords: refused even so.
+    /// assert!(Htpasswd::parse_allowing_legacy("des:abJnggxhB/yWI").is_err());
+    /// # Ok::<(), auth_core::HtpasswdError>(())
+    /// ```
     pub fn parse_allowing_legacy(text: &str) -> Result<Self, HtpasswdError> {
         Self::parse_inner(text, true)
     }
 
     /// Reads and parses a file (bcrypt and Argon2 only).
+    ///
+    /// ```
+    /// use auth_core::{Htpasswd, HtpasswdError};
+    /// let path = std::env::temp_dir().join(format!("auth-core-doc-{}.htpasswd", std::process::id()));
+    /// std::fs::write(&path, "ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n").unwrap();
+    /// let store = Htpasswd::load(&path)?;
+    /// # std::fs::remove_file(&path).ok();
+    /// assert_eq!(store.users().collect::<Vec<_>>(), ["ops"]);
+    /// assert!(matches!(Htpasswd::load("/nonexistent/htpasswd"), Err(HtpasswdError::Io(_))));
+    /// # Ok::<(), auth_core::HtpasswdError>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, HtpasswdError> {
         let text = std::fs::read_to_string(path).map_err(|e| HtpasswdError::Io(e.to_string()))?;
         Self::parse(&text)
     }
 
     /// The user names, in file order.
+    ///
+    /// ```
+    /// use auth_core::Htpasswd;
+    /// let store = Htpasswd::parse_allowing_legacy("zoe:plain-zoe\nadam:plain-adam\n")?;
+    /// assert_eq!(store.users().collect::<Vec<_>>(), ["zoe", "adam"]);
+    /// # Ok::<(), auth_core::HtpasswdError>(())
+    /// ```
     pub fn users(&self) -> impl Iterator<Item = &str> {
         self.inner.users.iter().map(|(u, _)| u.as_str())
     }

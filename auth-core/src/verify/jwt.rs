@@ -27,16 +27,61 @@ use crate::principal::Principal;
 use crate::rejection::Reason;
 
 /// The default bound on a token's length, checked before decoding.
+///
+/// ```
+/// use auth_core::verify::jwt::DEFAULT_MAX_TOKEN_BYTES;
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+/// # let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?).build()?;
+/// assert_eq!(DEFAULT_MAX_TOKEN_BYTES, 8 * 1024);
+/// let oversized = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
+/// assert_eq!(verifier.verify(&oversized).unwrap_err(), Reason::TokenTooLarge(DEFAULT_MAX_TOKEN_BYTES + 1));
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// The default clock-skew allowance on `exp` and `nbf`.
+///
+/// ```
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+/// # use serde_json::json;
+/// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+/// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+/// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+/// use auth_core::verify::jwt::DEFAULT_LEEWAY;
+/// assert_eq!(DEFAULT_LEEWAY.as_secs(), 60);
+/// let verifier = JwtVerifier::builder().key(key).clock(|| 1_000).build()?;
+/// // Expired 30 s ago, within the leeway: still accepted; 60 s ago: refused.
+/// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 970}))).is_ok());
+/// assert_eq!(verifier.verify(&mint(json!({"sub": "alice", "exp": 940}))).unwrap_err(), Reason::Expired);
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 type RevocationHook = Arc<dyn Fn(&Principal) -> bool + Send + Sync>;
 
 /// The default number of verdicts cached per verifier.
+///
+/// ```
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+/// # use serde_json::json;
+/// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+/// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+/// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+/// use auth_core::verify::jwt::{DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
+/// assert_eq!(DEFAULT_CACHE_CAPACITY, 8192);
+/// // The default cache, spelled out.
+/// let verifier = JwtVerifier::builder().key(key).verdict_cache(DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL).build()?;
+/// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const DEFAULT_CACHE_CAPACITY: usize = 8192;
 /// The default longest time a verdict is reused.
+///
+/// ```
+/// use std::time::Duration;
+/// use auth_core::verify::jwt::DEFAULT_CACHE_TTL;
+/// assert_eq!(DEFAULT_CACHE_TTL, Duration::from_secs(60));
+/// ```
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Verifies Bearer JWTs against statically configured keys.
@@ -95,6 +140,19 @@ impl std::fmt::Debug for JwtVerifier {
 }
 
 /// Configures a [`JwtVerifier`].
+///
+/// ```
+/// use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier};
+///
+/// // A verifier needs at least one key.
+/// assert_eq!(JwtVerifier::builder().build().unwrap_err(), ConfigError::NoKeys);
+/// let verifier = JwtVerifier::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+///     .audience("orders-api")
+///     .build()?;
+/// assert!(verifier.verify("not.a.jwt").is_err());
+/// # Ok::<(), ConfigError>(())
+/// ```
 pub struct JwtVerifierBuilder {
     keys: Vec<JwtKey>,
     key_set: Option<KeySet>,
@@ -120,6 +178,19 @@ impl std::fmt::Debug for JwtVerifierBuilder {
 
 impl JwtVerifier {
     /// Starts a configuration: no key, `exp` required, 60 s leeway, 8 KiB bound.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).build()?;
+    /// // `exp` is required by default.
+    /// assert_eq!(verifier.verify(&mint(json!({"sub": "alice"}))).unwrap_err(), Reason::InvalidClaim("exp"));
+    /// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn builder() -> JwtVerifierBuilder {
         JwtVerifierBuilder {
             keys: Vec::new(),
@@ -143,6 +214,21 @@ impl JwtVerifier {
     /// With a [`KeySet`], this never waits: a `kid` missing from the current keys asks the
     /// refresher for a refetch (within the cool-down) and is refused now; use
     /// [`JwtVerifier::verify_async`] to wait for that refetch, as `#[require_auth]` does.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).build()?;
+    /// let token = mint(json!({"sub": "alice", "scope": "orders:read", "exp": 4102444800u64}));
+    /// let principal = verifier.verify(&token).unwrap();
+    /// assert_eq!(principal.subject(), Some("alice"));
+    /// assert!(principal.has_scope("orders:read"));
+    /// assert_eq!(verifier.verify(&mint(json!({"sub": "alice", "exp": 1}))).unwrap_err(), Reason::Expired);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn verify(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
@@ -151,6 +237,19 @@ impl JwtVerifier {
     }
 
     /// Verifies a token, waiting for a refetch of the key set when its `kid` is unknown.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).build()?;
+    /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
+    /// let principal = actix_web::rt::System::new().block_on(verifier.verify_async(&token)).unwrap();
+    /// assert_eq!(principal.subject(), Some("alice"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub async fn verify_async(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
@@ -162,6 +261,15 @@ impl JwtVerifier {
     }
 
     /// How many times the key set was fetched (0 with static keys).
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+    ///     .build()?;
+    /// assert_eq!(verifier.key_set_fetches(), 0); // static keys are never fetched
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn key_set_fetches(&self) -> u64 {
         match &self.inner.keys {
             KeySource::Static(_) => 0,
@@ -413,6 +521,21 @@ fn system_clock() -> u64 {
 
 impl JwtVerifierBuilder {
     /// Adds a key. Its algorithm becomes an allowed algorithm; nothing else does.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).build()?;
+    /// assert!(verifier.verify(&mint(json!({"exp": 4102444800u64}))).is_ok());
+    /// // HS384 is the algorithm of no configured key.
+    /// let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS384);
+    /// let hs384 = jsonwebtoken::encode(&header, &json!({"exp": 4102444800u64}), &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// assert_eq!(verifier.verify(&hs384).unwrap_err(), Reason::AlgorithmNotAllowed);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn key(mut self, key: JwtKey) -> Self {
         self.keys.push(key);
         self
@@ -420,12 +543,36 @@ impl JwtVerifierBuilder {
 
     /// Takes the keys from an identity provider's key set (JWKS URL or OpenID discovery)
     /// instead of static keys. A background thread fetches it at once and keeps it fresh.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier, KeySet};
+    /// // Static keys or a key set, not both (refused before anything is fetched).
+    /// let both = JwtVerifier::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+    ///     .key_set(KeySet::jwks("https://id.example.com/jwks.json"))
+    ///     .build();
+    /// assert!(matches!(both, Err(ConfigError::InvalidSetting { what: "keys", .. })));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn key_set(mut self, key_set: KeySet) -> Self {
         self.key_set = Some(key_set);
         self
     }
 
     /// Requires `iss` to equal `issuer` exactly; a token without `iss` is refused.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).issuer("https://id.example.com").build()?;
+    /// assert!(verifier.verify(&mint(json!({"iss": "https://id.example.com", "exp": 4102444800u64}))).is_ok());
+    /// let forged = mint(json!({"iss": "https://evil.example", "exp": 4102444800u64}));
+    /// assert_eq!(verifier.verify(&forged).unwrap_err(), Reason::WrongIssuer);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -433,6 +580,19 @@ impl JwtVerifierBuilder {
 
     /// Requires `aud` (a string or an array) to contain `audience`; a token without `aud` is
     /// refused.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).audience("orders-api").build()?;
+    /// assert!(verifier.verify(&mint(json!({"aud": ["billing", "orders-api"], "exp": 4102444800u64}))).is_ok());
+    /// let other = mint(json!({"aud": "billing", "exp": 4102444800u64}));
+    /// assert_eq!(verifier.verify(&other).unwrap_err(), Reason::WrongAudience);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
@@ -440,6 +600,19 @@ impl JwtVerifierBuilder {
 
     /// Clock-skew allowance for `exp` and `nbf` (default 60 s): a token is refused at or after
     /// `exp + leeway`, and before `nbf - leeway`.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// use std::time::Duration;
+    /// let verifier = JwtVerifier::builder().key(key).leeway(Duration::from_secs(10)).clock(|| 1_000).build()?;
+    /// assert!(verifier.verify(&mint(json!({"exp": 995}))).is_ok());
+    /// assert_eq!(verifier.verify(&mint(json!({"exp": 990}))).unwrap_err(), Reason::Expired);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -447,6 +620,17 @@ impl JwtVerifierBuilder {
 
     /// Whether `exp` is required (default `true`; turning it off accepts tokens that never
     /// expire, which RFC 9068 forbids for access tokens).
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).require_exp(false).build()?;
+    /// assert!(verifier.verify(&mint(json!({"sub": "a-service"}))).is_ok());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn require_exp(mut self, required: bool) -> Self {
         self.require_exp = required;
         self
@@ -454,6 +638,22 @@ impl JwtVerifierBuilder {
 
     /// Requires the header's `typ` to be `at+jwt` (RFC 9068 access tokens), so an ID token or
     /// another JWT signed by the same issuer cannot be replayed as an access token.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).require_at_jwt_type(true).build()?;
+    /// let claims = json!({"sub": "alice", "exp": 4102444800u64});
+    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    /// header.typ = Some("at+jwt".into());
+    /// let access = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// assert!(verifier.verify(&access).is_ok());
+    /// assert_eq!(verifier.verify(&mint(claims)).unwrap_err(), Reason::WrongType); // `typ` is "JWT"
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn require_at_jwt_type(mut self, required: bool) -> Self {
         self.require_at_jwt = required;
         self
@@ -461,12 +661,38 @@ impl JwtVerifierBuilder {
 
     /// Reads scopes from this claim only (a space-delimited string or an array of strings).
     /// Default: `scope`, and `scp` when `scope` is absent.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).scope_claim("permissions").build()?;
+    /// let token = mint(json!({"permissions": ["orders:read"], "scope": "admin", "exp": 4102444800u64}));
+    /// let principal = verifier.verify(&token).unwrap();
+    /// assert!(principal.has_scope("orders:read") && !principal.has_scope("admin"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn scope_claim(mut self, name: impl Into<String>) -> Self {
         self.scope_claim = Some(name.into());
         self
     }
 
     /// Refuses tokens longer than `bytes` before decoding them (default 8 KiB).
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let verifier = JwtVerifier::builder().key(key).max_token_bytes(64).build()?;
+    /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
+    /// assert!(token.len() > 64);
+    /// assert_eq!(verifier.verify(&token).unwrap_err(), Reason::TokenTooLarge(token.len()));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn max_token_bytes(mut self, bytes: usize) -> Self {
         self.max_token_bytes = bytes;
         self
@@ -474,6 +700,23 @@ impl JwtVerifierBuilder {
 
     /// The verdict cache: at most `capacity` tokens (0 turns it off), each reused at most `ttl`
     /// and never past its `exp` + leeway. Default: 8 192 tokens, 60 s.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// use std::time::Duration;
+    /// let verifier = JwtVerifier::builder().key(key.clone()).verdict_cache(1024, Duration::from_secs(30)).build()?;
+    /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
+    /// // The second answer comes from the cache, and is the same.
+    /// assert_eq!(verifier.verify(&token).unwrap().subject(), Some("alice"));
+    /// assert_eq!(verifier.verify(&token).unwrap().subject(), Some("alice"));
+    /// // A capacity of 0 turns the cache off.
+    /// assert!(JwtVerifier::builder().key(key).verdict_cache(0, Duration::ZERO).build().is_ok());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn verdict_cache(mut self, capacity: usize, ttl: Duration) -> Self {
         self.cache = (capacity, ttl);
         self
@@ -499,6 +742,20 @@ impl JwtVerifierBuilder {
     }
 
     /// Replaces the clock (seconds since the Unix epoch), for tests of expiry boundaries.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let token = mint(json!({"sub": "alice", "exp": 2_000}));
+    /// let before = JwtVerifier::builder().key(key.clone()).clock(|| 1_000).build()?;
+    /// assert!(before.verify(&token).is_ok());
+    /// let after = JwtVerifier::builder().key(key).clock(|| 3_000).build()?;
+    /// assert_eq!(after.verify(&token).unwrap_err(), Reason::Expired);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(now));
         self
@@ -506,6 +763,15 @@ impl JwtVerifierBuilder {
 
     /// Checks the configuration and builds the verifier (starting the key-set refresher, which
     /// does not wait for the provider: the service starts even when it is down).
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier};
+    /// let key = JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?;
+    /// assert!(JwtVerifier::builder().key(key.clone()).build().is_ok());
+    /// let empty_issuer = JwtVerifier::builder().key(key).issuer("").build();
+    /// assert!(matches!(empty_issuer, Err(ConfigError::InvalidSetting { what: "issuer", .. })));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn build(mut self) -> Result<JwtVerifier, ConfigError> {
         if let Some(issuer) = self.key_set.as_ref().and_then(KeySet::discovered_issuer) {
             match &self.issuer {

@@ -71,6 +71,14 @@ impl JwtKey {
     ///
     /// Refuses a secret shorter than the hash output (32, 48 or 64 bytes: RFC 7518 §3.2), and a
     /// non-HMAC algorithm.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, ConfigError, JwtKey};
+    /// assert_eq!(JwtKey::hmac(Algorithm::HS384, &[7; 48])?.algorithm(), Algorithm::HS384);
+    /// assert!(matches!(JwtKey::hmac(Algorithm::HS512, &[7; 48]), Err(ConfigError::WeakSecret { min: 64, .. })));
+    /// assert!(JwtKey::hmac(Algorithm::RS256, &[7; 64]).is_err()); // not an HMAC algorithm
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, ConfigError> {
         let min = match alg {
             Algorithm::HS256 => 32,
@@ -99,6 +107,17 @@ impl JwtKey {
 
     /// A public key in PEM (`-----BEGIN PUBLIC KEY-----`, or `BEGIN RSA PUBLIC KEY`) for an RSA
     /// (`RS*`, `PS*`), EC (`ES256`, `ES384`) or Ed25519 (`EdDSA`) algorithm.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey};
+    /// // The Ed25519 public key of RFC 8410 §10.1.
+    /// let pem = b"-----BEGIN PUBLIC KEY-----
+    /// MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+    /// -----END PUBLIC KEY-----";
+    /// assert_eq!(JwtKey::from_pem(Algorithm::EdDSA, pem)?.algorithm(), Algorithm::EdDSA);
+    /// assert!(JwtKey::from_pem(Algorithm::HS256, pem).is_err()); // HMAC takes a secret
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn from_pem(alg: Algorithm, pem: &[u8]) -> Result<Self, ConfigError> {
         let key = match alg.family() {
             AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
@@ -125,6 +144,17 @@ impl JwtKey {
     /// `ES256`, `P-384` → `ES384`) and OKP (`Ed25519` → `EdDSA`) keys, and RSA or `oct` keys
     /// without `alg` are refused, since guessing would let one key serve several algorithms.
     /// A JWK whose `use` is not `sig` is refused.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey};
+    /// // The Ed25519 key of RFC 8037 §A.2: the algorithm follows from the curve.
+    /// let jwk = r#"{"kty":"OKP","crv":"Ed25519","kid":"ed-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    /// let key = JwtKey::from_jwk(jwk)?;
+    /// assert_eq!((key.algorithm(), key.kid()), (Algorithm::EdDSA, Some("ed-1")));
+    /// // An encryption key is not a signature key.
+    /// assert!(JwtKey::from_jwk(&jwk.replace(r#""kid""#, r#""use":"enc","kid""#)).is_err());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn from_jwk(json: &str) -> Result<Self, ConfigError> {
         let jwk: Jwk =
             serde_json::from_str(json).map_err(|e| ConfigError::BadJwk(e.to_string()))?;
@@ -218,17 +248,39 @@ impl JwtKey {
 
     /// Names the key: a token whose header has this `kid` is verified with this key only.
     /// A key without a `kid` is tried for tokens of its algorithm whatever their `kid`.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey};
+    /// let key = JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?.with_kid("2026-11");
+    /// assert_eq!(key.kid(), Some("2026-11"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self
     }
 
     /// The one algorithm this key verifies.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey};
+    /// let key = JwtKey::hmac(Algorithm::HS512, &[1; 64])?;
+    /// assert_eq!(key.algorithm(), Algorithm::HS512);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
 
     /// The key's `kid`, if named.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, JwtKey};
+    /// let key = JwtKey::hmac(Algorithm::HS256, &[1; 32])?;
+    /// assert_eq!(key.kid(), None);
+    /// assert_eq!(key.with_kid("k1").kid(), Some("k1"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }

@@ -88,6 +88,14 @@ impl KeySet {
     }
 
     /// Keys from a JWKS URL (RFC 7517 §5).
+    ///
+    /// ```
+    /// use auth_core::{ConfigError, JwtVerifier, KeySet};
+    /// // Keys fetched in clear text could be replaced on the way: plain http (except to a
+    /// // loopback address) is refused when the verifier is built, before any fetch.
+    /// let built = JwtVerifier::builder().key_set(KeySet::jwks("http://id.example.com/jwks.json")).build();
+    /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "key set URL", .. })));
+    /// ```
     pub fn jwks(url: impl Into<String>) -> Self {
         Self::new(Source::Jwks(url.into()))
     }
@@ -95,11 +103,28 @@ impl KeySet {
     /// Keys from the `jwks_uri` of the issuer's OpenID Connect discovery document
     /// (`{issuer}/.well-known/openid-configuration`), whose `issuer` must equal `issuer`
     /// exactly; the verifier then requires that issuer on every token.
+    ///
+    /// ```
+    /// use auth_core::{ConfigError, JwtVerifier, KeySet};
+    /// // The verifier enforces the discovered issuer; configuring another is refused (before any fetch).
+    /// let built = JwtVerifier::builder()
+    ///     .key_set(KeySet::discover("https://id.example.com"))
+    ///     .issuer("https://other.example.com")
+    ///     .build();
+    /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "issuer", .. })));
+    /// ```
     pub fn discover(issuer: impl Into<String>) -> Self {
         Self::new(Source::Discovery(issuer.into()))
     }
 
     /// The shortest interval between two fetches asked for by unknown `kid`s (default 15 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::KeySet;
+    /// let set = KeySet::jwks("https://id.example.com/jwks.json").cooldown(Duration::from_secs(30));
+    /// assert!(format!("{set:?}").contains("cooldown: 30s"));
+    /// ```
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.settings.cooldown = cooldown;
         self
@@ -107,6 +132,15 @@ impl KeySet {
 
     /// Bounds of the scheduled refresh interval taken from `Cache-Control: max-age` (default
     /// 1 min to 1 h), and the interval without that header (default 5 min, within the bounds).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::KeySet;
+    /// let minutes = |m: u64| Duration::from_secs(60 * m);
+    /// // A default outside the bounds is clamped into them.
+    /// let set = KeySet::jwks("https://id.example.com/jwks.json").refresh_interval(minutes(1), minutes(10), minutes(60));
+    /// assert!(format!("{set:?}").contains("refresh_max: 600s, refresh_default: 600s"));
+    /// ```
     pub fn refresh_interval(mut self, min: Duration, max: Duration, default: Duration) -> Self {
         self.settings.refresh_min = min;
         self.settings.refresh_max = max.max(min);
@@ -116,12 +150,26 @@ impl KeySet {
 
     /// How long the last good key set keeps serving while the provider is unreachable or
     /// returns garbage (default 24 h); older, requests get 503.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::KeySet;
+    /// let set = KeySet::jwks("https://id.example.com/jwks.json").max_stale(Duration::from_secs(3600));
+    /// assert!(format!("{set:?}").contains("max_stale: 3600s"));
+    /// ```
     pub fn max_stale(mut self, max_stale: Duration) -> Self {
         self.settings.max_stale = max_stale;
         self
     }
 
     /// The timeout of one fetch (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::KeySet;
+    /// let set = KeySet::jwks("https://id.example.com/jwks.json").timeout(Duration::from_secs(3));
+    /// assert!(format!("{set:?}").contains("timeout: 3s"));
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.settings.timeout = timeout;
         self
@@ -129,6 +177,15 @@ impl KeySet {
 
     /// The algorithms an RSA key without `alg` verifies (default `RS256` only). A JWK with `alg`
     /// is bound to it; EC and OKP keys follow from their curve.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, ConfigError, JwtVerifier, KeySet};
+    /// let set = KeySet::jwks("https://id.example.com/jwks.json");
+    /// assert!(format!("{:?}", set.clone().rsa_algorithms([Algorithm::RS256, Algorithm::PS256])).contains("[RS256, PS256]"));
+    /// // An RSA key is never used for another family: refused before any fetch.
+    /// let built = JwtVerifier::builder().key_set(set.rsa_algorithms([Algorithm::HS256])).build();
+    /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "key set RSA algorithms", .. })));
+    /// ```
     pub fn rsa_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.settings.rsa_algorithms = algorithms.into_iter().collect();
         self
