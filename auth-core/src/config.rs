@@ -20,6 +20,14 @@ use crate::verify::basic::BasicVerifier;
 use crate::verify::jwt::JwtVerifier;
 
 /// The realm of challenges when neither the application nor the endpoint names one.
+///
+/// ```
+/// use auth_core::{AuthConfig, DEFAULT_REALM};
+///
+/// let auth = AuthConfig::builder().build()?;
+/// assert_eq!(auth.realm(), DEFAULT_REALM);
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const DEFAULT_REALM: &str = "api";
 
 /// The authentication settings of an application.
@@ -79,6 +87,15 @@ impl std::fmt::Debug for AuthConfig {
 
 impl AuthConfig {
     /// Starts a configuration with no verifier and the realm `"api"`.
+    ///
+    /// ```
+    /// use auth_core::AuthConfig;
+    ///
+    /// let auth = AuthConfig::builder().build()?;
+    /// assert_eq!(auth.realm(), "api");
+    /// assert!(auth.registered_schemes().is_empty());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn builder() -> AuthConfigBuilder {
         AuthConfigBuilder {
             realm: DEFAULT_REALM.to_owned(),
@@ -94,11 +111,29 @@ impl AuthConfig {
     }
 
     /// The default realm of challenges.
+    ///
+    /// ```
+    /// use auth_core::AuthConfig;
+    ///
+    /// let auth = AuthConfig::builder().realm("orders").build()?;
+    /// assert_eq!(auth.realm(), "orders");
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn realm(&self) -> &str {
         &self.inner.realm
     }
 
     /// The schemes a verifier is registered for.
+    ///
+    /// ```
+    /// use auth_core::{ApiKeys, AuthConfig, Scheme};
+    ///
+    /// let keys = ApiKeys::builder().key("partner-a", "pk_live_8c1f2d9e6b7a40f1").build()?;
+    /// let auth = AuthConfig::builder().api_keys(keys).build()?;
+    /// assert!(auth.registered_schemes().contains(Scheme::ApiKey));
+    /// assert!(!auth.registered_schemes().contains(Scheme::Bearer));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn registered_schemes(&self) -> SchemeSet {
         self.inner.schemes
     }
@@ -124,16 +159,45 @@ impl AuthConfig {
     }
 
     /// Where Bearer tokens are read from unless an endpoint says otherwise.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    /// use auth_core::AuthConfig;
+    ///
+    /// assert_eq!(AuthConfig::builder().build()?.token_locations(), TokenLocations::HEADER);
+    /// let browser = TokenLocations::HEADER.with(TokenLocation::Cookie);
+    /// let auth = AuthConfig::builder().token_locations(browser).build()?;
+    /// assert!(auth.token_locations().contains(TokenLocation::Cookie));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn token_locations(&self) -> TokenLocations {
         self.inner.token_locations
     }
 
     /// The name of the token cookie.
+    ///
+    /// ```
+    /// use auth_core::transport::DEFAULT_TOKEN_COOKIE;
+    /// use auth_core::AuthConfig;
+    ///
+    /// assert_eq!(AuthConfig::builder().build()?.token_cookie(), DEFAULT_TOKEN_COOKIE);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn token_cookie(&self) -> &str {
         &self.inner.token_cookie
     }
 
     /// The CSRF defence of cookie-borne tokens.
+    ///
+    /// ```
+    /// use auth_core::transport::CsrfDefence;
+    /// use auth_core::AuthConfig;
+    ///
+    /// assert!(AuthConfig::builder().build()?.csrf().is_enabled());
+    /// let auth = AuthConfig::builder().csrf(CsrfDefence::disabled()).build()?;
+    /// assert!(!auth.csrf().is_enabled());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn csrf(&self) -> &CsrfDefence {
         &self.inner.csrf
     }
@@ -173,6 +237,15 @@ impl AuthConfig {
 }
 
 /// Configures an [`AuthConfig`].
+///
+/// ```
+/// use auth_core::{AuthConfig, AuthConfigBuilder};
+///
+/// let builder: AuthConfigBuilder = AuthConfig::builder().realm("orders");
+/// let auth: AuthConfig = builder.build()?;
+/// assert_eq!(auth.realm(), "orders");
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub struct AuthConfigBuilder {
     realm: String,
     bearer: Option<JwtVerifier>,
@@ -195,12 +268,32 @@ impl std::fmt::Debug for AuthConfigBuilder {
 
 impl AuthConfigBuilder {
     /// The realm written in challenges of endpoints that do not name their own.
+    ///
+    /// ```
+    /// use auth_core::AuthConfig;
+    ///
+    /// assert_eq!(AuthConfig::builder().realm("orders").build()?.realm(), "orders");
+    /// // An empty realm could not be written into a challenge.
+    /// assert!(AuthConfig::builder().realm("").build().is_err());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = realm.into();
         self
     }
 
     /// Registers the Bearer verifier.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier, Scheme};
+    ///
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
+    ///     .build()?;
+    /// let auth = AuthConfig::builder().bearer(verifier).build()?;
+    /// assert!(auth.registered_schemes().contains(Scheme::Bearer));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn bearer(mut self, verifier: JwtVerifier) -> Self {
         self.bearer = Some(verifier);
         self
@@ -208,12 +301,31 @@ impl AuthConfigBuilder {
 
     /// Registers the Basic verifier: an [`Htpasswd`](crate::Htpasswd) file or the application's
     /// own user store.
+    ///
+    /// ```
+    /// use auth_core::{AuthConfig, Htpasswd, Scheme};
+    ///
+    /// // Written by `htpasswd -nbB ops 'correct horse'`.
+    /// let users = Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n")?;
+    /// let auth = AuthConfig::builder().basic(users).build()?;
+    /// assert!(auth.registered_schemes().contains(Scheme::Basic));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn basic(mut self, verifier: impl BasicVerifier) -> Self {
         self.basic = Some(Arc::new(verifier));
         self
     }
 
     /// Registers the API keys.
+    ///
+    /// ```
+    /// use auth_core::{ApiKeys, AuthConfig, Scheme, SchemeSet};
+    ///
+    /// let keys = ApiKeys::builder().key("partner-a", "pk_live_8c1f2d9e6b7a40f1").build()?;
+    /// let auth = AuthConfig::builder().api_keys(keys).build()?;
+    /// assert_eq!(auth.registered_schemes(), SchemeSet::EMPTY.with(Scheme::ApiKey));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn api_keys(mut self, keys: ApiKeys) -> Self {
         self.api_keys = Some(keys);
         self
@@ -221,6 +333,16 @@ impl AuthConfigBuilder {
 
     /// Throttles failed attempts (off by default: behind a proxy every client shares one
     /// address until [`FailureThrottle::trust_forwarded_for`] says which proxies to believe).
+    ///
+    /// ```
+    /// use auth_core::{AuthConfig, FailureThrottle};
+    ///
+    /// let auth = AuthConfig::builder()
+    ///     .throttle(FailureThrottle::per_minute(5))
+    ///     .build()?;
+    /// assert!(format!("{auth:?}").contains("limit: 5"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn throttle(mut self, throttle: FailureThrottle) -> Self {
         self.throttle = Some(throttle);
         self
@@ -250,6 +372,16 @@ impl AuthConfigBuilder {
 
     /// The name of the cookie that carries a Bearer token (`access_token` by default). Used
     /// where [`TokenLocation::Cookie`] is enabled.
+    ///
+    /// ```
+    /// use auth_core::AuthConfig;
+    ///
+    /// let auth = AuthConfig::builder().token_cookie("orders_session").build()?;
+    /// assert_eq!(auth.token_cookie(), "orders_session");
+    /// // A cookie name must be an RFC 9110 token.
+    /// assert!(AuthConfig::builder().token_cookie("orders session").build().is_err());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn token_cookie(mut self, name: impl Into<String>) -> Self {
         self.token_cookie = name.into();
         self
@@ -257,6 +389,17 @@ impl AuthConfigBuilder {
 
     /// The CSRF defence of cookie-borne tokens on unsafe methods (on by default:
     /// [`CsrfDefence::new`]).
+    ///
+    /// ```
+    /// use auth_core::transport::CsrfDefence;
+    /// use auth_core::AuthConfig;
+    ///
+    /// let auth = AuthConfig::builder()
+    ///     .csrf(CsrfDefence::new().trust_origin("https://app.example.com"))
+    ///     .build()?;
+    /// assert!(auth.csrf().is_enabled());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn csrf(mut self, defence: CsrfDefence) -> Self {
         self.csrf = defence;
         self
@@ -287,6 +430,14 @@ impl AuthConfigBuilder {
 
     /// Checks the configuration: the realm must be non-empty printable ASCII, so it can always
     /// be written into a challenge.
+    ///
+    /// ```
+    /// use auth_core::{AuthConfig, ConfigError};
+    ///
+    /// assert!(AuthConfig::builder().realm("orders").build().is_ok());
+    /// let err = AuthConfig::builder().realm("line\nbreak").build().unwrap_err();
+    /// assert!(matches!(err, ConfigError::InvalidSetting { what: "realm", .. }));
+    /// ```
     pub fn build(self) -> Result<AuthConfig, ConfigError> {
         if self.realm.is_empty() || !crate::challenge::is_quotable(&self.realm) {
             return Err(ConfigError::InvalidSetting {

@@ -55,6 +55,20 @@ pub struct RequireAuth {
 
 impl RequireAuth {
     /// Protects everything wrapped with `requirement` (a `const`, as `#[require_auth]` builds).
+    ///
+    /// ```
+    /// use actix_web::{test, web, HttpResponse};
+    /// use auth_core::{testing::TestAuth, RequireAuth, Requirement};
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let auth = TestAuth::new();
+    /// let scope = web::scope("/api").wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+    /// let app = test::init_service(auth.app().service(scope.route("/me", web::get().to(HttpResponse::Ok)))).await;
+    /// let anonymous = test::TestRequest::get().uri("/api/me").to_request();
+    /// assert_eq!(test::call_service(&app, anonymous).await.status(), 401);
+    /// let signed_in = test::TestRequest::get().uri("/api/me").insert_header(auth.bearer(&[]));
+    /// assert_eq!(test::call_service(&app, signed_in.to_request()).await.status(), 200);
+    /// # });
+    /// ```
     pub fn new(requirement: &'static Requirement) -> Self {
         RequireAuth {
             requirement,
@@ -65,6 +79,19 @@ impl RequireAuth {
     /// Leaves one request path (exact match, e.g. `/api/health`) public. A public route that
     /// still takes a `Principal` argument authenticates by itself: leaving a path public never
     /// hands out an identity.
+    ///
+    /// ```
+    /// use actix_web::{test, web, HttpResponse};
+    /// use auth_core::{testing::TestAuth, RequireAuth, Requirement};
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let guard = RequireAuth::new(&Requirement::AUTHENTICATED).public("/api/health");
+    /// let scope = web::scope("/api").wrap(guard).default_service(web::to(HttpResponse::Ok));
+    /// let app = test::init_service(TestAuth::new().app().service(scope)).await;
+    /// let get = |uri| test::TestRequest::get().uri(uri).to_request();
+    /// assert_eq!(test::call_service(&app, get("/api/health")).await.status(), 200);
+    /// assert_eq!(test::call_service(&app, get("/api/orders")).await.status(), 401);
+    /// # });
+    /// ```
     pub fn public(self, path: impl Into<String>) -> Self {
         let mut public = self.public.to_vec();
         public.push(path.into());
@@ -103,6 +130,18 @@ where
 }
 
 /// The service [`RequireAuth`] wraps around a scope.
+///
+/// ```
+/// use actix_web::dev::{Service as _, Transform as _};
+/// use actix_web::test;
+/// use auth_core::{testing::TestAuth, RequireAuth, RequireAuthMiddleware, Requirement};
+/// # actix_web::rt::System::new().block_on(async {
+/// let guard = RequireAuth::new(&Requirement::AUTHENTICATED);
+/// let service: RequireAuthMiddleware<_> = guard.new_transform(test::ok_service()).await.unwrap();
+/// let req = test::TestRequest::get().app_data(TestAuth::new().config()).to_srv_request();
+/// assert_eq!(service.call(req).await.unwrap().status(), 401);
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct RequireAuthMiddleware<S> {
     service: Rc<S>,
@@ -289,6 +328,21 @@ where
 }
 
 /// The service [`ReadFormToken`] wraps.
+///
+/// ```
+/// use actix_web::{test, web, App};
+/// use auth_core::ReadFormToken;
+/// # actix_web::rt::System::new().block_on(async {
+/// // `wrap` puts a `ReadFormTokenMiddleware` in front of the routes; the handler still reads
+/// // every byte of the body.
+/// let echo = web::post().to(|body: String| async move { body });
+/// let app = test::init_service(App::new().wrap(ReadFormToken).route("/", echo)).await;
+/// let req = test::TestRequest::post()
+///     .insert_header(("content-type", "application/x-www-form-urlencoded"))
+///     .set_payload("access_token=abc&note=hi");
+/// assert_eq!(test::call_and_read_body(&app, req.to_request()).await, "access_token=abc&note=hi");
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct ReadFormTokenMiddleware<S> {
     service: Rc<S>,

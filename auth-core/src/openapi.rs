@@ -56,6 +56,14 @@ use crate::requirement::{Requirement, Scheme, SchemeSet};
 
 /// The name of a scheme in `components.securitySchemes` and in operations' `security`: the
 /// name `#[require_auth(scheme = "…")]` uses.
+///
+/// ```
+/// use auth_core::openapi::security_scheme_name;
+/// use auth_core::Scheme;
+///
+/// assert_eq!(security_scheme_name(Scheme::Bearer), "bearer");
+/// assert_eq!(security_scheme_name(Scheme::ApiKey), "api_key");
+/// ```
 pub const fn security_scheme_name(scheme: Scheme) -> &'static str {
     match scheme {
         Scheme::Bearer => "bearer",
@@ -66,6 +74,17 @@ pub const fn security_scheme_name(scheme: Scheme) -> &'static str {
 
 /// A `utoipa` modifier that declares the `bearer` (JWT), `basic` and `api_key` security
 /// schemes.
+///
+/// ```
+/// use auth_core::openapi::SecuritySchemes;
+/// use utoipa::Modify;
+///
+/// let mut doc = utoipa::openapi::OpenApi::default();
+/// SecuritySchemes::DEFAULT.modify(&mut doc);
+/// let schemes = &serde_json::to_value(&doc).unwrap()["components"]["securitySchemes"];
+/// assert_eq!(schemes["bearer"]["bearerFormat"], "JWT");
+/// assert_eq!(schemes["basic"]["scheme"], "basic");
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct SecuritySchemes {
     api_key_header: &'static str,
@@ -73,12 +92,32 @@ pub struct SecuritySchemes {
 
 impl SecuritySchemes {
     /// The schemes with the API key in `X-API-Key`.
+    ///
+    /// ```
+    /// use auth_core::openapi::SecuritySchemes;
+    /// use utoipa::Modify;
+    ///
+    /// let mut doc = utoipa::openapi::OpenApi::default();
+    /// SecuritySchemes::DEFAULT.modify(&mut doc);
+    /// let doc = serde_json::to_value(&doc).unwrap();
+    /// assert_eq!(doc["components"]["securitySchemes"]["api_key"]["name"], "X-API-Key");
+    /// ```
     pub const DEFAULT: SecuritySchemes = SecuritySchemes {
         api_key_header: crate::verify::api_key::DEFAULT_HEADER,
     };
 
     /// The schemes with the API key in another header (as configured with
     /// [`ApiKeysBuilder::header`](crate::ApiKeysBuilder::header)).
+    ///
+    /// ```
+    /// use auth_core::openapi::SecuritySchemes;
+    /// use utoipa::Modify;
+    ///
+    /// let mut doc = utoipa::openapi::OpenApi::default();
+    /// SecuritySchemes::with_api_key_header("X-Partner-Key").modify(&mut doc);
+    /// let doc = serde_json::to_value(&doc).unwrap();
+    /// assert_eq!(doc["components"]["securitySchemes"]["api_key"]["name"], "X-Partner-Key");
+    /// ```
     pub const fn with_api_key_header(header: &'static str) -> Self {
         SecuritySchemes {
             api_key_header: header,
@@ -204,6 +243,25 @@ pub struct ExtractorSecurity {
 impl ExtractorSecurity {
     /// The operation `method` (lower-case, as in OpenAPI: `get`, `post`, …) on `path` (as
     /// written in the document) requires what the extractor `T` requires.
+    ///
+    /// ```
+    /// use auth_core::openapi::ExtractorSecurity;
+    /// use auth_core::{require_auth, Principal};
+    /// use serde_json::json;
+    /// use utoipa::Modify;
+    ///
+    /// #[require_auth(scheme = "basic")]
+    /// struct Admin(Principal);
+    ///
+    /// # let paths = json!({ "/users/{id}": { "delete": { "responses": {} } } });
+    /// # let mut doc: utoipa::openapi::OpenApi = serde_json::from_value(json!({
+    /// #     "openapi": "3.1.0", "info": { "title": "t", "version": "1" }, "paths": paths,
+    /// # })).unwrap();
+    /// // `doc` is an OpenAPI document with the operation `DELETE /users/{id}`.
+    /// ExtractorSecurity::of::<Admin>("delete", "/users/{id}").modify(&mut doc);
+    /// let doc = serde_json::to_value(&doc).unwrap();
+    /// assert_eq!(doc["paths"]["/users/{id}"]["delete"]["security"], json!([{ "basic": [] }]));
+    /// ```
     pub const fn of<T: RequirementSource>(method: &'static str, path: &'static str) -> Self {
         ExtractorSecurity {
             method,

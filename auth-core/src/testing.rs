@@ -46,16 +46,70 @@ use crate::challenge::{Challenge, parse};
 use crate::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
 
 /// The HS256 secret of [`TestAuth`]. Public by design: never configure it outside tests.
+///
+/// ```
+/// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
+/// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+///
+/// let verifier = JwtVerifier::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?)
+///     .issuer(TEST_ISSUER)
+///     .audience(TEST_AUDIENCE)
+///     .build()?;
+/// assert!(verifier.verify(&TestAuth::new().token(&[])).is_ok());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const TEST_SECRET: &[u8] = b"auth-core testing secret: never use this in production";
 /// The issuer of test tokens.
+///
+/// ```
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+/// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
+/// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
+/// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
+/// let user = verifier.verify(&TestAuth::new().token(&[])).unwrap();
+/// assert_eq!(user.claim("iss").unwrap(), TEST_ISSUER);
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const TEST_ISSUER: &str = "https://issuer.test";
 /// The audience of test tokens.
+///
+/// ```
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+/// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
+/// # let key = || JwtKey::hmac(Algorithm::HS256, TEST_SECRET);
+/// let token = TestAuth::new().token(&[]);
+/// let ours = JwtVerifier::builder().key(key()?).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
+/// let other = JwtVerifier::builder().key(key()?).issuer(TEST_ISSUER).audience("other-api").build()?;
+/// assert!(ours.verify(&token).is_ok());
+/// assert!(other.verify(&token).is_err());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const TEST_AUDIENCE: &str = "test-api";
 /// The subject of tokens minted without one.
+///
+/// ```
+/// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+/// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TEST_SUBJECT};
+/// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
+/// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
+/// let user = verifier.verify(&TestAuth::new().token(&[])).unwrap();
+/// assert_eq!(user.subject(), Some(TEST_SUBJECT));
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const TEST_SUBJECT: &str = "test-user";
 
 /// A test identity provider: an HS256 key, an issuer and an audience, and the matching
 /// [`AuthConfig`].
+///
+/// ```
+/// use auth_core::testing::TestAuth;
+/// use auth_core::Scheme;
+///
+/// let auth = TestAuth::new();
+/// assert!(auth.config().registered_schemes().contains(Scheme::Bearer));
+/// assert_eq!(auth.token(&["orders:read"]).split('.').count(), 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct TestAuth {
     config: AuthConfig,
@@ -70,6 +124,15 @@ impl Default for TestAuth {
 impl TestAuth {
     /// A Bearer-only configuration (realm `api`) verifying tokens of [`TEST_SECRET`],
     /// [`TEST_ISSUER`] and [`TEST_AUDIENCE`].
+    ///
+    /// ```
+    /// use auth_core::testing::TestAuth;
+    /// use auth_core::{Scheme, SchemeSet};
+    ///
+    /// let config = TestAuth::new().config();
+    /// assert_eq!(config.realm(), "api");
+    /// assert_eq!(config.registered_schemes(), SchemeSet::EMPTY.with(Scheme::Bearer));
+    /// ```
     pub fn new() -> Self {
         Self::with(|builder| builder)
     }
@@ -101,11 +164,32 @@ impl TestAuth {
     }
 
     /// The configuration, to register with `App::app_data`.
+    ///
+    /// ```
+    /// use actix_web::App;
+    /// use auth_core::testing::TestAuth;
+    ///
+    /// let auth = TestAuth::with(|builder| builder.realm("orders"));
+    /// assert_eq!(auth.config().realm(), "orders");
+    /// let _app = App::new().app_data(auth.config());
+    /// ```
     pub fn config(&self) -> AuthConfig {
         self.config.clone()
     }
 
     /// An `App` with the configuration registered: add your services and `init_service` it.
+    ///
+    /// ```
+    /// use actix_web::{test, web, HttpResponse};
+    /// use auth_core::{testing::TestAuth, RequireAuth, Requirement};
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let auth = TestAuth::new();
+    /// let routes = auth.app().wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+    /// let app = test::init_service(routes.route("/", web::get().to(HttpResponse::Ok))).await;
+    /// let req = test::TestRequest::get().insert_header(auth.bearer(&[])).to_request();
+    /// assert_eq!(test::call_service(&app, req).await.status(), 200);
+    /// # });
+    /// ```
     pub fn app(
         &self,
     ) -> App<
@@ -121,11 +205,33 @@ impl TestAuth {
     }
 
     /// A token for [`TEST_SUBJECT`] with `scopes`, valid for an hour.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
+    /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
+    /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
+    /// let user = verifier.verify(&TestAuth::new().token(&["orders:read", "orders:write"])).unwrap();
+    /// assert!(user.has_scope("orders:write"));
+    /// assert!(!user.has_scope("admin"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn token(&self, scopes: &[&str]) -> String {
         self.token_with(json!({ "sub": TEST_SUBJECT, "scope": scopes.join(" ") }))
     }
 
     /// A token whose `exp` is an hour past: refused with `token_expired`.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
+    /// use auth_core::Reason;
+    /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
+    /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
+    /// let refused = verifier.verify(&TestAuth::new().expired_token(&["orders:read"]));
+    /// assert_eq!(refused.unwrap_err(), Reason::Expired);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
     pub fn expired_token(&self, scopes: &[&str]) -> String {
         let now = now();
         self.token_with(json!({
@@ -164,6 +270,15 @@ impl TestAuth {
     }
 
     /// `Authorization: Bearer <token with scopes>`, for `TestRequest::insert_header`.
+    ///
+    /// ```
+    /// use actix_web::http::header::AUTHORIZATION;
+    /// use auth_core::testing::TestAuth;
+    ///
+    /// let (name, value) = TestAuth::new().bearer(&["orders:read"]);
+    /// assert_eq!(name, AUTHORIZATION);
+    /// assert!(value.starts_with("Bearer ey"));
+    /// ```
     pub fn bearer(&self, scopes: &[&str]) -> (HeaderName, String) {
         (
             header::AUTHORIZATION,
@@ -180,6 +295,18 @@ fn now() -> i64 {
 
 /// Asserts the 401 for a request without credentials: a `Bearer` challenge with a realm and
 /// no `error` (RFC 6750 §3.1), and the `unauthorized` problem.
+///
+/// ```
+/// use actix_web::{test, web, HttpResponse};
+/// use auth_core::testing::{assert_unauthorized, TestAuth};
+/// use auth_core::{RequireAuth, Requirement};
+/// # actix_web::rt::System::new().block_on(async {
+/// let routes = TestAuth::new().app().wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+/// let app = test::init_service(routes.route("/", web::get().to(HttpResponse::Ok))).await;
+/// let res = test::call_service(&app, test::TestRequest::get().to_request()).await;
+/// assert_unauthorized(res).await;
+/// # });
+/// ```
 pub async fn assert_unauthorized<B: MessageBody>(res: ServiceResponse<B>) {
     let challenge = refusal(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let bearer = challenge.expect("a 401 carries WWW-Authenticate");
@@ -191,6 +318,18 @@ pub async fn assert_unauthorized<B: MessageBody>(res: ServiceResponse<B>) {
 }
 
 /// Asserts the 401 for a token that failed verification: `error="invalid_token"`.
+///
+/// ```
+/// use actix_web::{test, web, HttpResponse};
+/// use auth_core::testing::{assert_invalid_token, TestAuth};
+/// use auth_core::{RequireAuth, Requirement};
+/// # actix_web::rt::System::new().block_on(async {
+/// let routes = TestAuth::new().app().wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+/// let app = test::init_service(routes.route("/", web::get().to(HttpResponse::Ok))).await;
+/// let forged = test::TestRequest::get().insert_header(("authorization", "Bearer abc.def.ghi"));
+/// assert_invalid_token(test::call_service(&app, forged.to_request()).await).await;
+/// # });
+/// ```
 pub async fn assert_invalid_token<B: MessageBody>(res: ServiceResponse<B>) {
     let challenge = refusal(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
     let bearer = challenge.expect("a 401 carries WWW-Authenticate");
@@ -207,6 +346,20 @@ pub async fn assert_invalid_token<B: MessageBody>(res: ServiceResponse<B>) {
 }
 
 /// Asserts the 401 for an expired token: `error="invalid_token"` with the expiry description.
+///
+/// ```
+/// use actix_web::{test, web, HttpResponse};
+/// use auth_core::testing::{assert_token_expired, TestAuth};
+/// use auth_core::{RequireAuth, Requirement};
+/// # actix_web::rt::System::new().block_on(async {
+/// let auth = TestAuth::new();
+/// let routes = auth.app().wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+/// let app = test::init_service(routes.route("/", web::get().to(HttpResponse::Ok))).await;
+/// let stale = ("authorization", format!("Bearer {}", auth.expired_token(&["orders:read"])));
+/// let res = test::call_service(&app, test::TestRequest::get().insert_header(stale).to_request()).await;
+/// assert_token_expired(res).await;
+/// # });
+/// ```
 pub async fn assert_token_expired<B: MessageBody>(res: ServiceResponse<B>) {
     let challenge = refusal(res, StatusCode::UNAUTHORIZED, "token_expired").await;
     let bearer = challenge.expect("a 401 carries WWW-Authenticate");
@@ -223,6 +376,18 @@ pub async fn assert_token_expired<B: MessageBody>(res: ServiceResponse<B>) {
 }
 
 /// Asserts the 400 for malformed credentials: `error="invalid_request"`.
+///
+/// ```
+/// use actix_web::{test, web, HttpResponse};
+/// use auth_core::testing::{assert_invalid_request, TestAuth};
+/// use auth_core::{RequireAuth, Requirement};
+/// # actix_web::rt::System::new().block_on(async {
+/// let routes = TestAuth::new().app().wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
+/// let app = test::init_service(routes.route("/", web::get().to(HttpResponse::Ok))).await;
+/// let malformed = test::TestRequest::get().insert_header(("authorization", "Bearer two tokens"));
+/// assert_invalid_request(test::call_service(&app, malformed.to_request()).await).await;
+/// # });
+/// ```
 pub async fn assert_invalid_request<B: MessageBody>(res: ServiceResponse<B>) {
     let challenge = refusal(res, StatusCode::BAD_REQUEST, "invalid_request").await;
     let bearer = challenge.expect("a 400 of RFC 6750 carries WWW-Authenticate");
@@ -235,6 +400,19 @@ pub async fn assert_invalid_request<B: MessageBody>(res: ServiceResponse<B>) {
 
 /// Asserts the 403 for a valid token lacking scopes: `error="insufficient_scope"` and
 /// `scope` equal to `scope` (the scopes the endpoint requires, space-separated).
+///
+/// ```
+/// use actix_web::{test, web, HttpResponse};
+/// use auth_core::testing::{assert_insufficient_scope, TestAuth};
+/// use auth_core::{RequireAuth, Requirement, Scheme, SchemeSet};
+/// const READ: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+/// # actix_web::rt::System::new().block_on(async {
+/// let auth = TestAuth::new();
+/// let app = test::init_service(auth.app().wrap(RequireAuth::new(&READ)).route("/", web::get().to(HttpResponse::Ok))).await;
+/// let req = test::TestRequest::get().insert_header(auth.bearer(&["orders:write"]));
+/// assert_insufficient_scope(test::call_service(&app, req.to_request()).await, "orders:read").await;
+/// # });
+/// ```
 pub async fn assert_insufficient_scope<B: MessageBody>(res: ServiceResponse<B>, scope: &str) {
     let challenge = refusal(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
     let bearer = challenge.expect("a 403 of RFC 6750 carries WWW-Authenticate");

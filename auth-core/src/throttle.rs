@@ -21,6 +21,17 @@ use std::time::{Duration, Instant};
 use actix_web::HttpRequest;
 
 /// What failures are counted under.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+///
+/// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+/// let store = MemoryAttemptStore::new(64, minute);
+/// store.record_failure(&ThrottleKey::User("ops".into()), now, 1, minute);
+/// assert!(store.blocked_for(&ThrottleKey::User("ops".into()), now).is_some());
+/// assert!(store.blocked_for(&ThrottleKey::Client([192, 0, 2, 1].into()), now).is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
     /// A client address.
@@ -30,12 +41,51 @@ pub enum ThrottleKey {
 }
 
 /// Where failure counters live.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use auth_core::{AttemptStore, FailureThrottle, ThrottleKey};
+///
+/// // A store that counts nothing and blocks nobody.
+/// struct Open;
+/// impl AttemptStore for Open {
+///     fn blocked_for(&self, _: &ThrottleKey, _: Instant) -> Option<Duration> { None }
+///     fn record_failure(&self, _: &ThrottleKey, _: Instant, _: u32, _: Duration) -> Option<Duration> { None }
+/// }
+/// let key = ThrottleKey::User("ops".into());
+/// assert_eq!(Open.record_failure(&key, Instant::now(), 1, Duration::from_secs(60)), None);
+/// let throttle = FailureThrottle::per_minute(1).store(Open);
+/// assert_eq!(throttle.limit(), 1);
+/// ```
 pub trait AttemptStore: Send + Sync + 'static {
     /// How long `key` is still blocked at `now`, if it is.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+    ///
+    /// let (t0, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let store = MemoryAttemptStore::new(64, minute);
+    /// let key = ThrottleKey::Client([192, 0, 2, 1].into());
+    /// assert_eq!(store.blocked_for(&key, t0), None);
+    /// store.record_failure(&key, t0, 1, minute);
+    /// assert_eq!(store.blocked_for(&key, t0 + Duration::from_secs(20)), Some(Duration::from_secs(40)));
+    /// ```
     fn blocked_for(&self, key: &ThrottleKey, now: Instant) -> Option<Duration>;
 
     /// Counts one failure of `key` at `now`; answers how long `key` is blocked if this failure
     /// reached `limit` within `window`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+    ///
+    /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let store = MemoryAttemptStore::new(64, minute);
+    /// let key = ThrottleKey::User("ops".into());
+    /// assert_eq!(store.record_failure(&key, now, 2, minute), None);
+    /// assert_eq!(store.record_failure(&key, now, 2, minute), Some(minute));
+    /// ```
     fn record_failure(
         &self,
         key: &ThrottleKey,
@@ -53,6 +103,18 @@ struct Entry {
 }
 
 /// The in-memory [`AttemptStore`]: sharded maps with a fixed total capacity.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+///
+/// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+/// let store = MemoryAttemptStore::new(16, minute);
+/// for i in 0..=255u8 {
+///     store.record_failure(&ThrottleKey::Client([10, 0, 0, i].into()), now, 5, minute);
+/// }
+/// assert!(store.len() <= 16);
+/// ```
 #[derive(Debug)]
 pub struct MemoryAttemptStore {
     shards: Box<[Mutex<HashMap<ThrottleKey, Entry>>]>,
@@ -66,6 +128,16 @@ const SHARDS: usize = 16;
 impl MemoryAttemptStore {
     /// A store holding at most `capacity` keys (rounded up to a multiple of 16). `window` is
     /// used to tell stale entries apart when a shard is full.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::{FailureThrottle, MemoryAttemptStore};
+    ///
+    /// let store = MemoryAttemptStore::new(10_000, Duration::from_secs(60));
+    /// assert!(store.is_empty());
+    /// let throttle = FailureThrottle::per_minute(10).store(store);
+    /// assert_eq!(throttle.limit(), 10);
+    /// ```
     pub fn new(capacity: usize, window: Duration) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         MemoryAttemptStore {
@@ -77,6 +149,17 @@ impl MemoryAttemptStore {
     }
 
     /// How many keys are tracked now.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+    ///
+    /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let store = MemoryAttemptStore::new(64, minute);
+    /// store.record_failure(&ThrottleKey::User("ops".into()), now, 5, minute);
+    /// store.record_failure(&ThrottleKey::User("dev".into()), now, 5, minute);
+    /// assert_eq!(store.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -85,6 +168,17 @@ impl MemoryAttemptStore {
     }
 
     /// Whether no key is tracked.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
+    ///
+    /// let minute = Duration::from_secs(60);
+    /// let store = MemoryAttemptStore::new(64, minute);
+    /// assert!(store.is_empty());
+    /// store.record_failure(&ThrottleKey::User("ops".into()), Instant::now(), 5, minute);
+    /// assert!(!store.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -187,11 +281,26 @@ impl std::fmt::Debug for FailureThrottle {
 }
 
 /// The default number of keys the in-memory store tracks.
+///
+/// ```
+/// use auth_core::throttle::DEFAULT_CAPACITY;
+///
+/// assert_eq!(DEFAULT_CAPACITY, 65_536);
+/// ```
 pub const DEFAULT_CAPACITY: usize = 65_536;
 
 impl FailureThrottle {
     /// At most `limit` failures per `window` (a `limit` of 0 is raised to 1), counted in a
     /// [`MemoryAttemptStore`] of [`DEFAULT_CAPACITY`] keys; `X-Forwarded-For` is not believed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::FailureThrottle;
+    ///
+    /// assert_eq!(FailureThrottle::new(5, Duration::from_secs(300)).limit(), 5);
+    /// // A limit of 0 would block before the first failure: it is raised to 1.
+    /// assert_eq!(FailureThrottle::new(0, Duration::from_secs(300)).limit(), 1);
+    /// ```
     pub fn new(limit: u32, window: Duration) -> Self {
         FailureThrottle {
             limit: limit.max(1),
@@ -202,6 +311,14 @@ impl FailureThrottle {
     }
 
     /// At most `limit` failures per minute.
+    ///
+    /// ```
+    /// use auth_core::FailureThrottle;
+    ///
+    /// let throttle = FailureThrottle::per_minute(10);
+    /// assert_eq!(throttle.limit(), 10);
+    /// assert!(format!("{throttle:?}").contains("window: 60s"));
+    /// ```
     pub fn per_minute(limit: u32) -> Self {
         Self::new(limit, Duration::from_secs(60))
     }
@@ -209,23 +326,64 @@ impl FailureThrottle {
     /// Believes `X-Forwarded-For` when the connection comes from one of `proxies`: the client is
     /// the right-most address in it that is not itself a trusted proxy. Off by default, since
     /// any client can write that header.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, SocketAddr};
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::FailureThrottle;
+    ///
+    /// let throttle = FailureThrottle::per_minute(10).trust_forwarded_for([IpAddr::from([10, 0, 0, 1])]);
+    /// let req = TestRequest::default()
+    ///     .peer_addr(SocketAddr::from(([10, 0, 0, 1], 443)))
+    ///     .insert_header(("x-forwarded-for", "203.0.113.7, 10.0.0.1"))
+    ///     .to_http_request();
+    /// assert_eq!(throttle.client_of(&req), Some(IpAddr::from([203, 0, 113, 7])));
+    /// ```
     pub fn trust_forwarded_for(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
         self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
     /// Replaces the store (e.g. one shared by several instances).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::{FailureThrottle, MemoryAttemptStore};
+    ///
+    /// let window = Duration::from_secs(300);
+    /// let throttle = FailureThrottle::new(3, window).store(MemoryAttemptStore::new(1_000, window));
+    /// assert_eq!(throttle.limit(), 3);
+    /// ```
     pub fn store(mut self, store: impl AttemptStore) -> Self {
         self.store = Arc::new(store);
         self
     }
 
     /// The failures allowed per window.
+    ///
+    /// ```
+    /// use auth_core::FailureThrottle;
+    ///
+    /// assert_eq!(FailureThrottle::per_minute(7).limit(), 7);
+    /// ```
     pub fn limit(&self) -> u32 {
         self.limit
     }
 
     /// The client address of `req` under this policy.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, SocketAddr};
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::FailureThrottle;
+    ///
+    /// let req = TestRequest::default()
+    ///     .peer_addr(SocketAddr::from(([198, 51, 100, 4], 50_000)))
+    ///     .insert_header(("x-forwarded-for", "203.0.113.7"))
+    ///     .to_http_request();
+    /// // No proxy is trusted, so the header is not believed.
+    /// assert_eq!(FailureThrottle::per_minute(10).client_of(&req), Some(IpAddr::from([198, 51, 100, 4])));
+    /// ```
     pub fn client_of(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr()?.ip();
         if !self.trusted_proxies.contains(&peer) {

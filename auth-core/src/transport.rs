@@ -37,16 +37,47 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use crate::credentials::is_b64token;
 
 /// The name of the query parameter and form member that carry a token (RFC 6750 §2.2, §2.3).
+///
+/// ```
+/// use auth_core::transport::ACCESS_TOKEN_PARAM;
+///
+/// assert_eq!(ACCESS_TOKEN_PARAM, "access_token");
+/// let uri = format!("/events?{ACCESS_TOKEN_PARAM}=eyJhbGciOi");
+/// assert!(uri.ends_with("?access_token=eyJhbGciOi"));
+/// ```
 pub const ACCESS_TOKEN_PARAM: &str = "access_token";
 
 /// The default name of the token cookie.
+///
+/// ```
+/// use auth_core::transport::DEFAULT_TOKEN_COOKIE;
+/// use auth_core::AuthConfig;
+///
+/// assert_eq!(DEFAULT_TOKEN_COOKIE, "access_token");
+/// assert_eq!(AuthConfig::builder().build()?.token_cookie(), DEFAULT_TOKEN_COOKIE);
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 pub const DEFAULT_TOKEN_COOKIE: &str = "access_token";
 
 /// The most body bytes read to find a form-borne token; a longer form body is refused with
 /// `400 invalid_request` on endpoints that accept form tokens.
+///
+/// ```
+/// use auth_core::transport::FORM_BODY_LIMIT;
+///
+/// assert_eq!(FORM_BODY_LIMIT, 64 * 1024);
+/// ```
 pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 
 /// One place a Bearer token can be sent.
+///
+/// ```
+/// use auth_core::transport::{TokenLocation, TokenLocations};
+///
+/// assert_eq!(TokenLocation::Cookie.to_string(), "cookie");
+/// assert_ne!(TokenLocation::Header, TokenLocation::Query);
+/// assert!(TokenLocations::default().contains(TokenLocation::Header));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TokenLocation {
@@ -62,6 +93,13 @@ pub enum TokenLocation {
 
 impl TokenLocation {
     /// Every location, in the order they are looked at.
+    ///
+    /// ```
+    /// use auth_core::transport::TokenLocation;
+    ///
+    /// assert_eq!(TokenLocation::ALL.len(), 4);
+    /// assert_eq!(TokenLocation::ALL[0], TokenLocation::Header);
+    /// ```
     pub const ALL: [TokenLocation; 4] = [
         TokenLocation::Header,
         TokenLocation::Cookie,
@@ -70,6 +108,13 @@ impl TokenLocation {
     ];
 
     /// The name used in `token_in = "…"` and in logs.
+    ///
+    /// ```
+    /// use auth_core::transport::TokenLocation;
+    ///
+    /// assert_eq!(TokenLocation::Form.name(), "form");
+    /// assert_eq!(TokenLocation::Query.name(), TokenLocation::Query.to_string());
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             TokenLocation::Header => "header",
@@ -109,36 +154,97 @@ pub struct TokenLocations(u8);
 
 impl TokenLocations {
     /// The `Authorization` field only: the default.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// assert!(TokenLocations::HEADER.contains(TokenLocation::Header));
+    /// assert!(!TokenLocations::HEADER.contains(TokenLocation::Cookie));
+    /// assert_eq!(TokenLocations::default(), TokenLocations::HEADER);
+    /// ```
     pub const HEADER: TokenLocations = TokenLocations(1);
     /// No location (a requirement with this accepts no Bearer token at all).
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// assert!(TokenLocations::NONE.is_empty());
+    /// assert!(TokenLocation::ALL.iter().all(|l| !TokenLocations::NONE.contains(*l)));
+    /// ```
     pub const NONE: TokenLocations = TokenLocations(0);
 
     /// This set with `location` added.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// let query_only = TokenLocations::NONE.with(TokenLocation::Query);
+    /// assert!(query_only.contains(TokenLocation::Query));
+    /// assert!(!query_only.contains(TokenLocation::Header));
+    /// ```
     pub const fn with(self, location: TokenLocation) -> Self {
         TokenLocations(self.0 | location.bit())
     }
 
     /// This set without `location`.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// let browser = TokenLocations::HEADER.with(TokenLocation::Cookie);
+    /// assert_eq!(browser.without(TokenLocation::Cookie), TokenLocations::HEADER);
+    /// assert!(TokenLocations::HEADER.without(TokenLocation::Header).is_empty());
+    /// ```
     pub const fn without(self, location: TokenLocation) -> Self {
         TokenLocations(self.0 & !location.bit())
     }
 
     /// Whether `location` is in the set.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// assert!(TokenLocations::HEADER.contains(TokenLocation::Header));
+    /// assert!(!TokenLocations::HEADER.contains(TokenLocation::Form));
+    /// ```
     pub const fn contains(self, location: TokenLocation) -> bool {
         self.0 & location.bit() != 0
     }
 
     /// Whether the set holds no location.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// assert!(TokenLocations::NONE.is_empty());
+    /// assert!(!TokenLocations::NONE.with(TokenLocation::Form).is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether the set is exactly `{Header}` (the fast path of the verdict cache).
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// assert!(TokenLocations::HEADER.is_header_only());
+    /// assert!(!TokenLocations::HEADER.with(TokenLocation::Cookie).is_header_only());
+    /// assert!(!TokenLocations::NONE.is_header_only());
+    /// ```
     pub const fn is_header_only(self) -> bool {
         self.0 == Self::HEADER.0
     }
 
     /// The locations of the set, in the order they are looked at.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    ///
+    /// let set = TokenLocations::NONE.with(TokenLocation::Form).with(TokenLocation::Header);
+    /// let order: Vec<TokenLocation> = set.iter().collect();
+    /// assert_eq!(order, [TokenLocation::Header, TokenLocation::Form]);
+    /// ```
     pub fn iter(self) -> impl Iterator<Item = TokenLocation> {
         TokenLocation::ALL
             .into_iter()
@@ -196,6 +302,17 @@ impl Default for CsrfDefence {
 
 impl CsrfDefence {
     /// The default defence: same-origin requests and the server's own origin only.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// let csrf = CsrfDefence::new();
+    /// let same_origin = TestRequest::post().insert_header(("sec-fetch-site", "same-origin"));
+    /// assert!(csrf.check(&same_origin.to_http_request()).is_ok());
+    /// // Neither `Origin` nor `Sec-Fetch-Site`: refused.
+    /// assert!(csrf.check(&TestRequest::post().to_http_request()).is_err());
+    /// ```
     pub fn new() -> Self {
         CsrfDefence {
             enabled: true,
@@ -207,6 +324,15 @@ impl CsrfDefence {
     /// No defence at all. Only for cookies that browsers never send cross-site
     /// (`SameSite=Strict`) *and* applications with no sibling subdomain an attacker could
     /// control; logged as a warning at start-up.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// let csrf = CsrfDefence::disabled();
+    /// assert!(!csrf.is_enabled());
+    /// assert!(csrf.check(&TestRequest::post().to_http_request()).is_ok());
+    /// ```
     pub fn disabled() -> Self {
         CsrfDefence {
             enabled: false,
@@ -216,6 +342,15 @@ impl CsrfDefence {
 
     /// Trusts requests whose `Origin` is exactly `origin` (`scheme://host[:port]`, no path,
     /// compared ASCII case-insensitively).
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// let csrf = CsrfDefence::new().trust_origin("https://app.example.com/");
+    /// let req = TestRequest::post().insert_header(("origin", "https://APP.example.com"));
+    /// assert!(csrf.check(&req.to_http_request()).is_ok());
+    /// ```
     pub fn trust_origin(mut self, origin: impl Into<String>) -> Self {
         let origin = origin.into();
         self.trusted_origins
@@ -224,12 +359,30 @@ impl CsrfDefence {
     }
 
     /// Also accepts requests that carry this header (any value).
+    ///
+    /// ```
+    /// use actix_web::http::header::HeaderName;
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// let csrf = CsrfDefence::new().accept_header(HeaderName::from_static("x-requested-with"));
+    /// let req = TestRequest::post().insert_header(("x-requested-with", "fetch"));
+    /// assert!(csrf.check(&req.to_http_request()).is_ok());
+    /// ```
     pub fn accept_header(mut self, name: HeaderName) -> Self {
         self.header = Some(name);
         self
     }
 
     /// Whether the defence is on.
+    ///
+    /// ```
+    /// use auth_core::transport::CsrfDefence;
+    ///
+    /// assert!(CsrfDefence::new().is_enabled());
+    /// assert!(CsrfDefence::default().is_enabled());
+    /// assert!(!CsrfDefence::disabled().is_enabled());
+    /// ```
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
