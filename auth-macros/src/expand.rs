@@ -459,7 +459,7 @@ mod tests {
         assert_eq!(
             errors(&file),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, crate",
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, crate",
                 "duplicate argument `scope`; give each argument at most once",
                 "unknown scheme `digest`; expected one of: bearer, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",
