@@ -455,6 +455,7 @@ impl AuthConfigBuilder {
                 schemes = schemes.with(scheme);
             }
         }
+        self.csrf.validate()?;
         let cookie_ok = !self.token_cookie.is_empty()
             && self.token_cookie.bytes().all(crate::challenge::is_tchar);
         if !cookie_ok {

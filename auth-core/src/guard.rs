@@ -20,7 +20,7 @@ use crate::principal::Principal;
 use crate::rejection::{ChallengeContext, ErrorCode, Reason, Rejection, challenges_for};
 use crate::requirement::{Requirement, Scheme, SchemeSet};
 use crate::throttle::ThrottleKey;
-use crate::transport::{self, LocateError, TokenLocation, TokenSource};
+use crate::transport::{self, LocateError, TokenLocation, TokenLocations, TokenSource};
 use crate::verify::basic::BasicOutcome;
 use crate::verify::jwt::Verdict;
 use crate::verify::keyset::wait_for_attempt;
@@ -67,11 +67,15 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     }
 
     // A principal verified earlier in this request (a second guard, or a `Principal` argument)
-    // is reused: credentials are checked once per request, scopes per requirement.
+    // is reused: credentials are checked once per request, scopes per requirement. Only if its
+    // token came from a location this requirement accepts, and the earlier check looked at
+    // every location this one would (so a second method could not have hidden there).
+    let locations = config.locations_for(requirement);
     let verified = req
         .extensions()
         .get::<Principal>()
         .filter(|p| accepted.contains(p.scheme()))
+        .filter(|p| p.scheme() != Scheme::Bearer || reusable(req, locations))
         .cloned();
     if let Some(principal) = verified {
         return Outcome::Ready(check_scopes(req, requirement, principal).map(Some));
@@ -85,7 +89,9 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
     }
 
-    let locations = config.locations_for(requirement);
+    if !locations.is_header_only() {
+        req.extensions_mut().insert(Examined(locations));
+    }
     // A token seen before is answered from the verdict cache without parsing it again (when
     // the header is the only place a token may be, so no second method can hide elsewhere).
     if accepted.contains(Scheme::Bearer)
@@ -202,6 +208,23 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         }
     };
     Outcome::Ready(finish(req, requirement, config, client, None, verified))
+}
+
+/// The token locations a check of this request looked at, when not the header alone.
+#[derive(Clone, Copy, Debug)]
+struct Examined(TokenLocations);
+
+/// Whether a Bearer principal verified earlier in this request may serve a requirement
+/// reading `locations`.
+fn reusable(req: &HttpRequest, locations: TokenLocations) -> bool {
+    let extensions = req.extensions();
+    let source = extensions
+        .get::<TokenSource>()
+        .map_or(TokenLocation::Header, |s| s.location);
+    let examined = extensions
+        .get::<Examined>()
+        .map_or(TokenLocations::HEADER, |e| e.0);
+    locations.contains(source) && locations.is_subset_of(examined)
 }
 
 /// Verifies a Bearer token, from whichever location it came.
@@ -360,6 +383,16 @@ fn record_failure(
     let Some(throttle) = config.throttle() else {
         return;
     };
+    // A page on another site can make its visitors' browsers send junk cookie or query tokens
+    // (an `<img src="…?access_token=x">`): counting those would let any site lock its visitors
+    // out. The browser marks such requests, and a page cannot forge the mark.
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    if cross_site && req.extensions().contains::<TokenSource>() {
+        return;
+    }
     let keys = client
         .map(ThrottleKey::Client)
         .into_iter()

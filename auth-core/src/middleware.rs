@@ -243,6 +243,17 @@ fn needs_form_read(req: &ServiceRequest) -> bool {
 /// Reads a form body (up to [`FORM_BODY_LIMIT`]), records its `access_token` for the guards,
 /// and puts the body back exactly as it came, so the handler's extractors read it as usual.
 async fn read_form_token(req: &mut ServiceRequest) {
+    // A compressed body would be searched as raw bytes while the handler's `web::Form` may
+    // decompress it and see a token: refuse rather than miss a second method.
+    let encoded = req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded {
+        req.extensions_mut()
+            .insert(FormToken::Malformed("form body with a Content-Encoding"));
+        return;
+    }
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     let outcome = loop {

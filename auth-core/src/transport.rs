@@ -16,11 +16,15 @@
 //! NOT use more than one method to transmit the token in each request").
 //!
 //! **Cookies and CSRF.** A browser attaches cookies to requests other sites make, so a token read
-//! from a cookie on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) is accepted
+//! from a cookie on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`; and a
+//! WebSocket handshake, a `GET` that opens a two-way channel) is accepted
 //! only when the request proves it was made by a trusted page ([`CsrfDefence`], on by default);
 //! otherwise the answer is `403` with the problem code `cross_site_request` and no challenge
 //! (authenticating again would not help). Tokens in the header, the query or the body are never
-//! attached by a browser on its own, so they need no such proof.
+//! attached by a browser on its own, so they need no such proof. Failures of cookie and query
+//! tokens in requests the browser marks `Sec-Fetch-Site: cross-site` do not count towards the
+//! failure throttle: otherwise any site could lock its visitors out with an
+//! `<img src="https://api…/x?access_token=junk">`.
 //!
 //! **Query tokens end up in access logs** (actix's `Logger` prints the request line, proxies
 //! log URLs): enable them only for endpoints that cannot do otherwise, and prefer short-lived
@@ -211,6 +215,18 @@ impl TokenLocations {
         self.0 & location.bit() != 0
     }
 
+    /// Whether every location of this set is in `other`.
+    ///
+    /// ```
+    /// use auth_core::transport::{TokenLocation, TokenLocations};
+    /// let both = TokenLocations::HEADER.with(TokenLocation::Cookie);
+    /// assert!(TokenLocations::HEADER.is_subset_of(both));
+    /// assert!(!both.is_subset_of(TokenLocations::HEADER));
+    /// ```
+    pub const fn is_subset_of(self, other: TokenLocations) -> bool {
+        self.0 & !other.0 == 0
+    }
+
     /// Whether the set holds no location.
     ///
     /// ```
@@ -374,6 +390,54 @@ impl CsrfDefence {
         self
     }
 
+    /// Checks the settings (called by `AuthConfigBuilder::build`): each trusted origin must be
+    /// an `http(s)://host[:port]` origin (not `null`, `*` or a URL with a path), and the custom
+    /// header must be one a cross-origin page can only send after a CORS preflight.
+    ///
+    /// ```
+    /// use actix_web::http::header::HeaderName;
+    /// use auth_core::transport::CsrfDefence;
+    /// assert!(CsrfDefence::new().trust_origin("https://app.example.com").validate().is_ok());
+    /// assert!(CsrfDefence::new().trust_origin("null").validate().is_err());
+    /// assert!(CsrfDefence::new().trust_origin("https://app.example.com/spa").validate().is_err());
+    /// let safelisted = HeaderName::from_static("content-type");
+    /// assert!(CsrfDefence::new().accept_header(safelisted).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        let invalid = |detail: String| crate::ConfigError::InvalidSetting {
+            what: "csrf",
+            detail,
+        };
+        for origin in &self.trusted_origins {
+            let parsed = url::Url::parse(origin)
+                .map_err(|_| invalid(format!("trusted origin {origin:?} is not a URL")))?;
+            let serialized = parsed.origin().ascii_serialization();
+            let is_origin = matches!(parsed.scheme(), "http" | "https")
+                && serialized.eq_ignore_ascii_case(origin);
+            if !is_origin {
+                return Err(invalid(format!(
+                    "trusted origin {origin:?} is not of the form scheme://host[:port]"
+                )));
+            }
+        }
+        // CORS-safelisted request headers (Fetch standard §2.2.2) need no preflight.
+        const SAFELISTED: [&str; 5] = [
+            "accept",
+            "accept-language",
+            "content-language",
+            "content-type",
+            "range",
+        ];
+        if let Some(name) = &self.header
+            && SAFELISTED.contains(&name.as_str())
+        {
+            return Err(invalid(format!(
+                "{name} is CORS-safelisted: any page can send it without a preflight"
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether the defence is on.
     ///
     /// ```
@@ -401,7 +465,17 @@ impl CsrfDefence {
     /// assert!(csrf.check(&from_elsewhere.to_http_request()).is_err());
     /// ```
     pub fn check(&self, req: &HttpRequest) -> Result<(), &'static str> {
-        if !self.enabled || req.method().is_safe() {
+        // A WebSocket handshake is a GET, but what follows is anything but safe: a page on
+        // another origin must not open a socket with the visitor's cookie.
+        let websocket = req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+            });
+        if !self.enabled || (req.method().is_safe() && !websocket) {
             return Ok(());
         }
         let headers = req.headers();
@@ -436,8 +510,8 @@ impl CsrfDefence {
 }
 
 /// The `access_token` member of a form body, read by a middleware before the handler's
-/// extractors run (they cannot share the body otherwise).
-#[derive(Clone, Debug)]
+/// extractors run (they cannot share the body otherwise). `Debug` never shows the token.
+#[derive(Clone)]
 pub(crate) enum FormToken {
     /// The body was read and holds no `access_token`.
     Absent,
@@ -445,6 +519,16 @@ pub(crate) enum FormToken {
     Found(String),
     /// The body cannot be searched (too long, member repeated).
     Malformed(&'static str),
+}
+
+impl fmt::Debug for FormToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormToken::Absent => f.write_str("Absent"),
+            FormToken::Found(token) => write!(f, "Found(****** {} bytes)", token.len()),
+            FormToken::Malformed(why) => write!(f, "Malformed({why})"),
+        }
+    }
 }
 
 /// Where a request's token was read from, kept in its extensions for the audit log.
@@ -503,9 +587,10 @@ pub(crate) fn locate(
 }
 
 /// Whether the request is one RFC 6750 §2.2 allows a form-body token on: a form-encoded
-/// body with a method that has body semantics (not `GET`).
+/// body with a method whose body has defined semantics (`POST`, `PUT`, `PATCH`).
 pub(crate) fn is_form_post(req: &HttpRequest) -> bool {
-    req.method() != actix_web::http::Method::GET
+    use actix_web::http::Method;
+    [Method::POST, Method::PUT, Method::PATCH].contains(req.method())
         && req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -521,24 +606,25 @@ pub(crate) fn is_form_post(req: &HttpRequest) -> bool {
 /// field, as HTTP/2 may split them); a cookie sent twice is ambiguous and refused.
 fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, &'static str> {
     let mut found = None;
+    // Byte-wise: another cookie of the site may hold UTF-8 (browsers allow it), which must
+    // not hide this one.
     for field in req.headers().get_all(header::COOKIE) {
-        let Ok(field) = field.to_str() else { continue };
-        for pair in field.split(';') {
-            let Some((key, value)) = pair.trim().split_once('=') else {
+        for pair in field.as_bytes().split(|b| *b == b';') {
+            let Some(eq) = pair.iter().position(|b| *b == b'=') else {
                 continue;
             };
-            if key.trim() != name {
+            if pair[..eq].trim_ascii() != name.as_bytes() {
                 continue;
             }
             if found.is_some() {
                 return Err("token cookie sent twice");
             }
-            let value = value.trim();
+            let value = pair[eq + 1..].trim_ascii();
             let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
                 .unwrap_or(value);
-            found = Some(value);
+            found = Some(std::str::from_utf8(value).map_err(|_| "token cookie is not ASCII")?);
         }
     }
     Ok(found)

@@ -8,16 +8,23 @@
 //! | `POST /auth/refresh` | the refresh cookie (and the CSRF defence's proof) → `204`, both cookies replaced |
 //! | `POST /auth/logout` | `204`, both cookies cleared |
 //!
-//! Both cookies are `HttpOnly; SameSite=Lax`, and `Secure` when the request came over HTTPS.
+//! Both cookies are `HttpOnly; SameSite=Lax`, and `Secure` unless the service is reached on a
+//! loopback host (`localhost`, `127.0.0.1`, `[::1]`: development): a TLS-terminating proxy that
+//! does not say so must not strip `Secure`. In production, prefer the `__Host-` name prefix
+//! (`__Host-orders_access`): it stops a sibling subdomain from planting a cookie of the same
+//! name (`Domain=example.com`), which duplicate detection answers with 400 but cannot undo.
 //! `SameSite=Lax` serves an app on a sibling origin of the same site (`app.example.com` calling
 //! `api.example.com`); an app on another *site* needs `SameSite=None; Secure` cookies, which the
 //! framework's CSRF defence then protects.
 //!
 //! Refresh tokens are JWTs signed with a key derived from the service secret
 //! (`HMAC-SHA256(secret, "orders refresh tokens")`) and an audience of their own, so a refresh
-//! token is never accepted as an access token, nor the reverse. The rotation is stateless: an
-//! older refresh token stays valid until it expires. A production service would keep refresh
-//! token families server-side to detect reuse; this example shows the transport.
+//! token is never accepted as an access token, nor the reverse. Each refresh token carries the
+//! time of the login (`auth_time`) and refreshing never extends a session past
+//! [`SESSION_MAX`] after it. The rotation is stateless: an older refresh token stays valid
+//! until it expires, and logout clears the cookies without revoking what was issued. A
+//! production service would keep refresh-token families server-side to detect reuse and
+//! revoke on logout; this example shows the transport.
 //!
 //! Sessions exist only when the service signs tokens itself (`AUTH_JWT_SECRET` or the
 //! development key); with a JWKS or OpenID provider, the provider issues tokens.
@@ -43,6 +50,8 @@ pub const REFRESH_COOKIE: &str = "orders_refresh";
 pub const SESSION_SCOPES: &str = "orders:read orders:write";
 /// How long a refresh token lives.
 pub const REFRESH_TTL: i64 = 8 * 3600;
+/// How long a session lives after the login, however often it is refreshed.
+pub const SESSION_MAX: i64 = 24 * 3600;
 const REFRESH_AUDIENCE: &str = "orders-refresh";
 const REFRESH_KEY_LABEL: &[u8] = b"orders refresh tokens";
 
@@ -87,25 +96,27 @@ impl Sessions {
         }))
     }
 
-    fn refresh_token(&self, subject: &str) -> Option<String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+    fn refresh_token(&self, subject: &str, auth_time: i64) -> Option<String> {
+        let now = now()?;
+        let exp = (now + REFRESH_TTL).min(auth_time + SESSION_MAX);
         let claims = json!({
-            "sub": subject, "aud": REFRESH_AUDIENCE, "iat": now, "exp": now + REFRESH_TTL,
+            "sub": subject, "aud": REFRESH_AUDIENCE, "iat": now, "exp": exp, "auth_time": auth_time,
         });
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.refresh_key).ok()
     }
 
-    /// `204` with a fresh access cookie and refresh cookie for `subject`.
-    fn issue(&self, req: &HttpRequest, subject: &str) -> HttpResponse {
+    /// `204` with a fresh access cookie and refresh cookie for `subject`, logged in at
+    /// `auth_time`.
+    fn issue(&self, req: &HttpRequest, subject: &str, auth_time: i64) -> HttpResponse {
         let ttl = self.settings.access_ttl;
         let (Some(access), Some(refresh_token)) = (
             self.settings.mint(subject, SESSION_SCOPES, ttl),
-            self.refresh_token(subject),
+            self.refresh_token(subject, auth_time),
         ) else {
             tracing::error!("could not mint session tokens");
             return HttpResponse::InternalServerError().finish();
         };
-        let secure = req.connection_info().scheme() == "https";
+        let secure = !is_loopback_host(req.connection_info().host());
         HttpResponse::NoContent()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             // The cookie outlives the token inside it: the browser keeps sending it after the
@@ -120,6 +131,21 @@ impl Sessions {
             ))
             .finish()
     }
+}
+
+fn now() -> Option<i64> {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
+}
+
+/// Whether `host` (with or without a port) is a loopback name, where browsers accept cookies
+/// without `Secure` over plain HTTP in development.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// One `Set-Cookie` field.
@@ -141,33 +167,39 @@ fn cookie(
 #[require_auth(scheme = "basic", realm = "orders-login")]
 #[post("/auth/login")]
 async fn login(req: HttpRequest, user: Principal, sessions: web::Data<Sessions>) -> HttpResponse {
-    sessions.issue(&req, user.subject().unwrap_or_default())
+    match now() {
+        Some(now) => sessions.issue(&req, user.subject().unwrap_or_default(), now),
+        None => HttpResponse::InternalServerError().finish(),
+    }
 }
 
 /// `POST /auth/refresh`: a valid refresh cookie, with the same CSRF proof as cookie tokens.
 #[post("/auth/refresh")]
 async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse {
-    let refused = |code, reason| {
-        let challenge = HeaderValue::from_static("Bearer realm=\"orders\"");
-        let mut res = Rejection::new(code, reason).error_response();
-        if code.has_challenge() {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        res
-    };
-    if let Some(config) = req.app_data::<AuthConfig>()
-        && let Err(why) = config.csrf().check(&req)
-    {
-        tracing::warn!(target: "auth", why, "refresh refused");
-        return refused(ErrorCode::CrossSiteRequest, Reason::CrossSite(why));
+    if let Some(refusal) = csrf_refusal(&req) {
+        return refusal;
     }
-    let token = req.cookie_value(REFRESH_COOKIE);
-    let Some(token) = token else {
-        return refused(ErrorCode::Unauthorized, Reason::NoCredentials);
+    let token = match req.cookie_value(REFRESH_COOKIE) {
+        Ok(Some(token)) => token,
+        Ok(None) => return refused(ErrorCode::Unauthorized, Reason::NoCredentials),
+        Err(why) => {
+            return refused(ErrorCode::InvalidRequest, Reason::MalformedCredentials(why));
+        }
     };
-    match sessions.refresh_verifier.verify(&token) {
-        Ok(principal) => sessions.issue(&req, principal.subject().unwrap_or_default()),
+    let verified = sessions
+        .refresh_verifier
+        .verify(&token)
+        .and_then(|principal| {
+            let auth_time = principal
+                .claim("auth_time")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or(Reason::InvalidClaim("auth_time"))?;
+            Ok((principal, auth_time))
+        });
+    match verified {
+        Ok((principal, auth_time)) => {
+            sessions.issue(&req, principal.subject().unwrap_or_default(), auth_time)
+        }
         Err(reason) => {
             tracing::warn!(target: "auth", %reason, "refresh token refused");
             refused(ErrorCode::InvalidToken, reason)
@@ -175,9 +207,41 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
     }
 }
 
+/// A refusal of the session endpoints, worded like the framework's (the challenge names the
+/// service's realm; the refresh cookie is a bearer credential of sorts).
+fn refused(code: ErrorCode, reason: Reason) -> HttpResponse {
+    let mut res = Rejection::new(code, reason).error_response();
+    let challenge = match code.bearer_error() {
+        Some(error) => format!("Bearer realm=\"orders\", error=\"{error}\""),
+        None => "Bearer realm=\"orders\"".to_owned(),
+    };
+    if code.has_challenge()
+        && let Ok(value) = HeaderValue::try_from(challenge)
+    {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    res
+}
+
+/// The refusal of the framework's CSRF defence for the session cookies, if any; a missing
+/// configuration fails closed.
+fn csrf_refusal(req: &HttpRequest) -> Option<HttpResponse> {
+    let Some(config) = req.app_data::<AuthConfig>() else {
+        tracing::error!(target: "auth", "no AuthConfig registered: session endpoints refuse");
+        return Some(HttpResponse::InternalServerError().finish());
+    };
+    let why = config.csrf().check(req).err()?;
+    tracing::warn!(target: "auth", why, "session request refused");
+    Some(refused(ErrorCode::CrossSiteRequest, Reason::CrossSite(why)))
+}
+
 /// `POST /auth/logout`: clears both cookies.
 #[post("/auth/logout")]
-async fn logout() -> HttpResponse {
+async fn logout(req: HttpRequest) -> HttpResponse {
+    // Another site must not be able to log the visitor out either.
+    if let Some(refusal) = csrf_refusal(&req) {
+        return refusal;
+    }
     HttpResponse::NoContent()
         .append_header(cookie(ACCESS_COOKIE, "", "/", 0, false))
         .append_header(cookie(REFRESH_COOKIE, "", "/auth", 0, false))
@@ -186,18 +250,28 @@ async fn logout() -> HttpResponse {
 
 /// Reading one cookie's value off a request.
 trait CookieValue {
-    fn cookie_value(&self, name: &str) -> Option<String>;
+    /// The value of cookie `name`; a cookie sent twice (one planted by a sibling domain) is an
+    /// error, never "the first one".
+    fn cookie_value(&self, name: &str) -> Result<Option<String>, &'static str>;
 }
 
 impl CookieValue for HttpRequest {
-    fn cookie_value(&self, name: &str) -> Option<String> {
-        self.headers()
+    fn cookie_value(&self, name: &str) -> Result<Option<String>, &'static str> {
+        let mut values = self
+            .headers()
             .get_all(header::COOKIE)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
+            .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
+            .filter_map(|pair| {
+                let eq = pair.iter().position(|b| *b == b'=')?;
+                (pair[..eq].trim_ascii() == name.as_bytes()).then(|| pair[eq + 1..].trim_ascii())
+            });
+        let first = values.next();
+        if values.next().is_some() {
+            return Err("session cookie sent twice");
+        }
+        first
+            .map(|v| String::from_utf8(v.to_vec()).map_err(|_| "session cookie is not ASCII"))
+            .transpose()
     }
 }
 

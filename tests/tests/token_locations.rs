@@ -420,3 +420,114 @@ async fn long_form_bodies_reach_unprotected_handlers_whole() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[require_auth(scheme = "bearer", token_in = "header")]
+async fn header_only(user: Principal) -> String {
+    user.subject().unwrap_or("?").to_owned()
+}
+
+#[actix_rt::test]
+async fn a_principal_from_a_cookie_does_not_serve_a_header_only_endpoint() {
+    // The scope reads the header and the cookie; the endpoint inside it, the header only.
+    let app = test::init_service(
+        App::new().app_data(config_with(ALL)).service(
+            web::scope("/s")
+                .wrap(RequireAuth::new(&READ))
+                .route("/h", web::get().to(header_only)),
+        ),
+    )
+    .await;
+    let t = good();
+    let cookie = TestRequest::get()
+        .uri("/s/h")
+        .insert_header((header::COOKIE, format!("session={t}")));
+    let (status, headers, _) = call(&app, cookie).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header_of(&headers, "www-authenticate"),
+        Some(r#"Bearer realm="orders""#)
+    );
+    let header = TestRequest::get()
+        .uri("/s/h")
+        .insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    assert_eq!(call(&app, header).await.0, StatusCode::OK);
+}
+
+#[actix_rt::test]
+async fn a_cross_origin_websocket_handshake_with_a_cookie_is_refused() {
+    let app = app!(ALL);
+    let t = good();
+    for path in FORMS {
+        let handshake = |origin: &'static str| {
+            TestRequest::get()
+                .uri(&format!("http://api.test{path}"))
+                .insert_header((header::COOKIE, format!("session={t}")))
+                .insert_header((header::UPGRADE, "websocket"))
+                .insert_header((header::CONNECTION, "Upgrade"))
+                .insert_header((header::ORIGIN, origin))
+        };
+        let (status, _, body) = call(&app, handshake("http://evil.test")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(body.contains("cross_site_request"));
+        assert_eq!(call(&app, handshake(SPA)).await.0, StatusCode::OK, "{path}");
+    }
+}
+
+#[actix_rt::test]
+async fn compressed_form_bodies_are_not_searched() {
+    let app = app!(ALL);
+    for path in FORMS {
+        let req = TestRequest::post()
+            .uri(path)
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .insert_header((header::AUTHORIZATION, format!("Bearer {}", good())))
+            .set_payload("not really gzip");
+        assert_eq!(call(&app, req).await.0, StatusCode::BAD_REQUEST, "{path}");
+    }
+}
+
+#[actix_rt::test]
+async fn junk_tokens_a_foreign_page_makes_browsers_send_do_not_throttle_the_visitor() {
+    use auth_core::FailureThrottle;
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(ALL)
+        .throttle(FailureThrottle::per_minute(2))
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(config)
+            .route("/attr", web::get().to(by_attribute)),
+    )
+    .await;
+    let peer: std::net::SocketAddr = "203.0.113.9:4000".parse().unwrap();
+    let junk = |cross_site: bool| {
+        let mut req = TestRequest::get()
+            .uri("/attr?access_token=x.y.z")
+            .peer_addr(peer);
+        if cross_site {
+            req = req.insert_header(("sec-fetch-site", "cross-site"));
+        }
+        req
+    };
+    // An `<img src=…?access_token=junk>` on another site, loaded ten times: not counted.
+    for _ in 0..10 {
+        assert_eq!(call(&app, junk(true)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let ok = TestRequest::get()
+        .uri("/attr")
+        .peer_addr(peer)
+        .insert_header((header::AUTHORIZATION, format!("Bearer {}", good())));
+    assert_eq!(call(&app, ok).await.0, StatusCode::OK);
+    // The same junk sent by the client itself counts as usual.
+    for _ in 0..2 {
+        assert_eq!(call(&app, junk(false)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        call(&app, junk(false)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
