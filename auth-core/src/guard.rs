@@ -116,6 +116,11 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     } else {
         Ok(None)
     };
+    let invalid_request = |why| {
+        let reason = Reason::MalformedCredentials(why);
+        let refused = Err((ErrorCode::InvalidRequest, reason));
+        Outcome::Ready(finish(req, requirement, config, client, None, refused))
+    };
     let credential = match (
         credentials::read(req.headers(), in_header, api_key_header),
         elsewhere,
@@ -143,26 +148,9 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
                 Reason::FormBodyUnread,
             )));
         }
-        (_, Err(LocateError::Malformed(why))) => {
-            return Outcome::Ready(finish(
-                req,
-                requirement,
-                config,
-                client,
-                None,
-                Err((ErrorCode::InvalidRequest, Reason::MalformedCredentials(why))),
-            ));
-        }
+        (_, Err(LocateError::Malformed(why))) => return invalid_request(why),
         (Ok(Some(Credential::Bearer(_))), Ok(Some(_))) => {
-            let why = "token sent by two methods";
-            return Outcome::Ready(finish(
-                req,
-                requirement,
-                config,
-                client,
-                None,
-                Err((ErrorCode::InvalidRequest, Reason::MalformedCredentials(why))),
-            ));
+            return invalid_request("token sent by two methods");
         }
         (Ok(Some(credential)), _) => credential,
         (Ok(None), Ok(Some((location, token)))) => {

@@ -308,13 +308,14 @@ fn now() -> i64 {
 /// # });
 /// ```
 pub async fn assert_unauthorized<B: MessageBody>(res: ServiceResponse<B>) {
-    let challenge = refusal(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let bearer = challenge.expect("a 401 carries WWW-Authenticate");
-    assert_eq!(
-        bearer.get("error"),
-        None,
-        "no error code without credentials"
-    );
+    // RFC 6750 §3.1: a client that sent no credentials gets no error code.
+    bearer_refusal(
+        res,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        &[("error", None)],
+    )
+    .await;
 }
 
 /// Asserts the 401 for a token that failed verification: `error="invalid_token"`.
@@ -331,18 +332,11 @@ pub async fn assert_unauthorized<B: MessageBody>(res: ServiceResponse<B>) {
 /// # });
 /// ```
 pub async fn assert_invalid_token<B: MessageBody>(res: ServiceResponse<B>) {
-    let challenge = refusal(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    let bearer = challenge.expect("a 401 carries WWW-Authenticate");
-    assert_eq!(
-        bearer.get("error"),
-        Some("invalid_token"),
-        "challenge `error`"
-    );
-    assert_eq!(
-        bearer.get("error_description"),
-        None,
-        "challenge `error_description`"
-    );
+    let params = [
+        ("error", Some("invalid_token")),
+        ("error_description", None),
+    ];
+    bearer_refusal(res, StatusCode::UNAUTHORIZED, "invalid_token", &params).await;
 }
 
 /// Asserts the 401 for an expired token: `error="invalid_token"` with the expiry description.
@@ -361,18 +355,11 @@ pub async fn assert_invalid_token<B: MessageBody>(res: ServiceResponse<B>) {
 /// # });
 /// ```
 pub async fn assert_token_expired<B: MessageBody>(res: ServiceResponse<B>) {
-    let challenge = refusal(res, StatusCode::UNAUTHORIZED, "token_expired").await;
-    let bearer = challenge.expect("a 401 carries WWW-Authenticate");
-    assert_eq!(
-        bearer.get("error"),
-        Some("invalid_token"),
-        "challenge `error`"
-    );
-    assert_eq!(
-        bearer.get("error_description"),
-        Some("The access token expired"),
-        "challenge `error_description`"
-    );
+    let params = [
+        ("error", Some("invalid_token")),
+        ("error_description", Some("The access token expired")),
+    ];
+    bearer_refusal(res, StatusCode::UNAUTHORIZED, "token_expired", &params).await;
 }
 
 /// Asserts the 400 for malformed credentials: `error="invalid_request"`.
@@ -389,13 +376,8 @@ pub async fn assert_token_expired<B: MessageBody>(res: ServiceResponse<B>) {
 /// # });
 /// ```
 pub async fn assert_invalid_request<B: MessageBody>(res: ServiceResponse<B>) {
-    let challenge = refusal(res, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let bearer = challenge.expect("a 400 of RFC 6750 carries WWW-Authenticate");
-    assert_eq!(
-        bearer.get("error"),
-        Some("invalid_request"),
-        "challenge `error`"
-    );
+    let params = [("error", Some("invalid_request"))];
+    bearer_refusal(res, StatusCode::BAD_REQUEST, "invalid_request", &params).await;
 }
 
 /// Asserts the 403 for a valid token lacking scopes: `error="insufficient_scope"` and
@@ -414,14 +396,26 @@ pub async fn assert_invalid_request<B: MessageBody>(res: ServiceResponse<B>) {
 /// # });
 /// ```
 pub async fn assert_insufficient_scope<B: MessageBody>(res: ServiceResponse<B>, scope: &str) {
-    let challenge = refusal(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
-    let bearer = challenge.expect("a 403 of RFC 6750 carries WWW-Authenticate");
-    assert_eq!(
-        bearer.get("error"),
-        Some("insufficient_scope"),
-        "challenge `error`"
-    );
-    assert_eq!(bearer.get("scope"), Some(scope), "challenge `scope`");
+    let params = [
+        ("error", Some("insufficient_scope")),
+        ("scope", Some(scope)),
+    ];
+    bearer_refusal(res, StatusCode::FORBIDDEN, "insufficient_scope", &params).await;
+}
+
+/// Checks a refusal and the parameters of its Bearer challenge (`None`: absent).
+async fn bearer_refusal<B: MessageBody>(
+    res: ServiceResponse<B>,
+    status: StatusCode,
+    code: &str,
+    params: &[(&str, Option<&str>)],
+) {
+    let bearer = refusal(res, status, code)
+        .await
+        .unwrap_or_else(|| panic!("a {status} refusal carries a Bearer challenge"));
+    for (name, expected) in params {
+        assert_eq!(bearer.get(name), *expected, "challenge `{name}`");
+    }
 }
 
 /// Checks what every refusal shares and returns the Bearer challenge, if any.
