@@ -603,8 +603,21 @@ pub(crate) fn is_form_post(req: &HttpRequest) -> bool {
 }
 
 /// The value of the cookie `name` (RFC 6265 §4.2.1 `cookie-string`, across every `Cookie`
-/// field, as HTTP/2 may split them); a cookie sent twice is ambiguous and refused.
-fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, &'static str> {
+/// field, as HTTP/2 may split them; surrounding `"` removed). A cookie sent twice — one
+/// planted by a sibling domain, say — is ambiguous and an error, never "the first one". For
+/// an application's own cookie endpoints (a token refresh) as much as for the token cookie.
+///
+/// ```
+/// use actix_web::test::TestRequest;
+/// use auth_core::transport::cookie;
+///
+/// let req = TestRequest::default().insert_header(("cookie", "a=1; session=\"xyz\"")).to_http_request();
+/// assert_eq!(cookie(&req, "session"), Ok(Some("xyz")));
+/// assert_eq!(cookie(&req, "other"), Ok(None));
+/// let twice = TestRequest::default().insert_header(("cookie", "s=1; s=2")).to_http_request();
+/// assert!(cookie(&twice, "s").is_err());
+/// ```
+pub fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, &'static str> {
     let mut found = None;
     // Byte-wise: another cookie of the site may hold UTF-8 (browsers allow it), which must
     // not hide this one.

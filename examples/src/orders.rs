@@ -53,7 +53,7 @@ pub const DEV_OPS_PASSWORD: &str = "ops-dev-password";
 pub const DEV_API_KEYS: &str = "partner-dev=dev-partner-key-0123456789";
 
 /// The service's settings, read from the environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// `AUTH_ADDR`, default `127.0.0.1:8080`.
     pub addr: String,
@@ -89,6 +89,31 @@ pub struct Settings {
     pub leeway: u64,
     /// Which development defaults are in use (for the start-up banner).
     pub dev_defaults: Vec<&'static str>,
+}
+
+/// Everything but the secrets: the HMAC secret, the API keys and the htpasswd hashes are
+/// shown by length only, so a `{:?}` in a log line cannot leak them.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |bytes: usize| format!("****** ({bytes} bytes)");
+        f.debug_struct("Settings")
+            .field("addr", &self.addr)
+            .field("secret", &redacted(self.secret.len()))
+            .field("jwks_url", &self.jwks_url)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("dev_key", &self.dev_key)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("htpasswd", &redacted(self.htpasswd.len()))
+            .field("api_keys", &redacted(self.api_keys.len()))
+            .field("failure_limit", &self.failure_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("cors_origins", &self.cors_origins)
+            .field("access_ttl", &self.access_ttl)
+            .field("leeway", &self.leeway)
+            .field("dev_defaults", &self.dev_defaults)
+            .finish()
+    }
 }
 
 impl Settings {

@@ -40,7 +40,7 @@ use auth_core::{
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 
-use crate::orders::Settings;
+use crate::orders::{REALM, Settings};
 
 /// The access-token cookie (read by the framework: `AuthConfigBuilder::token_cookie`).
 pub const ACCESS_COOKIE: &str = "orders_access";
@@ -179,7 +179,7 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
     if let Some(refusal) = csrf_refusal(&req) {
         return refusal;
     }
-    let token = match req.cookie_value(REFRESH_COOKIE) {
+    let token = match auth_core::transport::cookie(&req, REFRESH_COOKIE) {
         Ok(Some(token)) => token,
         Ok(None) => return refused(ErrorCode::Unauthorized, Reason::NoCredentials),
         Err(why) => {
@@ -188,7 +188,7 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
     };
     let verified = sessions
         .refresh_verifier
-        .verify(&token)
+        .verify(token)
         .and_then(|principal| {
             let auth_time = principal
                 .claim("auth_time")
@@ -212,8 +212,8 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
 fn refused(code: ErrorCode, reason: Reason) -> HttpResponse {
     let mut res = Rejection::new(code, reason).error_response();
     let challenge = match code.bearer_error() {
-        Some(error) => format!("Bearer realm=\"orders\", error=\"{error}\""),
-        None => "Bearer realm=\"orders\"".to_owned(),
+        Some(error) => format!("Bearer realm=\"{REALM}\", error=\"{error}\""),
+        None => format!("Bearer realm=\"{REALM}\""),
     };
     if code.has_challenge()
         && let Ok(value) = HeaderValue::try_from(challenge)
@@ -246,33 +246,6 @@ async fn logout(req: HttpRequest) -> HttpResponse {
         .append_header(cookie(ACCESS_COOKIE, "", "/", 0, false))
         .append_header(cookie(REFRESH_COOKIE, "", "/auth", 0, false))
         .finish()
-}
-
-/// Reading one cookie's value off a request.
-trait CookieValue {
-    /// The value of cookie `name`; a cookie sent twice (one planted by a sibling domain) is an
-    /// error, never "the first one".
-    fn cookie_value(&self, name: &str) -> Result<Option<String>, &'static str>;
-}
-
-impl CookieValue for HttpRequest {
-    fn cookie_value(&self, name: &str) -> Result<Option<String>, &'static str> {
-        let mut values = self
-            .headers()
-            .get_all(header::COOKIE)
-            .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
-            .filter_map(|pair| {
-                let eq = pair.iter().position(|b| *b == b'=')?;
-                (pair[..eq].trim_ascii() == name.as_bytes()).then(|| pair[eq + 1..].trim_ascii())
-            });
-        let first = values.next();
-        if values.next().is_some() {
-            return Err("session cookie sent twice");
-        }
-        first
-            .map(|v| String::from_utf8(v.to_vec()).map_err(|_| "session cookie is not ASCII"))
-            .transpose()
-    }
 }
 
 /// Registers the session routes (only where the service signs its own tokens).
