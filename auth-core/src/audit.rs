@@ -80,11 +80,15 @@ pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&st
     }
 }
 
-/// A client address or user-id just crossed the failure limit.
+/// A client address or user-id just crossed the failure limit (a user by its digest's prefix:
+/// the refusal events name the user already, and a digest is what an operator matches across
+/// instances).
 pub(crate) fn blocked(req: &HttpRequest, key: &crate::throttle::ThrottleKey, seconds: u32) {
+    use crate::throttle::ThrottleKey;
     let (kind, value) = match key {
-        crate::throttle::ThrottleKey::Client(ip) => ("client", ip.to_string()),
-        crate::throttle::ThrottleKey::User(user) => ("user", user.clone()),
+        ThrottleKey::Client(ip) => ("client", ip.to_string()),
+        ThrottleKey::CrossSite(ip) => ("cross-site client", ip.to_string()),
+        ThrottleKey::User(digest) => ("user digest", digest.to_string()),
     };
     tracing::warn!(target: TARGET, kind, key = %value, seconds, path = req.path(), "too many failed attempts: blocked");
 }

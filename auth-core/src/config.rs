@@ -2,6 +2,7 @@
 //! hook. Register it once with `App::app_data(config.clone())` (it is one `Arc`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::http::header::HeaderValue;
@@ -53,7 +54,20 @@ pub struct AuthConfig {
 /// Rendered challenges by (requirement address, code).
 type ChallengeCache = HashMap<(usize, ErrorCode), Arc<[HeaderValue]>>;
 
+/// Which configuration verified a principal: unique per built [`AuthConfig`] for the life of
+/// the process (clones share it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConfigIdentity(u64);
+
+impl ConfigIdentity {
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        ConfigIdentity(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 struct Inner {
+    identity: ConfigIdentity,
     /// Rendered challenges per (requirement address, code): requirements are `'static` consts,
     /// so the map holds one entry per endpoint and refusal kind.
     challenges: Mutex<ChallengeCache>,
@@ -136,6 +150,10 @@ impl AuthConfig {
     /// ```
     pub fn registered_schemes(&self) -> SchemeSet {
         self.inner.schemes
+    }
+
+    pub(crate) fn identity(&self) -> ConfigIdentity {
+        self.inner.identity
     }
 
     pub(crate) fn bearer(&self) -> Option<&JwtVerifier> {
@@ -478,6 +496,7 @@ impl AuthConfigBuilder {
         }
         Ok(AuthConfig {
             inner: Arc::new(Inner {
+                identity: ConfigIdentity::next(),
                 challenges: Mutex::new(HashMap::new()),
                 realm: self.realm,
                 bearer: self.bearer,

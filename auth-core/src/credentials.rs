@@ -103,6 +103,19 @@ impl std::fmt::Debug for BasicCredentials {
     }
 }
 
+/// The longest Basic `token68` read, in bytes (3 KiB of user-id and password once decoded).
+/// Longer credentials are malformed: nothing is decoded, hashed or kept of them, and a user-id
+/// of any accepted length is counted under a fixed-size digest.
+///
+/// ```
+/// use auth_core::credentials::{decode_basic, MAX_BASIC_CREDENTIAL};
+/// use base64::Engine as _;
+/// let long = base64::engine::general_purpose::STANDARD.encode(format!("{}:pw", "u".repeat(4_000)));
+/// assert!(long.len() > MAX_BASIC_CREDENTIAL);
+/// assert_eq!(decode_basic(long.as_bytes()), Err("credential too long"));
+/// ```
+pub const MAX_BASIC_CREDENTIAL: usize = 4096;
+
 /// Decodes the `token68` of a Basic credential: standard base64 with padding (RFC 4648 §4),
 /// UTF-8 (we advertise `charset="UTF-8"`, RFC 7617 §2.1), no control characters, split at the
 /// first `:`.
@@ -115,6 +128,9 @@ impl std::fmt::Debug for BasicCredentials {
 /// assert!(decode_basic(b"!!!").is_err());
 /// ```
 pub fn decode_basic(token68: &[u8]) -> Result<BasicCredentials, &'static str> {
+    if token68.len() > MAX_BASIC_CREDENTIAL {
+        return Err("credential too long");
+    }
     let bytes = STANDARD.decode(token68).map_err(|_| "not base64")?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8")?;
     if text.chars().any(char::is_control) {

@@ -67,22 +67,21 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     }
 
     // A principal verified earlier in this request (a second guard, or a `Principal` argument)
-    // is reused: credentials are checked once per request, scopes per requirement. Only if its
-    // token came from a location this requirement accepts, and the earlier check looked at
-    // every location this one would (so a second method could not have hidden there).
+    // is reused: credentials are checked once per request, scopes per requirement. Only if
+    // this crate verified it under this very configuration (a stricter `AuthConfig` registered
+    // on an inner scope must see the token itself), its token came from a location this
+    // requirement accepts, and the earlier check looked at every location this one would (so
+    // a second method could not have hidden there).
     let locations = config.locations_for(requirement);
-    let verified = req
-        .extensions()
-        .get::<Principal>()
+    let verified = verified_under(req, config)
         .filter(|p| accepted.contains(p.scheme()))
-        .filter(|p| p.scheme() != Scheme::Bearer || reusable(req, locations))
-        .cloned();
+        .filter(|p| p.scheme() != Scheme::Bearer || reusable(req, locations));
     if let Some(principal) = verified {
         return Outcome::Ready(check_scopes(req, requirement, principal).map(Some));
     }
 
     let throttle = config.throttle();
-    let client = throttle.and_then(|t| t.client_of(req));
+    let client = throttle.and_then(|t| t.client_bucket(req));
     if let (Some(t), Some(ip)) = (throttle, client)
         && let Some(seconds) = t.blocked(&ThrottleKey::Client(ip))
     {
@@ -158,6 +157,12 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
                 location,
                 len: token.len(),
             });
+            if let (Some(t), Some(ip)) = (throttle, client)
+                && is_cross_site(req)
+                && let Some(seconds) = t.blocked(&ThrottleKey::CrossSite(ip))
+            {
+                return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
+            }
             if location == TokenLocation::Cookie
                 && let Err(why) = config.csrf().check(req)
             {
@@ -294,7 +299,7 @@ fn basic(
     let user = credentials.user_id().to_owned();
     if let Some(seconds) = config
         .throttle()
-        .and_then(|t| t.blocked(&ThrottleKey::User(user.clone())))
+        .and_then(|t| t.blocked(&ThrottleKey::user(&user)))
     {
         return Outcome::Ready(Err(throttled(req, requirement, seconds, Some(&user))));
     }
@@ -346,7 +351,10 @@ fn finish_logged(
 ) -> Result<Option<Principal>, Rejection> {
     match verified {
         Ok(principal) => {
-            req.extensions_mut().insert(principal.clone());
+            req.extensions_mut().insert(Verified {
+                principal: principal.clone(),
+                config: config.identity(),
+            });
             check_scopes(req, requirement, principal).map(Some)
         }
         Err((code, reason)) => {
@@ -372,24 +380,45 @@ fn record_failure(
         return;
     };
     // A page on another site can make its visitors' browsers send junk cookie or query tokens
-    // (an `<img src="…?access_token=x">`): counting those would let any site lock its visitors
-    // out. The browser marks such requests, and a page cannot forge the mark.
-    let cross_site = req
-        .headers()
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site");
-    if cross_site && req.extensions().contains::<TokenSource>() {
-        return;
-    }
-    let keys = client
-        .map(ThrottleKey::Client)
-        .into_iter()
-        .chain(user.map(|u| ThrottleKey::User(u.to_owned())));
+    // (an `<img src="…?access_token=x">`), and the browser marks such requests; but any other
+    // client can write the mark too. So those failures are counted apart, under the client's
+    // cross-site key: a hostile page fills only its visitors' cross-site budget (their own
+    // requests still pass), and a client forging the mark gets one more budget, not unlimited.
+    let client_key = if is_cross_site(req) && req.extensions().contains::<TokenSource>() {
+        client.map(ThrottleKey::CrossSite)
+    } else {
+        client.map(ThrottleKey::Client)
+    };
+    let keys = client_key.into_iter().chain(user.map(ThrottleKey::user));
     for key in keys {
         if let Some(seconds) = throttle.fail(&key) {
             audit::blocked(req, &key, seconds);
         }
     }
+}
+
+/// Whether the browser marked the request as sent by a page of another site.
+fn is_cross_site(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+}
+
+/// A principal this crate verified during this request, and under which configuration. Only
+/// this type is trusted: a `Principal` that application code puts into the request's
+/// extensions is never taken for a verified one.
+#[derive(Clone)]
+pub(crate) struct Verified {
+    principal: Principal,
+    config: crate::config::ConfigIdentity,
+}
+
+/// The principal verified earlier in this request under `config`, if any.
+pub(crate) fn verified_under(req: &HttpRequest, config: &AuthConfig) -> Option<Principal> {
+    req.extensions()
+        .get::<Verified>()
+        .filter(|v| v.config == config.identity())
+        .map(|v| v.principal.clone())
 }
 
 fn check_scopes(

@@ -1,9 +1,15 @@
 //! Scope-wide protection: one requirement for every route of a `web::scope` (or an `App`),
 //! answered exactly as `#[require_auth]` answers, with explicit public exceptions.
 //!
-//! A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is never
-//! challenged: browsers send it without credentials, and refusing it would hide every real
-//! answer from the page.
+//! **CORS.** A preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is
+//! checked like any other request: anyone can send something shaped like a preflight, and a
+//! handler that answers every method (`web::to`, `default_service`) would run for it. Browsers
+//! send preflights without credentials, so the CORS middleware must answer them before they
+//! reach the guard: wrap `actix_cors::Cors` *outside* `RequireAuth` (in actix the last `wrap`
+//! is the outermost), or at the `App` with the guard on a scope. `Cors` answers every
+//! preflight itself and never passes one on. In the other order a preflight reaches the guard
+//! and is refused with the 401 a request without credentials gets: the browser then blocks
+//! the real request, which shows the mistake at once and opens nothing.
 //!
 //! Where form-body tokens are enabled, the middleware reads `application/x-www-form-urlencoded`
 //! bodies (up to [`FORM_BODY_LIMIT`]) to find `access_token`, then hands the body on untouched:
@@ -18,8 +24,8 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header;
 use actix_web::http::header::HeaderValue;
-use actix_web::http::{Method, header};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{Error, HttpMessage as _, ResponseError};
 use futures_util::StreamExt as _;
@@ -102,14 +108,6 @@ impl RequireAuth {
     }
 }
 
-fn is_preflight(req: &ServiceRequest) -> bool {
-    req.method() == Method::OPTIONS
-        && req.headers().contains_key(header::ORIGIN)
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-}
-
 impl<S, B> Transform<S, ServiceRequest> for RequireAuth
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -164,7 +162,7 @@ where
     }
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        if is_preflight(&req) || self.config.public.iter().any(|p| p == req.path()) {
+        if self.config.public.iter().any(|p| p == req.path()) {
             return pass(self.service.clone(), req);
         }
         let requirement = self.config.requirement;

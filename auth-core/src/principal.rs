@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -278,7 +278,16 @@ impl FromPrincipal for Principal {
 impl<T: DeserializeOwned> FromPrincipal for Claims<T> {
     fn from_principal(principal: Principal) -> Result<Self, Rejection> {
         principal.deserialize_claims().map(Claims).map_err(|e| {
-            tracing::warn!(target: "auth", error = %e, "claims do not fit the handler's type");
+            // serde's message can quote a claim's value ("invalid type: string \"alice@…\""):
+            // log only what kind of mismatch it was, and where.
+            tracing::warn!(
+                target: "auth",
+                category = ?e.classify(),
+                line = e.line(),
+                column = e.column(),
+                expected = std::any::type_name::<T>(),
+                "claims do not fit the handler's type"
+            );
             Rejection::new(ErrorCode::InvalidToken, Reason::ClaimsShape)
         })
     }
@@ -339,7 +348,9 @@ impl<T> Future for IdentityFuture<T> {
         loop {
             match std::mem::replace(&mut self.state, IdentityState::Done) {
                 IdentityState::Start(req) => {
-                    let found = req.extensions().get::<Principal>().cloned();
+                    let found = req
+                        .app_data::<crate::config::AuthConfig>()
+                        .and_then(|config| guard::verified_under(&req, config));
                     if let Some(principal) = found {
                         return Poll::Ready(self.conclude(&req, Ok(Some(principal))));
                     }

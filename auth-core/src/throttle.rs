@@ -1,26 +1,40 @@
-//! Throttling of failed attempts: after `limit` failures from one client address (and, for
-//! Basic, for one user-id) within `window`, requests are answered 429 with `Retry-After` until
-//! the window has passed.
+//! Throttling of failed attempts: after `limit` failures from one client (and, for Basic, for
+//! one user-id) within `window`, requests are answered 429 with `Retry-After` until the window
+//! has passed.
 //!
 //! Counted as failures: malformed credentials, invalid tokens, wrong passwords, unknown API
 //! keys. Not counted: a request with no credentials (a browser's first request always is), an
 //! expired token (a client refreshes it), a missing scope.
 //!
+//! **Who the client is.** The peer address, canonicalised (`::ffff:192.0.2.1` is `192.0.2.1`),
+//! unless it is a trusted proxy ([`FailureThrottle::trust_forwarded_for`]): then the right-most
+//! `X-Forwarded-For` element that is not a trusted proxy. IPv6 clients are keyed by their /64
+//! ([`FailureThrottle::ipv6_prefix`]), since one host can rotate through its own range. Cookie,
+//! query and form-token failures on requests marked `Sec-Fetch-Site: cross-site` are counted
+//! under a key of their own ([`ThrottleKey::CrossSite`]): a hostile page cannot lock its
+//! visitors out, and a client forging the mark is still throttled.
+//!
 //! The counters live behind [`AttemptStore`]; the default, [`MemoryAttemptStore`], is bounded
-//! (an attacker spraying addresses evicts the oldest entries, never grows memory). The store's
-//! methods are synchronous because they run on every protected request; a store shared by
-//! several instances keeps a local view and synchronizes in the background.
+//! in entries and, since every key is fixed-size, in bytes ([`MemoryAttemptStore::max_bytes`]):
+//! an attacker spraying addresses or user-ids of any length evicts the oldest entries, never
+//! grows memory. The store's methods are synchronous because they run on every protected
+//! request; a store shared by several instances keeps a local view and synchronizes in the
+//! background.
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
+use sha2::{Digest as _, Sha256};
 
-/// What failures are counted under.
+/// What failures are counted under. Every key is a fixed-size value (`Copy`, no heap): an
+/// attacker who sends enormous user-ids or sprays addresses grows neither a key nor the store
+/// beyond its capacity in entries, so the store's memory is bounded in bytes
+/// ([`MemoryAttemptStore::max_bytes`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -28,16 +42,69 @@ use actix_web::HttpRequest;
 ///
 /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
 /// let store = MemoryAttemptStore::new(64, minute);
-/// store.record_failure(&ThrottleKey::User("ops".into()), now, 1, minute);
-/// assert!(store.blocked_for(&ThrottleKey::User("ops".into()), now).is_some());
+/// store.record_failure(&ThrottleKey::user("ops"), now, 1, minute);
+/// assert!(store.blocked_for(&ThrottleKey::user("ops"), now).is_some());
 /// assert!(store.blocked_for(&ThrottleKey::Client([192, 0, 2, 1].into()), now).is_none());
+/// // A user-id of any length is a 32-byte key.
+/// assert_eq!(ThrottleKey::user(&"x".repeat(90_000)), ThrottleKey::user(&"x".repeat(90_000)));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
-    /// A client address.
+    /// A client: its IPv4 address, or its IPv6 address cut to the policy's prefix
+    /// ([`FailureThrottle::ipv6_prefix`]).
     Client(IpAddr),
-    /// A Basic user-id (so guessing one account's password from many addresses is slowed too).
-    User(String),
+    /// Failures of cookie, query or form tokens on requests the browser marked
+    /// `Sec-Fetch-Site: cross-site`, per client. Kept apart from [`ThrottleKey::Client`] so a
+    /// page on another site cannot lock its visitors out, yet bounded like any other key, since
+    /// any non-browser client can write that header.
+    CrossSite(IpAddr),
+    /// A Basic user-id, by its SHA-256 digest (so guessing one account's password from many
+    /// addresses is slowed too). A digest, not the name: fixed-size, and the same on every
+    /// instance sharing a store.
+    User(UserDigest),
+}
+
+impl ThrottleKey {
+    /// The key of a user-id.
+    ///
+    /// ```
+    /// use auth_core::ThrottleKey;
+    /// assert_eq!(ThrottleKey::user("ops"), ThrottleKey::user("ops"));
+    /// assert_ne!(ThrottleKey::user("ops"), ThrottleKey::user("Ops"));
+    /// ```
+    pub fn user(user_id: &str) -> Self {
+        ThrottleKey::User(UserDigest(Sha256::digest(user_id.as_bytes()).into()))
+    }
+}
+
+/// The SHA-256 digest of a user-id. Its `Display` (for logs) shows the first 8 bytes in hex.
+///
+/// ```
+/// use auth_core::ThrottleKey;
+/// let ThrottleKey::User(digest) = ThrottleKey::user("ops") else { unreachable!() };
+/// assert_eq!(digest.to_string().len(), 16);
+/// assert_eq!(digest.as_bytes().len(), 32);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserDigest([u8; 32]);
+
+impl UserDigest {
+    /// The digest's bytes.
+    ///
+    /// ```
+    /// use auth_core::ThrottleKey;
+    /// let ThrottleKey::User(digest) = ThrottleKey::user("") else { unreachable!() };
+    /// assert_eq!(digest.as_bytes()[..4], [0xe3, 0xb0, 0xc4, 0x42]); // SHA-256 of ""
+    /// ```
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0[..8].iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
 /// Where failure counters live.
@@ -52,7 +119,7 @@ pub enum ThrottleKey {
 ///     fn blocked_for(&self, _: &ThrottleKey, _: Instant) -> Option<Duration> { None }
 ///     fn record_failure(&self, _: &ThrottleKey, _: Instant, _: u32, _: Duration) -> Option<Duration> { None }
 /// }
-/// let key = ThrottleKey::User("ops".into());
+/// let key = ThrottleKey::user("ops");
 /// assert_eq!(Open.record_failure(&key, Instant::now(), 1, Duration::from_secs(60)), None);
 /// let throttle = FailureThrottle::per_minute(1).store(Open);
 /// assert_eq!(throttle.limit(), 1);
@@ -82,7 +149,7 @@ pub trait AttemptStore: Send + Sync + 'static {
     ///
     /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
-    /// let key = ThrottleKey::User("ops".into());
+    /// let key = ThrottleKey::user("ops");
     /// assert_eq!(store.record_failure(&key, now, 2, minute), None);
     /// assert_eq!(store.record_failure(&key, now, 2, minute), Some(minute));
     /// ```
@@ -156,8 +223,8 @@ impl MemoryAttemptStore {
     ///
     /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
-    /// store.record_failure(&ThrottleKey::User("ops".into()), now, 5, minute);
-    /// store.record_failure(&ThrottleKey::User("dev".into()), now, 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), now, 5, minute);
+    /// store.record_failure(&ThrottleKey::user("dev"), now, 5, minute);
     /// assert_eq!(store.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
@@ -176,11 +243,30 @@ impl MemoryAttemptStore {
     /// let minute = Duration::from_secs(60);
     /// let store = MemoryAttemptStore::new(64, minute);
     /// assert!(store.is_empty());
-    /// store.record_failure(&ThrottleKey::User("ops".into()), Instant::now(), 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), Instant::now(), 5, minute);
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// An upper bound of the heap memory the store's tables can take, whatever is recorded in
+    /// it: keys are fixed-size, and each shard holds at most its share of the capacity.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::MemoryAttemptStore;
+    /// use auth_core::throttle::DEFAULT_CAPACITY;
+    ///
+    /// let store = MemoryAttemptStore::new(DEFAULT_CAPACITY, Duration::from_secs(60));
+    /// assert!(store.max_bytes() < 16 << 20, "{} bytes", store.max_bytes());
+    /// ```
+    pub fn max_bytes(&self) -> usize {
+        // hashbrown keeps at most 7/8 of its buckets full and rounds buckets to a power of two;
+        // each bucket is one (key, value) slot and one control byte, plus a group of padding.
+        let buckets = (self.per_shard * 8).div_ceil(7).next_power_of_two();
+        let slot = std::mem::size_of::<(ThrottleKey, Entry)>() + 1;
+        SHARDS * (buckets * slot + 16 + std::mem::size_of::<Mutex<HashMap<ThrottleKey, Entry>>>())
     }
 
     fn shard(&self, key: &ThrottleKey) -> &Mutex<HashMap<ThrottleKey, Entry>> {
@@ -221,13 +307,13 @@ impl AttemptStore for MemoryAttemptStore {
                 let oldest = shard
                     .iter()
                     .min_by_key(|(_, e)| e.window_start)
-                    .map(|(k, _)| k.clone());
+                    .map(|(k, _)| *k);
                 if let Some(oldest) = oldest {
                     shard.remove(&oldest);
                 }
             }
         }
-        let entry = shard.entry(key.clone()).or_insert(Entry {
+        let entry = shard.entry(*key).or_insert(Entry {
             window_start: now,
             failures: 0,
             blocked_until: None,
@@ -267,6 +353,7 @@ pub struct FailureThrottle {
     limit: u32,
     window: Duration,
     trusted_proxies: Arc<[IpAddr]>,
+    ipv6_prefix: u8,
     store: Arc<dyn AttemptStore>,
 }
 
@@ -276,6 +363,7 @@ impl std::fmt::Debug for FailureThrottle {
             .field("limit", &self.limit)
             .field("window", &self.window)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("ipv6_prefix", &self.ipv6_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -288,6 +376,16 @@ impl std::fmt::Debug for FailureThrottle {
 /// assert_eq!(DEFAULT_CAPACITY, 65_536);
 /// ```
 pub const DEFAULT_CAPACITY: usize = 65_536;
+
+/// The prefix length IPv6 clients are keyed by unless the policy says otherwise: one customer
+/// site or host usually holds a whole /64 and can rotate through it at will.
+///
+/// ```
+/// use auth_core::throttle::DEFAULT_IPV6_PREFIX;
+///
+/// assert_eq!(DEFAULT_IPV6_PREFIX, 64);
+/// ```
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
 
 impl FailureThrottle {
     /// At most `limit` failures per `window` (a `limit` of 0 is raised to 1), counted in a
@@ -306,6 +404,7 @@ impl FailureThrottle {
             limit: limit.max(1),
             window,
             trusted_proxies: Arc::from(Vec::new()),
+            ipv6_prefix: DEFAULT_IPV6_PREFIX,
             store: Arc::new(MemoryAttemptStore::new(DEFAULT_CAPACITY, window)),
         }
     }
@@ -323,9 +422,15 @@ impl FailureThrottle {
         Self::new(limit, Duration::from_secs(60))
     }
 
-    /// Believes `X-Forwarded-For` when the connection comes from one of `proxies`: the client is
-    /// the right-most address in it that is not itself a trusted proxy. Off by default, since
-    /// any client can write that header.
+    /// Believes `X-Forwarded-For` when the connection comes from one of `proxies`. Off by
+    /// default, since any client can write that header.
+    ///
+    /// The chain is walked from the right (the element the nearest proxy appended) and the
+    /// client is the first element that is not itself a trusted proxy. An element that is not
+    /// an address (`unknown`, junk, an empty element) ends the walk: everything left of it was
+    /// written by someone we do not trust, so the client is the last trusted hop that named it.
+    /// Addresses are compared in canonical form, so an IPv4 proxy reached over a dual-stack
+    /// (`[::]`) listener, which reports it as `::ffff:a.b.c.d`, is still recognised.
     ///
     /// ```
     /// use std::net::{IpAddr, SocketAddr};
@@ -333,14 +438,41 @@ impl FailureThrottle {
     /// use auth_core::FailureThrottle;
     ///
     /// let throttle = FailureThrottle::per_minute(10).trust_forwarded_for([IpAddr::from([10, 0, 0, 1])]);
-    /// let req = TestRequest::default()
+    /// let via_proxy = |xff: &str| TestRequest::default()
     ///     .peer_addr(SocketAddr::from(([10, 0, 0, 1], 443)))
-    ///     .insert_header(("x-forwarded-for", "203.0.113.7, 10.0.0.1"))
+    ///     .insert_header(("x-forwarded-for", xff))
     ///     .to_http_request();
-    /// assert_eq!(throttle.client_of(&req), Some(IpAddr::from([203, 0, 113, 7])));
+    /// let client = |xff| throttle.client_of(&via_proxy(xff));
+    /// assert_eq!(client("203.0.113.7, 10.0.0.1"), Some(IpAddr::from([203, 0, 113, 7])));
+    /// // What the client wrote itself, left of its real address, is never believed.
+    /// assert_eq!(client("198.51.100.9, 203.0.113.7"), Some(IpAddr::from([203, 0, 113, 7])));
+    /// assert_eq!(client("junk, 203.0.113.7"), Some(IpAddr::from([203, 0, 113, 7])));
     /// ```
     pub fn trust_forwarded_for(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
-        self.trusted_proxies = proxies.into_iter().collect();
+        self.trusted_proxies = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
+        self
+    }
+
+    /// Keys IPv6 clients by their first `bits` bits ([`DEFAULT_IPV6_PREFIX`] by default; at
+    /// most 128, which keys each address alone). IPv4 clients are keyed by their address.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, SocketAddr};
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::{FailureThrottle, ThrottleKey};
+    ///
+    /// let from = |ip: &str| TestRequest::default()
+    ///     .peer_addr(SocketAddr::new(ip.parse().unwrap(), 50_000))
+    ///     .to_http_request();
+    /// let by_64 = FailureThrottle::per_minute(10);
+    /// let key = |t: &FailureThrottle, ip| t.client_key(&from(ip));
+    /// assert_eq!(key(&by_64, "2001:db8:1:2::1"), key(&by_64, "2001:db8:1:2:ffff::9"));
+    /// let by_address = FailureThrottle::per_minute(10).ipv6_prefix(128);
+    /// assert_ne!(key(&by_address, "2001:db8:1:2::1"), key(&by_address, "2001:db8:1:2:ffff::9"));
+    /// assert_eq!(key(&by_64, "2001:db8:1:2::1"), Some(ThrottleKey::Client("2001:db8:1:2::".parse().unwrap())));
+    /// ```
+    pub fn ipv6_prefix(mut self, bits: u8) -> Self {
+        self.ipv6_prefix = bits.min(128);
         self
     }
 
@@ -370,7 +502,8 @@ impl FailureThrottle {
         self.limit
     }
 
-    /// The client address of `req` under this policy.
+    /// The client address of `req` under this policy, in canonical form (an IPv4-mapped IPv6
+    /// address is its IPv4 address).
     ///
     /// ```
     /// use std::net::{IpAddr, SocketAddr};
@@ -385,25 +518,60 @@ impl FailureThrottle {
     /// assert_eq!(FailureThrottle::per_minute(10).client_of(&req), Some(IpAddr::from([198, 51, 100, 4])));
     /// ```
     pub fn client_of(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        if !self.trusted_proxies.contains(&peer) {
+        let peer = req.peer_addr()?.ip().to_canonical();
+        if !self.trusts(peer) {
             return Some(peer);
         }
-        let forwarded: Vec<IpAddr> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|s| s.trim().parse::<IpAddr>())
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        Some(
-            forwarded
-                .into_iter()
-                .rev()
-                .find(|ip| !self.trusted_proxies.contains(ip))
-                .unwrap_or(peer),
-        )
+        // Several fields are one list in order (RFC 9110 §5.3); walk it from the right.
+        let fields: Vec<_> = req.headers().get_all("x-forwarded-for").collect();
+        let mut client = peer;
+        for field in fields.into_iter().rev() {
+            let Ok(text) = field.to_str() else {
+                return Some(client);
+            };
+            for element in text.rsplit(',') {
+                match forwarded_address(element) {
+                    Some(hop) if self.trusts(hop) => client = hop,
+                    Some(hop) => return Some(hop),
+                    None => return Some(client),
+                }
+            }
+        }
+        Some(client)
+    }
+
+    /// The throttle key of `req`'s client: [`FailureThrottle::client_of`], with an IPv6 address
+    /// cut to [`FailureThrottle::ipv6_prefix`].
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use actix_web::test::TestRequest;
+    /// use auth_core::{FailureThrottle, ThrottleKey};
+    ///
+    /// let req = TestRequest::default()
+    ///     .peer_addr("[::ffff:192.0.2.1]:50000".parse::<SocketAddr>().unwrap())
+    ///     .to_http_request();
+    /// let key = FailureThrottle::per_minute(10).client_key(&req);
+    /// assert_eq!(key, Some(ThrottleKey::Client([192, 0, 2, 1].into())));
+    /// ```
+    pub fn client_key(&self, req: &HttpRequest) -> Option<ThrottleKey> {
+        self.client_bucket(req).map(ThrottleKey::Client)
+    }
+
+    /// The address failures of `req`'s client are counted under.
+    pub(crate) fn client_bucket(&self, req: &HttpRequest) -> Option<IpAddr> {
+        self.client_of(req).map(|ip| match ip {
+            IpAddr::V4(_) => ip,
+            IpAddr::V6(v6) => {
+                let bits = u32::from(self.ipv6_prefix);
+                let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+            }
+        })
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.contains(&ip)
     }
 
     /// Seconds `key` is still blocked (rounded up), if it is.
@@ -417,6 +585,21 @@ impl FailureThrottle {
             .record_failure(key, Instant::now(), self.limit, self.window)
             .map(seconds)
     }
+}
+
+/// One element of `X-Forwarded-For`: an address, optionally with a port (`[v6]:port`,
+/// `v4:port`, as some proxies write), canonicalised. Anything else is `None`.
+fn forwarded_address(element: &str) -> Option<IpAddr> {
+    let element = element.trim_matches([' ', '\t']);
+    element
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| element.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            let inner = element.strip_prefix('[')?.strip_suffix(']')?;
+            inner.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+        })
+        .map(|ip| ip.to_canonical())
 }
 
 fn seconds(d: Duration) -> u32 {

@@ -10,6 +10,7 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
 pub mod http;
+pub mod log;
 
 pub const ISSUER: &str = "https://id.test.example";
 pub const AUDIENCE: &str = "orders-api";

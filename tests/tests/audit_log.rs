@@ -2,40 +2,13 @@
 //! never appears in it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::dev::Service;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, get};
 use auth_core::{AuthConfig, FailureThrottle, Htpasswd, Principal, require_auth};
+use auth_tests::log::capture_log;
 use auth_tests::*;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Records this thread's `tracing` events (INFO and up) as text while the guard lives.
-fn capture_log() -> (Capture, tracing::subscriber::DefaultGuard) {
-    let capture = Capture::default();
-    let sink = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    (capture, tracing::subscriber::set_default(subscriber))
-}
 
 #[require_auth(scheme = "bearer", scope = "orders:read")]
 #[get("/p")]
@@ -68,7 +41,7 @@ async fn refusals_are_logged_with_reason_and_redacted_credential() {
         let res = app.call(req.to_request()).await.unwrap();
         assert!(res.status().is_client_error());
     }
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), cases.len(), "one event per refusal:\n{log}");
     for (line, (_, reason)) in lines.iter().zip(&cases) {
@@ -111,7 +84,7 @@ async fn basic_failures_and_throttling_log_the_user_never_the_password() {
             .insert_header((header::AUTHORIZATION, auth.as_str()));
         app.call(req.to_request()).await.unwrap();
     }
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     assert!(log.contains("unknown user or wrong password"), "{log}");
     assert!(
         log.contains("user=\"ops\"") || log.contains("user=ops"),
@@ -175,7 +148,7 @@ async fn tokens_from_cookies_and_queries_are_logged_by_location_and_length_only(
         let res = app.call(req.to_request()).await.unwrap();
         assert!(res.status().is_client_error());
     }
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 3, "one event per refusal:\n{log}");
     let len = forged.len();
