@@ -294,6 +294,13 @@ pub enum Reason {
     Expired,
     /// `nbf` - leeway is in the future.
     NotYetValid,
+    /// `iat` - leeway is in the future: the token claims to be issued later than now.
+    IssuedInFuture,
+    /// The token is sender-constrained by a `cnf` claim (RFC 7800) whose binding this verifier
+    /// cannot check: a DPoP key (`jkt`, RFC 9449 §7.2), a client certificate (`x5t#S256`,
+    /// RFC 8705 §3), any other member, or a `cnf` that is not an object. It is never accepted
+    /// as a bearer token.
+    UnverifiableBinding(&'static str),
     /// `iss` differs from the configured issuer.
     WrongIssuer,
     /// No `aud` entry equals the configured audience.
@@ -342,6 +349,15 @@ impl fmt::Display for Reason {
             Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
             Reason::Expired => f.write_str("token expired"),
             Reason::NotYetValid => f.write_str("token not yet valid (nbf)"),
+            Reason::IssuedInFuture => {
+                f.write_str("token issued in the future (iat past the leeway)")
+            }
+            Reason::UnverifiableBinding(what) => {
+                write!(
+                    f,
+                    "token is sender-bound and the binding cannot be checked: {what}"
+                )
+            }
             Reason::WrongIssuer => f.write_str("iss does not match the configured issuer"),
             Reason::WrongAudience => f.write_str("aud does not contain the configured audience"),
             Reason::InsufficientScope => f.write_str("token lacks a required scope"),

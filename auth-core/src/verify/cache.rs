@@ -5,9 +5,9 @@
 //! - The key is the whole token: a hit compares every byte (the map's equality), never a hash.
 //! - A valid verdict lives until the earlier of the token's `exp` + leeway and the cache TTL; a
 //!   refusal for a permanent reason (bad signature, malformed, wrong issuer …) until the TTL.
-//!   Refusals that time or a key rotation can change (`nbf` in the future, unknown `kid`, key set
-//!   unavailable) are never cached, and every entry remembers the key-set generation it was
-//!   decided with, so a rotation invalidates it.
+//!   Refusals that time or a key rotation can change (`nbf` or `iat` in the future, unknown
+//!   `kid`, key set unavailable) are never cached, and every entry remembers the key-set
+//!   generation it was decided with, so a rotation invalidates it.
 //! - Admission on the second sighting (a doorkeeper ring of recent token hashes per shard): a
 //!   client re-sending its token is cached from its second request on, while a flood of tokens
 //!   each sent once (cache misses by nature) costs no allocation and evicts nobody.
@@ -69,7 +69,11 @@ impl std::fmt::Debug for VerdictCache {
 fn permanent(reason: &Reason) -> bool {
     !matches!(
         reason,
-        Reason::NotYetValid | Reason::UnknownKey | Reason::Unavailable | Reason::TokenTooLarge(_)
+        Reason::NotYetValid
+            | Reason::IssuedInFuture
+            | Reason::UnknownKey
+            | Reason::Unavailable
+            | Reason::TokenTooLarge(_)
     )
 }
 

@@ -1,7 +1,9 @@
 //! Claim parsing and checks that `jsonwebtoken`'s `Validation` cannot express exactly:
-//! duplicate members refused, `exp` refused *at* `exp + leeway`, `iss`/`aud` required whenever
-//! configured, and every registered claim type-checked (a string `exp`, a numeric `sub` or an
-//! object `aud` is a refusal, not a skipped check).
+//! duplicate members refused, `exp` refused *at* `exp + leeway`, `iat` refused past
+//! `now + leeway`, `iss`/`aud` required whenever configured, the RFC 9068 claims required under
+//! that profile, and every registered claim type-checked (a string `exp`, a numeric `sub` or an
+//! object `aud` is a refusal, not a skipped check). A `cnf` claim (RFC 7800) is read here and
+//! decided in one place, [`check_sender_binding`].
 //!
 //! The header and the payload are read in one pass each into borrowed, typed views: the hot path
 //! allocates no map. The full claims map a handler may ask for (`Principal::claims`) is built
@@ -174,6 +176,121 @@ impl<'de> Deserialize<'de> for Claim<'de> {
     }
 }
 
+/// The `cnf` (confirmation) claim of RFC 7800: what a sender-constrained token is bound to.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) enum Confirmation<'a> {
+    /// No `cnf` member: a plain bearer token.
+    #[default]
+    Absent,
+    /// A JSON object: the confirmation methods it names.
+    Methods(ConfirmationMethods<'a>),
+    /// `cnf` is present but is not a JSON object (`null` included).
+    NotAnObject,
+}
+
+/// The members of a `cnf` object.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct ConfirmationMethods<'a> {
+    /// `jkt`: the RFC 7638 thumbprint of a DPoP key (RFC 9449 §6.1).
+    pub(crate) jkt: Claim<'a>,
+    /// `x5t#S256`: the SHA-256 thumbprint of a client certificate (RFC 8705 §3.1).
+    pub(crate) x5t_s256: Claim<'a>,
+    /// Whether any other member is present (`jwk`, `jwe`, `jku`, `kid`, an extension …).
+    pub(crate) other: bool,
+}
+
+impl<'de> Deserialize<'de> for Confirmation<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Confirmation<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a cnf claim")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_unit<E>(self) -> Result<Confirmation<'de>, E> {
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Confirmation<'de>, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Confirmation::NotAnObject)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Confirmation<'de>, A::Error> {
+                let mut methods = ConfirmationMethods::default();
+                let (mut jkt, mut x5t) = (false, false);
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let (seen, slot) = match key.as_ref() {
+                        "jkt" => (&mut jkt, &mut methods.jkt),
+                        "x5t#S256" => (&mut x5t, &mut methods.x5t_s256),
+                        _ => {
+                            methods.other = true;
+                            map.next_value::<Skip>()?;
+                            continue;
+                        }
+                    };
+                    if std::mem::replace(seen, true) {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                    *slot = map.next_value::<Claim<'de>>()?;
+                }
+                Ok(Confirmation::Methods(methods))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The one place a `cnf` claim is decided, after the signature and the other claims.
+///
+/// This verifier checks no binding yet, so any `cnf` is refused: a DPoP-bound token presented
+/// as a bearer token (RFC 9449 §7.2), a certificate-bound token without its certificate
+/// (RFC 8705 §3), a confirmation method we do not know, and a malformed `cnf` alike. A token
+/// carrying `cnf` must satisfy every binding it names (`responses.md`), so accepting one whose
+/// binding we cannot check would turn a sender-constrained token into a bearer token.
+///
+/// DPoP and mTLS support belong here: given what the request presented (its proof, its client
+/// certificate), accept a binding exactly when each method it names is satisfied.
+pub(crate) fn check_sender_binding(cnf: &Confirmation<'_>) -> Result<(), Reason> {
+    match cnf {
+        Confirmation::Absent => Ok(()),
+        Confirmation::NotAnObject => Err(Reason::UnverifiableBinding("cnf is not an object")),
+        Confirmation::Methods(m) if m.jkt != Claim::Absent => Err(Reason::UnverifiableBinding(
+            "cnf.jkt (a DPoP-bound token, RFC 9449) presented as a bearer token",
+        )),
+        Confirmation::Methods(m) if m.x5t_s256 != Claim::Absent => {
+            Err(Reason::UnverifiableBinding(
+                "cnf.x5t#S256 (a certificate-bound token, RFC 8705) with no certificate check",
+            ))
+        }
+        Confirmation::Methods(m) if m.other => Err(Reason::UnverifiableBinding(
+            "cnf names a confirmation method this verifier does not implement",
+        )),
+        Confirmation::Methods(_) => Err(Reason::UnverifiableBinding(
+            "cnf names no confirmation method",
+        )),
+    }
+}
+
 /// The registered claims of a payload, read in one pass that also refuses duplicate members.
 #[derive(Debug, Default)]
 pub(crate) struct Registered<'a> {
@@ -183,8 +300,12 @@ pub(crate) struct Registered<'a> {
     iss: Claim<'a>,
     sub: Claim<'a>,
     aud: Claim<'a>,
+    client_id: Claim<'a>,
+    jti: Claim<'a>,
     scope: Claim<'a>,
     scp: Claim<'a>,
+    /// Decided by [`check_sender_binding`], not by [`ClaimRules::check`].
+    pub(crate) cnf: Confirmation<'a>,
 }
 
 /// Reads `payload` (JSON bytes) with the scope claim configured (`None`: `scope`, then `scp`).
@@ -226,6 +347,11 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
             if seen.contains(&key) {
                 return Err(de::Error::custom("duplicate member"));
             }
+            if key == "cnf" {
+                out.cnf = access.next_value::<Confirmation<'de>>()?;
+                seen.push(key);
+                continue;
+            }
             let slot = match key.as_ref() {
                 "exp" => Some(&mut out.exp),
                 "nbf" => Some(&mut out.nbf),
@@ -233,6 +359,8 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
                 "iss" => Some(&mut out.iss),
                 "sub" => Some(&mut out.sub),
                 "aud" => Some(&mut out.aud),
+                "client_id" => Some(&mut out.client_id),
+                "jti" => Some(&mut out.jti),
                 name if Some(name) == self.scope_claim => Some(&mut out.scope),
                 "scope" if self.scope_claim.is_none() => Some(&mut out.scope),
                 "scp" if self.scope_claim.is_none() => Some(&mut out.scp),
@@ -257,6 +385,9 @@ pub(crate) struct ClaimRules {
     pub(crate) audience: Option<String>,
     pub(crate) leeway: u64,
     pub(crate) require_exp: bool,
+    /// RFC 9068 §2.2: `iss`, `aud`, `sub`, `client_id`, `iat` and `jti` must be present (`exp`
+    /// through `require_exp`), `client_id` and `jti` as strings.
+    pub(crate) require_rfc9068_claims: bool,
     pub(crate) scope_claim: Option<String>,
 }
 
@@ -293,7 +424,7 @@ impl ClaimRules {
         // Type checks of every registered claim first: a malformed claim is never "absent".
         let exp = number(&claims.exp, "exp")?;
         let nbf = number(&claims.nbf, "nbf")?;
-        number(&claims.iat, "iat")?;
+        let iat = number(&claims.iat, "iat")?;
         let iss = text(&claims.iss, "iss")?;
         let sub = text(&claims.sub, "sub")?;
         let aud: Option<Vec<&str>> = match &claims.aud {
@@ -307,6 +438,29 @@ impl ClaimRules {
             (scope, _) => scope_list(scope, "scope")?,
         };
 
+        if self.require_rfc9068_claims {
+            let present = |claim: &Claim<'_>| match claim {
+                Claim::Absent => false,
+                Claim::Texts(items) => !items.is_empty(),
+                _ => true,
+            };
+            for (claim, name) in [
+                (&claims.iss, "iss"),
+                (&claims.aud, "aud"),
+                (&claims.sub, "sub"),
+                (&claims.iat, "iat"),
+            ] {
+                if !present(claim) {
+                    return Err(Reason::InvalidClaim(name));
+                }
+            }
+            for (claim, name) in [(&claims.client_id, "client_id"), (&claims.jti, "jti")] {
+                if !matches!(claim, Claim::Text(_)) {
+                    return Err(Reason::InvalidClaim(name));
+                }
+            }
+        }
+
         let dies_at = exp.map(|exp| exp + leeway);
         match dies_at {
             Some(dies_at) if now >= dies_at => return Err(Reason::Expired),
@@ -315,6 +469,11 @@ impl ClaimRules {
         }
         if nbf.is_some_and(|nbf| now + leeway < nbf) {
             return Err(Reason::NotYetValid);
+        }
+        // RFC 9068 §4 / RFC 7519 §4.1.6: a token issued in the future (past the clock skew) is
+        // not one the issuer minted yet.
+        if iat.is_some_and(|iat| now + leeway < iat) {
+            return Err(Reason::IssuedInFuture);
         }
         if let Some(expected) = &self.issuer
             && iss != Some(expected.as_str())
@@ -360,6 +519,7 @@ mod tests {
             audience: Some("aud-1".into()),
             leeway: 60,
             require_exp: true,
+            require_rfc9068_claims: false,
             scope_claim: None,
         }
     }
@@ -428,6 +588,90 @@ mod tests {
         assert!(serde_json::from_str::<UniqueObject>(r#"{"sub":"a","sub":"b"}"#).is_err());
         let r = read_payload(br#"{"sub":"a\u0041","roles":{"deep":[1,{"x":2}]}}"#, None).unwrap();
         assert_eq!(r.sub, Claim::Text(Cow::Borrowed("aA")));
+    }
+
+    #[test]
+    fn iat_in_the_future_is_refused_past_the_leeway() {
+        let c = |iat: Value| json!({"exp": 5000, "iss": "iss-1", "aud": "aud-1", "iat": iat});
+        assert!(check(c(json!(1060)), 1000).is_ok(), "within the leeway");
+        assert_eq!(
+            check(c(json!(1061)), 1000).unwrap_err(),
+            Reason::IssuedInFuture
+        );
+        for bad in [
+            json!("1000"),
+            json!(true),
+            json!(null),
+            json!([1000]),
+            json!({}),
+        ] {
+            assert_eq!(
+                check(c(bad), 1000).unwrap_err(),
+                Reason::InvalidClaim("iat")
+            );
+        }
+    }
+
+    #[test]
+    fn cnf_is_read_and_refused_whatever_its_shape() {
+        fn cnf(payload: &str) -> Result<Confirmation<'_>, Reason> {
+            read_payload(payload.as_bytes(), None).map(|r| r.cnf)
+        }
+        assert_eq!(cnf(r#"{"sub":"a"}"#).unwrap(), Confirmation::Absent);
+        assert!(check_sender_binding(&Confirmation::Absent).is_ok());
+        for payload in [
+            r#"{"cnf":{"jkt":"abc"}}"#,
+            r#"{"cnf":{"x5t#S256":"abc"}}"#,
+            r#"{"cnf":{"jwk":{"kty":"EC"}}}"#,
+            r#"{"cnf":{}}"#,
+            r#"{"cnf":null}"#,
+            r#"{"cnf":"abc"}"#,
+            r#"{"cnf":[{"jkt":"abc"}]}"#,
+        ] {
+            let parsed = cnf(payload).unwrap();
+            assert!(
+                matches!(
+                    check_sender_binding(&parsed),
+                    Err(Reason::UnverifiableBinding(_))
+                ),
+                "{payload}"
+            );
+        }
+        assert!(
+            cnf(r#"{"cnf":{"jkt":"a","jkt":"b"}}"#).is_err(),
+            "duplicate member"
+        );
+        assert!(cnf(r#"{"cnf":{},"cnf":{}}"#).is_err(), "duplicate cnf");
+    }
+
+    #[test]
+    fn rfc9068_claims_are_required_under_the_profile() {
+        let full = json!({"exp": 9, "iss": "iss-1", "aud": "aud-1", "sub": "s", "client_id": "c", "iat": 0, "jti": "j"});
+        let profile = ClaimRules {
+            require_rfc9068_claims: true,
+            ..rules()
+        };
+        let run = |rules: &ClaimRules, v: &Value| {
+            rules
+                .check(&read_payload(v.to_string().as_bytes(), None).unwrap(), 0)
+                .map(|_| ())
+        };
+        assert!(run(&profile, &full).is_ok());
+        for name in ["sub", "client_id", "iat", "jti"] {
+            let mut c = full.clone();
+            c.as_object_mut().unwrap().remove(name);
+            assert!(
+                run(&rules(), &c).is_ok(),
+                "{name} is optional without the profile"
+            );
+            assert_eq!(run(&profile, &c).unwrap_err(), Reason::InvalidClaim(name));
+        }
+        let mut numeric = full.clone();
+        numeric["jti"] = json!(7);
+        assert_eq!(
+            run(&profile, &numeric).unwrap_err(),
+            Reason::InvalidClaim("jti")
+        );
     }
 
     #[test]

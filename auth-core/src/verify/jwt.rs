@@ -7,7 +7,8 @@
 //!   configured key;
 //! - a `crit` header parameter is refused (we implement no extension);
 //! - the size bound is checked before any decoding; header and payload members must be unique;
-//! - claims are checked after the signature, by [`ClaimRules`](super::claims).
+//! - claims are checked after the signature, by [`ClaimRules`](super::claims), and a `cnf`
+//!   claim (a sender-constrained token) by [`check_sender_binding`](super::claims).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,10 +17,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::borrow::Cow;
 
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::cache::VerdictCache;
-use super::claims::{ClaimRules, JoseHeader, read_payload};
+use super::claims::{ClaimRules, JoseHeader, check_sender_binding, read_payload};
 use super::keys::{JwtKey, algorithm_from_header};
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
 use crate::error::ConfigError;
@@ -38,7 +39,7 @@ use crate::rejection::Reason;
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// The default clock-skew allowance on `exp` and `nbf`.
+/// The default clock-skew allowance on `exp`, `nbf` and `iat`.
 ///
 /// ```
 /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
@@ -124,6 +125,8 @@ struct Inner {
     revoked: Option<RevocationHook>,
     rules: ClaimRules,
     require_at_jwt: bool,
+    require_kid: bool,
+    asymmetric_only: bool,
     max_token_bytes: usize,
     clock: Clock,
 }
@@ -134,6 +137,8 @@ impl std::fmt::Debug for JwtVerifier {
             .field("keys", &self.inner.keys)
             .field("rules", &self.inner.rules)
             .field("require_at_jwt", &self.inner.require_at_jwt)
+            .field("require_kid", &self.inner.require_kid)
+            .field("asymmetric_only", &self.inner.asymmetric_only)
             .field("max_token_bytes", &self.inner.max_token_bytes)
             .finish_non_exhaustive()
     }
@@ -161,6 +166,9 @@ pub struct JwtVerifierBuilder {
     leeway: Duration,
     require_exp: bool,
     require_at_jwt: bool,
+    rfc9068_profile: bool,
+    require_kid: bool,
+    asymmetric_only: bool,
     scope_claim: Option<String>,
     max_token_bytes: usize,
     clock: Option<Clock>,
@@ -200,6 +208,9 @@ impl JwtVerifier {
             leeway: DEFAULT_LEEWAY,
             require_exp: true,
             require_at_jwt: false,
+            rfc9068_profile: false,
+            require_kid: false,
+            asymmetric_only: false,
             scope_claim: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: None,
@@ -422,8 +433,15 @@ impl JwtVerifier {
             return Err(Reason::CriticalHeader);
         }
         let alg = algorithm_from_header(&header.alg).ok_or(Reason::AlgorithmNotAllowed)?;
+        // No HMAC key can be configured then; refusing here too keeps it so whatever the keys.
+        if inner.asymmetric_only && alg.family() == AlgorithmFamily::Hmac {
+            return Err(Reason::AlgorithmNotAllowed);
+        }
         if inner.require_at_jwt && !header.typ.as_deref().is_some_and(is_at_jwt) {
             return Err(Reason::WrongType);
+        }
+        if inner.require_kid && header.kid.as_deref().is_none_or(str::is_empty) {
+            return Err(Reason::MalformedToken("no kid in the header"));
         }
         let kid = header.kid.map(Cow::into_owned);
         Ok(Parsed {
@@ -465,6 +483,7 @@ impl JwtVerifier {
             .map_err(|_| Reason::MalformedToken("payload is not base64url"))?;
         let registered = read_payload(&payload, inner.rules.scope_claim.as_deref())?;
         let checked = inner.rules.check(&registered, now)?;
+        check_sender_binding(&registered.cnf)?;
         drop(registered);
         Ok(Principal::from_verified_jwt(
             checked.subject,
@@ -598,8 +617,9 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Clock-skew allowance for `exp` and `nbf` (default 60 s): a token is refused at or after
-    /// `exp + leeway`, and before `nbf - leeway`.
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 60 s): a token is refused at or
+    /// after `exp + leeway`, before `nbf - leeway`, and before `iat - leeway` (issued in the
+    /// future).
     ///
     /// ```
     /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
@@ -611,6 +631,9 @@ impl JwtVerifierBuilder {
     /// let verifier = JwtVerifier::builder().key(key).leeway(Duration::from_secs(10)).clock(|| 1_000).build()?;
     /// assert!(verifier.verify(&mint(json!({"exp": 995}))).is_ok());
     /// assert_eq!(verifier.verify(&mint(json!({"exp": 990}))).unwrap_err(), Reason::Expired);
+    /// // Issued 10 s from now: within the leeway; 11 s: refused.
+    /// assert!(verifier.verify(&mint(json!({"exp": 2_000, "iat": 1_010}))).is_ok());
+    /// assert_eq!(verifier.verify(&mint(json!({"exp": 2_000, "iat": 1_011}))).unwrap_err(), Reason::IssuedInFuture);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -656,6 +679,92 @@ impl JwtVerifierBuilder {
     /// ```
     pub fn require_at_jwt_type(mut self, required: bool) -> Self {
         self.require_at_jwt = required;
+        self
+    }
+
+    /// The JWT profile for OAuth 2.0 access tokens (RFC 9068): the header's `typ` must be
+    /// `at+jwt` (as [`require_at_jwt_type`](Self::require_at_jwt_type)), and the claims `iss`,
+    /// `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` must all be present (RFC 9068 §2.2),
+    /// `client_id` and `jti` as strings. The values of `iss` and `aud` are checked by
+    /// [`issuer`](Self::issuer) and [`audience`](Self::audience), which RFC 9068 §4 also
+    /// requires a resource server to configure.
+    ///
+    /// Not the default: many identity providers still mint access tokens as plain `JWT`s
+    /// without `client_id` or `jti` (and some without `sub` for client-credentials tokens);
+    /// requiring the profile everywhere would refuse their tokens.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// let verifier = JwtVerifier::builder().key(key).audience("orders-api").rfc9068_profile().build()?;
+    /// let claims = json!({"iss": "https://id.example.com", "exp": 4102444800u64, "aud": "orders-api",
+    ///     "sub": "alice", "client_id": "web", "iat": 1_700_000_000, "jti": "t-1"});
+    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    /// header.typ = Some("at+jwt".into());
+    /// let sign = |claims: &serde_json::Value| jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// assert!(verifier.verify(&sign(&claims)).is_ok());
+    /// let mut no_jti = claims.clone();
+    /// no_jti.as_object_mut().unwrap().remove("jti");
+    /// assert_eq!(verifier.verify(&sign(&no_jti)).unwrap_err(), Reason::InvalidClaim("jti"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn rfc9068_profile(mut self) -> Self {
+        self.rfc9068_profile = true;
+        self
+    }
+
+    /// Refuses a token whose header has no `kid` (or an empty one), so a key is always chosen
+    /// by name, never by trying every key of the algorithm.
+    ///
+    /// Not the default: with one key per algorithm the `kid` selects nothing, and many
+    /// single-key issuers and HMAC setups omit it; a key set whose keys all carry a `kid` is
+    /// where this pays.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// let verifier = JwtVerifier::builder().key(key.with_kid("k1")).require_kid().build()?;
+    /// let claims = json!({"sub": "alice", "exp": 4102444800u64});
+    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    /// let unnamed = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// assert!(matches!(verifier.verify(&unnamed).unwrap_err(), Reason::MalformedToken(_)));
+    /// header.kid = Some("k1".into());
+    /// let named = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// assert!(verifier.verify(&named).is_ok());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn require_kid(mut self) -> Self {
+        self.require_kid = true;
+        self
+    }
+
+    /// Accepts only asymmetric algorithms (RSA, EC, EdDSA): [`build`](Self::build) fails if an
+    /// HMAC key is configured, and `HS*` tokens are refused. A resource server that can verify a
+    /// token with a shared secret could also mint one; with public keys only, a leak of this
+    /// service's configuration forges nothing (RFC 8725 §3.2, §3.5).
+    ///
+    /// Not the default: an HMAC secret shared by the issuer and this service is a legitimate,
+    /// common setup (first-party tokens, one trust domain), and it is refused only on request.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier};
+    /// let hmac = JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?;
+    /// let built = JwtVerifier::builder().key(hmac).asymmetric_only().build();
+    /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "keys", .. })));
+    /// // The Ed25519 public key of RFC 8410 §10.1.
+    /// let pem = b"-----BEGIN PUBLIC KEY-----
+    /// MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+    /// -----END PUBLIC KEY-----";
+    /// let ed = JwtKey::from_pem(Algorithm::EdDSA, pem)?;
+    /// assert!(JwtVerifier::builder().key(ed).asymmetric_only().build().is_ok());
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn asymmetric_only(mut self) -> Self {
+        self.asymmetric_only = true;
         self
     }
 
@@ -792,6 +901,20 @@ impl JwtVerifierBuilder {
                 });
             }
         }
+        if self.asymmetric_only
+            && let Some(key) = self
+                .keys
+                .iter()
+                .find(|k| k.alg.family() == AlgorithmFamily::Hmac)
+        {
+            return Err(ConfigError::InvalidSetting {
+                what: "keys",
+                detail: format!(
+                    "asymmetric_only() refuses HMAC keys, and a {:?} key is configured",
+                    key.alg
+                ),
+            });
+        }
         if self.scope_claim.as_deref().is_some_and(str::is_empty) {
             return Err(ConfigError::InvalidSetting {
                 what: "scope claim",
@@ -823,10 +946,13 @@ impl JwtVerifierBuilder {
                     issuer: self.issuer,
                     audience: self.audience,
                     leeway: self.leeway.as_secs(),
-                    require_exp: self.require_exp,
+                    require_exp: self.require_exp || self.rfc9068_profile,
+                    require_rfc9068_claims: self.rfc9068_profile,
                     scope_claim: self.scope_claim,
                 },
-                require_at_jwt: self.require_at_jwt,
+                require_at_jwt: self.require_at_jwt || self.rfc9068_profile,
+                require_kid: self.require_kid,
+                asymmetric_only: self.asymmetric_only,
                 max_token_bytes: self.max_token_bytes,
                 clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
             }),

@@ -2,7 +2,7 @@
 //! algorithm (RFC 8725 §3.1), so a token's `alg` can only ever select a key made for it and an
 //! HMAC key can never be confused with, or derived from, a public key.
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
 use crate::error::ConfigError;
@@ -143,7 +143,8 @@ impl JwtKey {
     /// The algorithm is the JWK's `alg`; when absent it follows from the curve for EC (`P-256` →
     /// `ES256`, `P-384` → `ES384`) and OKP (`Ed25519` → `EdDSA`) keys, and RSA or `oct` keys
     /// without `alg` are refused, since guessing would let one key serve several algorithms.
-    /// A JWK whose `use` is not `sig` is refused.
+    /// A JWK whose `use` is not `sig`, or whose `key_ops` does not include `verify`, is refused
+    /// (RFC 7517 §4.2–4.3: the key was not published for verifying signatures).
     ///
     /// ```
     /// use auth_core::{Algorithm, JwtKey};
@@ -153,6 +154,9 @@ impl JwtKey {
     /// assert_eq!((key.algorithm(), key.kid()), (Algorithm::EdDSA, Some("ed-1")));
     /// // An encryption key is not a signature key.
     /// assert!(JwtKey::from_jwk(&jwk.replace(r#""kid""#, r#""use":"enc","kid""#)).is_err());
+    /// // Nor is a key whose operations do not include "verify".
+    /// assert!(JwtKey::from_jwk(&jwk.replace(r#""kid""#, r#""key_ops":["sign"],"kid""#)).is_err());
+    /// assert!(JwtKey::from_jwk(&jwk.replace(r#""kid""#, r#""key_ops":["verify"],"kid""#)).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn from_jwk(json: &str) -> Result<Self, ConfigError> {
@@ -169,6 +173,16 @@ impl JwtKey {
             .is_some_and(|u| *u != PublicKeyUse::Signature)
         {
             return Err(ConfigError::BadJwk("its \"use\" is not \"sig\"".into()));
+        }
+        if jwk
+            .common
+            .key_operations
+            .as_ref()
+            .is_some_and(|ops| !ops.contains(&KeyOperations::Verify))
+        {
+            return Err(ConfigError::BadJwk(
+                "its \"key_ops\" does not include \"verify\"".into(),
+            ));
         }
         let declared = match jwk.common.key_algorithm {
             Some(a) => Some(
@@ -235,12 +249,16 @@ impl JwtKey {
 
     /// Every usable signature key of a JWKS document (RFC 7517 §5), for a key set kept in a file
     /// or in configuration. The same rules as a fetched [`KeySet`](crate::KeySet): `use` other
-    /// than `sig` and `oct` keys are skipped, RSA keys without `alg` verify RS256; a document
-    /// with no usable key is refused.
+    /// than `sig`, `key_ops` without `verify` and `oct` keys are skipped, RSA keys without `alg`
+    /// verify RS256; a document with no usable key is refused.
     ///
     /// ```
     /// use auth_core::JwtKey;
     /// assert!(JwtKey::from_jwk_set(r#"{"keys":[]}"#).is_err());
+    /// let ed = r#"{"kty":"OKP","crv":"Ed25519","kid":"ed-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    /// let signing_only = ed.replace(r#""kid":"ed-1""#, r#""kid":"ed-2","key_ops":["sign"]"#);
+    /// let keys = JwtKey::from_jwk_set(&format!(r#"{{"keys":[{ed},{signing_only}]}}"#)).unwrap();
+    /// assert_eq!(keys.iter().map(|k| k.kid()).collect::<Vec<_>>(), [Some("ed-1")]); // ed-2 skipped
     /// ```
     pub fn from_jwk_set(json: &str) -> Result<Vec<Self>, ConfigError> {
         super::keyset::parse_jwks(json.as_bytes(), &[Algorithm::RS256]).map_err(ConfigError::BadJwk)

@@ -15,7 +15,12 @@
 //!   `x5c` header parameters are never read.
 //! - Transport: `https`, or `http` to a loopback address only; no redirects; responses over
 //!   1 MiB refused; 10 s timeout.
+//! - **Discovery never points inwards**: a discovery document's `jwks_uri` naming a loopback
+//!   host (unless the issuer itself is on loopback), a link-local one (169.254.0.0/16, where
+//!   cloud metadata services answer; fe80::/10) or the unspecified address is refused as a
+//!   failed fetch, loudly logged, before any request to it.
 
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -102,7 +107,10 @@ impl KeySet {
 
     /// Keys from the `jwks_uri` of the issuer's OpenID Connect discovery document
     /// (`{issuer}/.well-known/openid-configuration`), whose `issuer` must equal `issuer`
-    /// exactly; the verifier then requires that issuer on every token.
+    /// exactly; the verifier then requires that issuer on every token. The document's
+    /// `jwks_uri` follows the rules of [`KeySet::jwks`], and may name neither a link-local or
+    /// unspecified address nor, unless the issuer itself is on loopback, a loopback host: such a
+    /// document is a failed fetch (logged as an error), and nothing is requested from it.
     ///
     /// ```
     /// use auth_core::{ConfigError, JwtVerifier, KeySet};
@@ -352,20 +360,89 @@ fn invalid(what: &'static str, detail: String) -> ConfigError {
 fn check_url(url: &str) -> Result<(), ConfigError> {
     let parsed =
         reqwest::Url::parse(url).map_err(|e| invalid("key set URL", format!("{url:?}: {e}")))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if on_loopback(&parsed) => Ok(()),
         _ => Err(invalid(
             "key set URL",
             format!("{url:?} must be https (http only to a loopback address)"),
         )),
     }
+}
+
+/// Strictly this machine's loopback: 127.0.0.0/8, `::1` (or its IPv4-mapped form), and the name
+/// `localhost`. Where plain `http` is allowed, and where an issuer may publish its keys on
+/// loopback.
+fn on_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Where a host points inwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inward {
+    /// This machine: loopback addresses, `localhost` and every name under it (RFC 6761 §6.3).
+    Loopback,
+    /// The link-local network: 169.254.0.0/16 (where cloud metadata services answer), fe80::/10.
+    LinkLocal,
+    /// `0.0.0.0` or `::`, which connect to this machine.
+    Unspecified,
+}
+
+/// Whether a URL's host points inwards, and how.
+fn inward(url: &reqwest::Url) -> Option<Inward> {
+    let v4 = |ip: Ipv4Addr| {
+        if ip.is_loopback() {
+            Some(Inward::Loopback)
+        } else if ip.is_link_local() {
+            Some(Inward::LinkLocal)
+        } else if ip.is_unspecified() {
+            Some(Inward::Unspecified)
+        } else {
+            None
+        }
+    };
+    match url.host()? {
+        url::Host::Ipv4(ip) => v4(ip),
+        url::Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(mapped) => v4(mapped),
+            None if ip.is_loopback() => Some(Inward::Loopback),
+            None if ip.is_unicast_link_local() => Some(Inward::LinkLocal),
+            None if ip.is_unspecified() => Some(Inward::Unspecified),
+            None => None,
+        },
+        url::Host::Domain(d) => {
+            let last_label = d.trim_end_matches('.').rsplit('.').next();
+            last_label
+                .is_some_and(|l| l.eq_ignore_ascii_case("localhost"))
+                .then_some(Inward::Loopback)
+        }
+    }
+}
+
+/// The `jwks_uri` of a discovery document: fetched under the rules of a configured URL
+/// ([`check_url`]), and never pointing inwards, so a document cannot turn the refresher into a
+/// blind request to this machine's or its network's internal services. A loopback `jwks_uri`
+/// is allowed only when the issuer itself is on loopback (a provider on this machine, as in
+/// development and tests); a link-local or unspecified one never.
+fn check_discovered_jwks_uri(issuer: &str, jwks_uri: &str) -> Result<(), String> {
+    check_url(jwks_uri).map_err(|e| e.to_string())?;
+    let url = reqwest::Url::parse(jwks_uri).map_err(|e| e.to_string())?;
+    let issuer_on_loopback = reqwest::Url::parse(issuer).is_ok_and(|u| on_loopback(&u));
+    let why = match inward(&url) {
+        None => return Ok(()),
+        Some(Inward::Loopback) if issuer_on_loopback => return Ok(()),
+        Some(Inward::Loopback) => "is on loopback but the issuer is not",
+        Some(Inward::LinkLocal) => "names a link-local address",
+        Some(Inward::Unspecified) => "names the unspecified address",
+    };
+    Err(format!("the discovery document's jwks_uri {why}"))
 }
 
 async fn refresher(
@@ -500,7 +577,15 @@ async fn fetch(
                 .get("jwks_uri")
                 .and_then(Value::as_str)
                 .ok_or_else(|| FetchError::Document("no jwks_uri".into()))?;
-            check_url(jwks_uri).map_err(|e| FetchError::Document(e.to_string()))?;
+            if let Err(why) = check_discovered_jwks_uri(issuer, jwks_uri) {
+                tracing::error!(
+                    target: crate::audit::TARGET,
+                    issuer = %issuer,
+                    jwks_uri = ?jwks_uri,
+                    "refusing the key set of a discovery document: {why}; nothing was fetched from it"
+                );
+                return Err(FetchError::Document(why));
+            }
             jwks_uri.to_owned()
         }
     };
@@ -559,4 +644,54 @@ pub(crate) fn parse_jwks(body: &[u8], rsa_algorithms: &[Algorithm]) -> Result<Ve
         return Err("no usable signature key".into());
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_discovered_jwks_uri_never_points_inwards() {
+        let public = "https://id.example.com";
+        for (issuer, jwks_uri) in [
+            (public, "https://id.example.com/jwks"),
+            (public, "https://10.0.0.5/jwks"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/jwks"),
+            ("http://127.0.0.1:8080", "https://localhost/jwks"),
+            ("http://localhost:8080", "http://[::1]:8080/jwks"),
+            ("https://[::1]", "http://127.0.0.2/jwks"),
+        ] {
+            assert_eq!(
+                check_discovered_jwks_uri(issuer, jwks_uri),
+                Ok(()),
+                "{issuer} {jwks_uri}"
+            );
+        }
+        for (issuer, jwks_uri) in [
+            (public, "https://127.0.0.1/jwks"),
+            (public, "https://127.1.2.3:8443/jwks"),
+            (public, "https://2130706433/jwks"),
+            (public, "https://[::1]/jwks"),
+            (public, "https://[::ffff:127.0.0.1]/jwks"),
+            (public, "https://localhost/jwks"),
+            (public, "https://LOCALHOST./jwks"),
+            (public, "https://keys.localhost/jwks"),
+            (public, "http://127.0.0.1/jwks"),
+            (public, "https://169.254.169.254/latest/meta-data"),
+            (public, "https://[fe80::1]/jwks"),
+            (public, "https://[::ffff:169.254.169.254]/jwks"),
+            (public, "https://0.0.0.0/jwks"),
+            (public, "https://[::]/jwks"),
+            (public, "http://id.example.com/jwks"),
+            (public, "/jwks"),
+            ("http://127.0.0.1:8080", "https://169.254.169.254/jwks"),
+            ("http://127.0.0.1:8080", "https://0.0.0.0:8080/jwks"),
+            ("http://127.0.0.1:8080", "http://0.0.0.0:8080/jwks"),
+        ] {
+            assert!(
+                check_discovered_jwks_uri(issuer, jwks_uri).is_err(),
+                "{issuer} {jwks_uri}"
+            );
+        }
+    }
 }
