@@ -87,6 +87,11 @@ pub struct Settings {
     pub access_ttl: i64,
     /// `AUTH_LEEWAY`: clock-skew leeway in seconds for `exp`/`nbf` (default 60).
     pub leeway: u64,
+    /// `AUTH_INSECURE_COOKIES=1`: session cookies without `Secure`, for development over plain
+    /// HTTP. Off by default (cookies are `Secure`), except on the embedded development
+    /// defaults: the development key and a loopback [`addr`](Settings::addr). `0` forces
+    /// `Secure` even then. Never decided from a request.
+    pub insecure_cookies: bool,
     /// Which development defaults are in use (for the start-up banner).
     pub dev_defaults: Vec<&'static str>,
 }
@@ -111,6 +116,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("access_ttl", &self.access_ttl)
             .field("leeway", &self.leeway)
+            .field("insecure_cookies", &self.insecure_cookies)
             .field("dev_defaults", &self.dev_defaults)
             .finish()
     }
@@ -175,12 +181,19 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
+        let addr = var("AUTH_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let insecure_setting = var("AUTH_INSECURE_COOKIES");
+        let insecure_cookies = insecure_cookies(insecure_setting.as_deref(), dev_key, &addr)?;
+        if insecure_cookies && insecure_setting.is_none() {
+            dev_defaults.push("AUTH_INSECURE_COOKIES");
+        }
         Ok(Settings {
             cors_origins,
             access_ttl: i64::try_from(number("AUTH_ACCESS_TTL", 900)?)
                 .map_err(|_| "AUTH_ACCESS_TTL: too large")?,
             leeway: number("AUTH_LEEWAY", 60)?,
-            addr: var("AUTH_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            addr,
+            insecure_cookies,
             dev_key,
             secret: secret.map_or_else(|| DEV_SECRET.to_vec(), String::into_bytes),
             jwks_url,
@@ -213,6 +226,7 @@ impl Settings {
             cors_origins: Vec::new(),
             access_ttl: 900,
             leeway: 60,
+            insecure_cookies: false,
             dev_defaults: Vec::new(),
         }
     }
@@ -290,6 +304,28 @@ impl Settings {
             &jsonwebtoken::EncodingKey::from_secret(&self.secret),
         )
         .ok()
+    }
+}
+
+/// Whether session cookies go without `Secure`: the `AUTH_INSECURE_COOKIES` value when set
+/// (`1`/`true` or `0`/`false`), otherwise only on the embedded development defaults (the
+/// development key, listening on loopback).
+fn insecure_cookies(value: Option<&str>, dev_key: bool, addr: &str) -> Result<bool, String> {
+    match value {
+        Some("1" | "true") => Ok(true),
+        Some("0" | "false") => Ok(false),
+        Some(other) => Err(format!("AUTH_INSECURE_COOKIES={other}: expected 1 or 0")),
+        None => Ok(dev_key && is_loopback_addr(addr)),
+    }
+}
+
+/// Whether the listen address `addr` (`host:port`) is a loopback one.
+fn is_loopback_addr(addr: &str) -> bool {
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(socket) => socket.ip().is_loopback(),
+        Err(_) => addr
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
     }
 }
 
@@ -532,4 +568,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(partner_orders)
         .service(whoami)
         .service(events);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_unless_development_says_otherwise() {
+        // Explicit settings win, either way.
+        assert_eq!(insecure_cookies(Some("1"), false, "0.0.0.0:80"), Ok(true));
+        assert_eq!(
+            insecure_cookies(Some("0"), true, "127.0.0.1:8080"),
+            Ok(false)
+        );
+        assert!(insecure_cookies(Some("yes"), true, "127.0.0.1:8080").is_err());
+        // Unset: insecure only on the embedded development key and a loopback address.
+        assert_eq!(insecure_cookies(None, true, "127.0.0.1:8080"), Ok(true));
+        assert_eq!(insecure_cookies(None, true, "[::1]:8080"), Ok(true));
+        assert_eq!(insecure_cookies(None, true, "localhost:8080"), Ok(true));
+        assert_eq!(insecure_cookies(None, true, "0.0.0.0:8080"), Ok(false));
+        assert_eq!(insecure_cookies(None, true, "10.0.0.5:8080"), Ok(false));
+        assert_eq!(insecure_cookies(None, false, "127.0.0.1:8080"), Ok(false));
+        assert!(!Settings::for_tests(DEV_SECRET, None, None).insecure_cookies);
+    }
 }

@@ -4,13 +4,23 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /auth/login` | Basic credentials (`#[require_auth(scheme = "basic")]`) → `204`, sets the access cookie (`Path=/`) and the refresh cookie (`Path=/auth`) |
-//! | `POST /auth/refresh` | the refresh cookie (and the CSRF defence's proof) → `204`, both cookies replaced |
-//! | `POST /auth/logout` | `204`, both cookies cleared |
+//! | `POST /auth/login` | Basic credentials (`#[require_auth(scheme = "basic")]`) and the CSRF defence's proof → `204`, sets the access cookie (`Path=/`) and the refresh cookie (`Path=/auth`) |
+//! | `POST /auth/refresh` | the refresh cookie and the CSRF defence's proof → `204`, both cookies replaced |
+//! | `POST /auth/logout` | the CSRF defence's proof → `204`, both cookies cleared |
 //!
-//! Both cookies are `HttpOnly; SameSite=Lax`, and `Secure` unless the service is reached on a
-//! loopback host (`localhost`, `127.0.0.1`, `[::1]`: development): a TLS-terminating proxy that
-//! does not say so must not strip `Secure`. In production, prefer the `__Host-` name prefix
+//! Every session endpoint needs the proof of the framework's CSRF defence
+//! ([`CsrfDefence`](auth_core::transport::CsrfDefence): `Sec-Fetch-Site: same-origin`, or an
+//! `Origin` that is the service's own or trusted; a non-browser client sends the service's own
+//! `Origin`), otherwise `403 cross_site_request`. Login too: a browser attaches the Basic
+//! credentials it has cached to a form another site posts, and that site must not log the
+//! visitor into a session (login CSRF). The login check runs before the credentials are
+//! verified, so a forged login costs no password hash and counts no failure.
+//!
+//! Both cookies are `HttpOnly; SameSite=Lax; Secure`. `Secure` is a setting of the service,
+//! never read from a request (a TLS-terminating proxy may forward any `Host`, loopback
+//! included): it is dropped only by [`Settings::insecure_cookies`] (`AUTH_INSECURE_COOKIES=1`,
+//! or the embedded development defaults on loopback), for development over plain HTTP, with a
+//! warning at start-up. In production, prefer the `__Host-` name prefix
 //! (`__Host-orders_access`): it stops a sibling subdomain from planting a cookie of the same
 //! name (`Domain=example.com`), which duplicate detection answers with 400 but cannot undo.
 //! `SameSite=Lax` serves an app on a sibling origin of the same site (`app.example.com` calling
@@ -31,7 +41,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, post, web};
 use auth_core::{
     Algorithm, AuthConfig, ErrorCode, JwtKey, JwtVerifier, Principal, Reason, Rejection,
@@ -89,6 +102,13 @@ impl Sessions {
             .leeway(std::time::Duration::ZERO)
             .build()
             .map_err(|e| e.to_string())?;
+        if settings.insecure_cookies {
+            tracing::warn!(
+                target: "auth",
+                "session cookies are sent without Secure (AUTH_INSECURE_COOKIES): development \
+                 over plain HTTP only"
+            );
+        }
         Ok(Some(Sessions {
             settings: settings.clone(),
             refresh_key: EncodingKey::from_secret(&refresh_secret),
@@ -107,7 +127,7 @@ impl Sessions {
 
     /// `204` with a fresh access cookie and refresh cookie for `subject`, logged in at
     /// `auth_time`.
-    fn issue(&self, req: &HttpRequest, subject: &str, auth_time: i64) -> HttpResponse {
+    fn issue(&self, subject: &str, auth_time: i64) -> HttpResponse {
         let ttl = self.settings.access_ttl;
         let (Some(access), Some(refresh_token)) = (
             self.settings.mint(subject, SESSION_SCOPES, ttl),
@@ -116,7 +136,7 @@ impl Sessions {
             tracing::error!("could not mint session tokens");
             return HttpResponse::InternalServerError().finish();
         };
-        let secure = !is_loopback_host(req.connection_info().host());
+        let secure = self.secure();
         HttpResponse::NoContent()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             // The cookie outlives the token inside it: the browser keeps sending it after the
@@ -131,21 +151,16 @@ impl Sessions {
             ))
             .finish()
     }
+
+    /// Whether the cookies carry `Secure`: a setting, never a request header.
+    fn secure(&self) -> bool {
+        !self.settings.insecure_cookies
+    }
 }
 
 fn now() -> Option<i64> {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
     i64::try_from(secs).ok()
-}
-
-/// Whether `host` (with or without a port) is a loopback name, where browsers accept cookies
-/// without `Secure` over plain HTTP in development.
-fn is_loopback_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// One `Set-Cookie` field.
@@ -163,14 +178,30 @@ fn cookie(
     )
 }
 
-/// `POST /auth/login`: Basic credentials of a user in the htpasswd file.
+/// `POST /auth/login`: Basic credentials of a user in the htpasswd file, from a request that
+/// passes the CSRF defence ([`login_csrf`], which runs before the credentials are checked).
 #[require_auth(scheme = "basic", realm = "orders-login")]
-#[post("/auth/login")]
-async fn login(req: HttpRequest, user: Principal, sessions: web::Data<Sessions>) -> HttpResponse {
+#[post("/auth/login", wrap = "actix_web::middleware::from_fn(login_csrf)")]
+async fn login(user: Principal, sessions: web::Data<Sessions>) -> HttpResponse {
     match now() {
-        Some(now) => sessions.issue(&req, user.subject().unwrap_or_default(), now),
+        Some(now) => sessions.issue(user.subject().unwrap_or_default(), now),
         None => HttpResponse::InternalServerError().finish(),
     }
+}
+
+/// The CSRF defence of `POST /auth/login`, as a middleware so that it answers before the
+/// handler's Basic guard: a cross-site login is refused whatever its credentials, without
+/// hashing a password or counting a failure against the visitor.
+async fn login_csrf(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(refusal) = csrf_refusal(req.request()) {
+        return Ok(req.into_response(refusal).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// `POST /auth/refresh`: a valid refresh cookie, with the same CSRF proof as cookie tokens.
@@ -198,7 +229,7 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
         });
     match verified {
         Ok((principal, auth_time)) => {
-            sessions.issue(&req, principal.subject().unwrap_or_default(), auth_time)
+            sessions.issue(principal.subject().unwrap_or_default(), auth_time)
         }
         Err(reason) => {
             tracing::warn!(target: "auth", %reason, "refresh token refused");
@@ -235,16 +266,18 @@ fn csrf_refusal(req: &HttpRequest) -> Option<HttpResponse> {
     Some(refused(ErrorCode::CrossSiteRequest, Reason::CrossSite(why)))
 }
 
-/// `POST /auth/logout`: clears both cookies.
+/// `POST /auth/logout`: clears both cookies (with the attributes they were set with).
 #[post("/auth/logout")]
-async fn logout(req: HttpRequest) -> HttpResponse {
+async fn logout(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse {
     // Another site must not be able to log the visitor out either.
     if let Some(refusal) = csrf_refusal(&req) {
         return refusal;
     }
+    let secure = sessions.secure();
     HttpResponse::NoContent()
-        .append_header(cookie(ACCESS_COOKIE, "", "/", 0, false))
-        .append_header(cookie(REFRESH_COOKIE, "", "/auth", 0, false))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .append_header(cookie(ACCESS_COOKIE, "", "/", 0, secure))
+        .append_header(cookie(REFRESH_COOKIE, "", "/auth", 0, secure))
         .finish()
 }
 

@@ -15,4 +15,4 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
     (cd "$here" && npm install --no-package-lock --no-audit --no-fund --silent)
 fi
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin orders
-exec node "$here/browser_test.mjs" "$root/target/debug/orders"
+exec node "$here/browser_test.mjs" "${CARGO_TARGET_DIR:-$root/target}/debug/orders"

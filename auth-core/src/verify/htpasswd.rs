@@ -7,9 +7,23 @@
 //! (iterated MD5, `htpasswd -m`) and plain text (`htpasswd -p`). Refused always: DES `crypt`
 //! (`htpasswd -d`), which silently truncates passwords to 8 bytes, and any other format.
 //!
-//! Hashing runs on actix's blocking pool (`web::block`), never on the async worker. An unknown
-//! user is verified against the hash of the costliest entry and refused whatever the result, so
-//! it costs the same as a wrong password and gets the same answer.
+//! Hashing runs on actix's blocking pool (`web::block`), never on the async worker.
+//!
+//! # Every check costs the same
+//!
+//! The time a check takes must not tell a client whether a user exists, nor which kind of hash
+//! that user has. Checking an unknown user against one dummy hash is not enough when entries
+//! differ in cost: against the costliest entry, a user with a cheaper hash stands out (a cost-5
+//! bcrypt user answered in 3 ms, unknown users in 300 ms). So the file's entries are grouped
+//! into cost classes (bcrypt per cost; Argon2 per variant, version, `m`/`t`/`p` and output
+//! length; each legacy format), and **every check evaluates exactly one hash of each class**:
+//! for the user's own class its own hash, for every other class the first entry of that class
+//! (whose result is thrown away). An unknown user evaluates one entry of each class and is
+//! refused whatever the results. Right password, wrong password and unknown user thus do the
+//! same work, and get the same answer for each refusal.
+//!
+//! The price: a file that mixes costs makes every check pay for each of them (a warning is
+//! logged at load). Keep one cost for all entries, and a check costs one hash, as before.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -35,19 +49,47 @@ enum Hash {
     Plain(String),
 }
 
+/// What checking a password against a hash costs: its kind and the parameters that set its
+/// work factor. Two hashes of one class cost the same to check, whatever the password.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum CostClass {
+    /// bcrypt at this cost (2^cost rounds).
+    Bcrypt(u32),
+    /// Argon2: the variant, version, `m`/`t`/`p` parameters and output length of the PHC string.
+    Argon2(String),
+    /// `$apr1$` (1 000 MD5 rounds).
+    Apr1,
+    /// `{SHA}`.
+    Sha1,
+    /// Plain text.
+    Plain,
+}
+
 impl Hash {
-    /// A rough cost, to pick the dummy hash unknown users are checked against.
-    fn cost(&self) -> u64 {
+    /// The cost class of this hash.
+    fn class(&self) -> CostClass {
         match self {
-            Hash::Bcrypt { cost, .. } => 1u64 << (*cost).min(40),
-            // Argon2 entries rank above bcrypt defaults; among several, the first is used.
-            Hash::Argon2(_) => 1 << 12,
-            Hash::Apr1 { .. } => 2,
-            Hash::Sha1(_) | Hash::Plain(_) => 1,
+            Hash::Bcrypt { cost, .. } => CostClass::Bcrypt(*cost),
+            Hash::Argon2(phc) => CostClass::Argon2(match argon2::PasswordHash::new(phc) {
+                Ok(h) => format!(
+                    "{} {:?} {} {:?}",
+                    h.algorithm,
+                    h.version,
+                    h.params,
+                    h.hash.map(|o| o.len())
+                ),
+                // Not reached: `classify` only keeps strings that parse.
+                Err(_) => String::new(),
+            }),
+            Hash::Apr1 { .. } => CostClass::Apr1,
+            Hash::Sha1(_) => CostClass::Sha1,
+            Hash::Plain(_) => CostClass::Plain,
         }
     }
 
     fn matches(&self, password: &str) -> bool {
+        #[cfg(test)]
+        tests::EVALUATED.with(|e| e.borrow_mut().push(self.class()));
         match self {
             Hash::Bcrypt { hash, .. } => bcrypt::verify(password, hash).unwrap_or(false),
             Hash::Argon2(phc) => {
@@ -126,8 +168,11 @@ pub struct Htpasswd {
 }
 
 struct Inner {
-    users: Vec<(String, Hash)>,
-    dummy: Hash,
+    /// Each user, its hash and the index of its hash's class in `classes`.
+    users: Vec<(String, Hash, usize)>,
+    /// One hash of each cost class in the file (the first entry of that class), in class
+    /// order: every check evaluates each class once.
+    classes: Vec<(CostClass, Hash)>,
 }
 
 impl std::fmt::Debug for Htpasswd {
@@ -195,7 +240,7 @@ impl Htpasswd {
     /// # Ok::<(), auth_core::HtpasswdError>(())
     /// ```
     pub fn users(&self) -> impl Iterator<Item = &str> {
-        self.inner.users.iter().map(|(u, _)| u.as_str())
+        self.inner.users.iter().map(|(u, _, _)| u.as_str())
     }
 
     fn parse_inner(text: &str, allow_legacy: bool) -> Result<Self, HtpasswdError> {
@@ -237,31 +282,60 @@ impl Htpasswd {
             }
             users.push((user.to_owned(), hash));
         }
-        let dummy = users
-            .iter()
-            .map(|(_, h)| h)
-            .max_by_key(|h| h.cost())
-            .cloned()
-            .ok_or(HtpasswdError::Empty)?;
+        if users.is_empty() {
+            return Err(HtpasswdError::Empty);
+        }
+        let mut classes: Vec<(CostClass, Hash)> = Vec::new();
+        for (_, hash) in &users {
+            let class = hash.class();
+            if !classes.iter().any(|(c, _)| *c == class) {
+                classes.push((class, hash.clone()));
+            }
+        }
+        classes.sort_by(|a, b| a.0.cmp(&b.0));
+        if classes.len() > 1 {
+            tracing::warn!(
+                target: crate::audit::TARGET,
+                classes = classes.len(),
+                "htpasswd entries use hashes of different costs: every check evaluates one hash of \
+                 each, so each login costs their sum; re-hash every entry with one cost"
+            );
+        }
+        let users = users
+            .into_iter()
+            .map(|(user, hash)| {
+                let class = hash.class();
+                let index = classes.iter().position(|(c, _)| *c == class).unwrap_or(0);
+                (user, hash, index)
+            })
+            .collect();
         Ok(Htpasswd {
-            inner: Arc::new(Inner { users, dummy }),
+            inner: Arc::new(Inner { users, classes }),
         })
     }
 
-    /// Whether `credentials` are valid; an unknown user costs one check of the dummy hash.
+    /// Whether `credentials` are valid. The work is the same for every user name and password:
+    /// one evaluation per cost class of the file, the user's own hash for its class and the
+    /// class's representative for the others (all of them for an unknown user), with every
+    /// result computed before any is looked at.
     fn check(&self, credentials: &BasicCredentials) -> bool {
-        let entry = self
-            .inner
-            .users
-            .iter()
-            .find(|(u, _)| u == credentials.user_id());
-        match entry {
-            Some((_, hash)) => hash.matches(credentials.password()),
-            None => {
-                let _ = self.inner.dummy.matches(credentials.password());
-                false
+        let wanted = credentials.user_id().as_bytes();
+        // The whole list, without stopping at the match (names are unique).
+        let mut entry = None;
+        for (user, hash, class) in &self.inner.users {
+            if bool::from(user.as_bytes().ct_eq(wanted)) {
+                entry = Some((hash, *class));
             }
         }
+        let mut valid = false;
+        for (index, (_, representative)) in self.inner.classes.iter().enumerate() {
+            let own = entry.filter(|(_, class)| *class == index).map(|(h, _)| h);
+            let matched = own
+                .unwrap_or(representative)
+                .matches(credentials.password());
+            valid |= own.is_some() & matched;
+        }
+        valid
     }
 }
 
@@ -418,6 +492,97 @@ fn apr1(password: &[u8], salt: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::cell::RefCell;
+    use std::time::{Duration, Instant};
+
+    thread_local! {
+        /// The cost class of every hash evaluated on this thread, in order.
+        pub(super) static EVALUATED: RefCell<Vec<CostClass>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The cost classes `check` evaluated for `user`/`password` (sorted), and its answer.
+    fn work(store: &Htpasswd, user: &str, password: &str) -> (Vec<CostClass>, bool) {
+        EVALUATED.with(|e| e.borrow_mut().clear());
+        let valid = store.check(&BasicCredentials::new(user, password));
+        let mut done = EVALUATED.with(|e| std::mem::take(&mut *e.borrow_mut()));
+        done.sort();
+        (done, valid)
+    }
+
+    /// A file with a cheap bcrypt user, a costlier bcrypt user, a cheap Argon2 user and (with
+    /// the legacy opt-in) a plain-text user.
+    fn mixed_store() -> Htpasswd {
+        let cheap = bcrypt::hash("cheap-pw", 4).unwrap();
+        let costly = bcrypt::hash("costly-pw", 6).unwrap();
+        let argon = {
+            use argon2::PasswordHasher as _;
+            let params = argon2::Params::new(64, 1, 1, None).unwrap();
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                .hash_password_with_salt(b"argon-pw", b"saltsaltsaltsalt")
+                .unwrap()
+                .to_string()
+        };
+        Htpasswd::parse_allowing_legacy(&format!(
+            "cheap:{cheap}\ncostly:{costly}\nargon:{argon}\nplain:plain-pw\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_check_does_the_same_work_whoever_the_user_and_whatever_the_password() {
+        let store = mixed_store();
+        let (expected, _) = work(&store, "nobody", "x");
+        // One evaluation per cost class of the file, for an unknown user too.
+        assert_eq!(
+            expected.len(),
+            4,
+            "one evaluation per cost class: {expected:?}"
+        );
+        for (user, password, valid) in [
+            ("cheap", "cheap-pw", true),
+            ("cheap", "wrong", false),
+            ("costly", "costly-pw", true),
+            ("costly", "wrong", false),
+            ("argon", "argon-pw", true),
+            ("argon", "wrong", false),
+            ("plain", "plain-pw", true),
+            ("plain", "wrong", false),
+            ("nobody", "cheap-pw", false),
+            ("", "", false),
+            // Another user's password never opens an account.
+            ("cheap", "costly-pw", false),
+        ] {
+            assert_eq!(
+                work(&store, user, password),
+                (expected.clone(), valid),
+                "{user}/{password}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_cheap_user_costs_as_much_as_an_unknown_user() {
+        // Coarse and generous, on top of the exact count above: bcrypt cost 4 and 6 (4×).
+        let cheap = bcrypt::hash("cheap-pw", 4).unwrap();
+        let costly = bcrypt::hash("costly-pw", 6).unwrap();
+        let store = Htpasswd::parse(&format!("cheap:{cheap}\ncostly:{costly}\n")).unwrap();
+        let fastest = |user: &str| {
+            (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    let _ = store.check(&BasicCredentials::new(user, "wrong"));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or(Duration::ZERO)
+        };
+        let (known, unknown) = (fastest("cheap"), fastest("nobody"));
+        assert!(
+            known * 2 >= unknown,
+            "known cheap user {known:?} vs unknown user {unknown:?}"
+        );
+    }
 
     #[test]
     fn apr1_matches_openssl() {

@@ -1,7 +1,7 @@
 //! `cargo run --release --bin orders`: the orders service on its embedded defaults.
 //! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_HTPASSWD`,
 //! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `AUTH_CORS_ORIGIN`,
-//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `RUST_LOG`.
+//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `AUTH_INSECURE_COOKIES`, `RUST_LOG`.
 
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
@@ -37,6 +37,7 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    let insecure_sessions = settings.insecure_cookies && sessions.is_some();
     let store = web::Data::new(Store::default());
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
@@ -66,6 +67,12 @@ async fn main() -> std::io::Result<()> {
         println!(
             "\nWARNING: development defaults in use for {}: never in production.",
             settings.dev_defaults.join(", ")
+        );
+    }
+    if insecure_sessions {
+        println!(
+            "\nWARNING: session cookies are sent WITHOUT `Secure` (AUTH_INSECURE_COOKIES): \
+             development over plain HTTP only, never in production."
         );
     }
     if settings.dev_key {
