@@ -11,6 +11,10 @@
 //! - Admission on the second sighting (a doorkeeper ring of recent token hashes per shard): a
 //!   client re-sending its token is cached from its second request on, while a flood of tokens
 //!   each sent once (cache misses by nature) costs no allocation and evicts nobody.
+//! - Two budgets: acceptances may fill the whole capacity, refusals a quarter of it beside them,
+//!   each evicting only its own kind. Anyone can mint junk tokens (and make them seen twice), but
+//!   only the authorization server can mint valid ones: a junk flood churns the refusals' part
+//!   and never evicts a valid client's entry, and it holds at most a quarter of the memory.
 //! - 32 shards, each behind its own mutex held for a lookup or an insert only (no global lock,
 //!   never across verification); FIFO eviction in O(1) per shard; a fixed number of entries.
 //! - Hashed with `foldhash` (already in actix's tree) under a per-process random seed: SipHash
@@ -40,7 +44,8 @@ type RandomState = foldhash::quality::RandomState;
 
 struct Shard {
     entries: HashMap<Arc<[u8]>, Cached, RandomState>,
-    order: VecDeque<Arc<[u8]>>,
+    /// Insertion order per kind: `[acceptances, refusals]`.
+    order: [VecDeque<Arc<[u8]>>; 2],
     /// Hashes of tokens seen once (a ring): a token is cached on its second sighting, so a flood
     /// of unique tokens never churns the cache (a doorkeeper, as in TinyLFU).
     seen: Box<[u64; DOORKEEPER]>,
@@ -51,7 +56,8 @@ const DOORKEEPER: usize = 256;
 
 pub(crate) struct VerdictCache {
     shards: Box<[Mutex<Shard>]>,
-    per_shard: usize,
+    /// Entries per shard per kind: `[acceptances, refusals]`.
+    per_shard: [usize; 2],
     ttl: u64,
     hasher: RandomState,
 }
@@ -59,10 +65,19 @@ pub(crate) struct VerdictCache {
 impl std::fmt::Debug for VerdictCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerdictCache")
-            .field("capacity", &(self.per_shard * SHARDS))
+            .field("capacity", &(self.per_shard[ACCEPTED] * SHARDS))
+            .field("refusal_capacity", &(self.per_shard[REFUSED] * SHARDS))
             .field("ttl_secs", &self.ttl)
             .finish()
     }
+}
+
+const ACCEPTED: usize = 0;
+const REFUSED: usize = 1;
+
+/// Which budget a verdict counts against.
+fn kind(verdict: &Result<Principal, Reason>) -> usize {
+    if verdict.is_ok() { ACCEPTED } else { REFUSED }
 }
 
 /// Whether a refusal can be cached: only reasons no clock tick or key rotation can change.
@@ -84,11 +99,12 @@ impl VerdictCache {
             return None;
         }
         let per_shard = capacity.div_ceil(SHARDS).max(1);
+        let per_shard = [per_shard, per_shard.div_ceil(4)];
         let shards = (0..SHARDS)
             .map(|_| {
                 Mutex::new(Shard {
                     entries: HashMap::with_hasher(RandomState::default()),
-                    order: VecDeque::new(),
+                    order: [VecDeque::new(), VecDeque::new()],
                     seen: Box::new([0; DOORKEEPER]),
                     next_seen: 0,
                 })
@@ -155,8 +171,18 @@ impl VerdictCache {
             .unwrap_or_else(|e| e.into_inner());
         // `| 1`: 0 marks an empty doorkeeper slot.
         let hash = hash | 1;
+        let class = kind(verdict);
         if let Some(existing) = shard.entries.get_mut(token) {
+            let was = kind(&existing.verdict);
             *existing = entry;
+            if was != class {
+                // Rare (a key rotation turned a refusal into an acceptance, or back): move the
+                // key to its new kind's order, so each budget counts exactly its own entries.
+                shard.order[was].retain(|k| **k != *token);
+                if let Some(key) = shard.entries.get_key_value(token).map(|(k, _)| k.clone()) {
+                    self.admit(&mut shard, key, class);
+                }
+            }
             return;
         }
         if !shard.seen.contains(&hash) {
@@ -165,14 +191,21 @@ impl VerdictCache {
             shard.next_seen = (slot + 1) % DOORKEEPER;
             return;
         }
-        if shard.entries.len() >= self.per_shard
-            && let Some(oldest) = shard.order.pop_front()
-        {
-            shard.entries.remove(&oldest);
-        }
         let key: Arc<[u8]> = Arc::from(token);
-        shard.order.push_back(key.clone());
-        shard.entries.insert(key, entry);
+        shard.entries.insert(key.clone(), entry);
+        self.admit(&mut shard, key, class);
+    }
+
+    /// Appends `key` (already in `entries`) to its kind's order, evicting that kind's oldest
+    /// entries past its budget.
+    fn admit(&self, shard: &mut Shard, key: Arc<[u8]>, kind: usize) {
+        let order = &mut shard.order[kind];
+        order.push_back(key);
+        while order.len() > self.per_shard[kind] {
+            if let Some(oldest) = order.pop_front() {
+                shard.entries.remove(&oldest);
+            }
+        }
     }
 
     #[cfg(test)]
@@ -228,6 +261,35 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_junk_refusals_never_evicts_an_acceptance() {
+        let cache = VerdictCache::new(320, 60).unwrap();
+        for _ in 0..2 {
+            cache.put(b"valid", &Ok(principal()), Some(10_000), 0, 0);
+        }
+        for i in 0..20_000 {
+            let junk = format!("junk-{}", i / 2);
+            cache.put(junk.as_bytes(), &Err(Reason::BadSignature), None, 0, 0);
+        }
+        assert!(
+            cache.get(b"valid", 0, 0).is_some(),
+            "the valid client stays cached"
+        );
+        assert!(
+            cache.len() <= 320 + 32 * 3,
+            "refusals hold at most a quarter beside the acceptances: {}",
+            cache.len()
+        );
+        // A refusal that turns into an acceptance moves budgets without leaking an entry.
+        cache.put(b"junk-9999", &Ok(principal()), Some(10_000), 0, 1);
+        assert!(cache.get(b"junk-9999", 0, 1).is_some());
+        for i in 0..20_000 {
+            let junk = format!("more-{}", i / 2);
+            cache.put(junk.as_bytes(), &Err(Reason::BadSignature), None, 0, 1);
+        }
+        assert!(cache.get(b"junk-9999", 0, 1).is_some());
+    }
+
+    #[test]
     fn bounded() {
         let cache = VerdictCache::new(320, 60).unwrap();
         for i in 0..20_000 {
@@ -239,7 +301,7 @@ mod tests {
                 0,
             );
         }
-        assert!(cache.len() <= 320, "{}", cache.len());
+        assert!(cache.len() <= 320 / 4 + 32, "{}", cache.len());
         let once = VerdictCache::new(320, 60).unwrap();
         for i in 0..10_000 {
             once.put(
