@@ -3,7 +3,7 @@
 //! `now + leeway`, `iss`/`aud` required whenever configured, the RFC 9068 claims required under
 //! that profile, and every registered claim type-checked (a string `exp`, a numeric `sub` or an
 //! object `aud` is a refusal, not a skipped check). A `cnf` claim (RFC 7800) is read here and
-//! decided in one place, [`check_sender_binding`].
+//! decided in one place, `check_sender_binding`.
 //!
 //! The header and the payload are read in one pass each into borrowed, typed views: the hot path
 //! allocates no map. The full claims map a handler may ask for (`Principal::claims`) is built
