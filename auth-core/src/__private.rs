@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 pub use actix_web::dev::Payload;
 pub use actix_web::{FromRequest, HttpRequest};
 
+use crate::extract;
 use crate::guard::{self, AuthFuture, Outcome};
 use crate::principal::Principal;
 pub use crate::rejection::Rejection;
@@ -22,15 +23,7 @@ pub trait RequirementSource {
     const REQUIREMENT: &'static Requirement;
 }
 
-/// Builds a `#[require_auth]` struct's field from the verified principal.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot receive the verified identity of a `#[require_auth]` struct",
-    label = "the field of a `#[require_auth]` struct must be `Principal` or `Claims<T>`"
-)]
-pub trait FromPrincipal: Sized {
-    /// Converts; a failure (claims that do not fit `T`) is a refusal.
-    fn from_principal(principal: Principal) -> Result<Self, Rejection>;
-}
+pub use crate::extract::FromPrincipal;
 
 /// The hidden first argument `#[require_auth]` adds to a handler: extracting it runs the check.
 pub struct Guard<R>(PhantomData<R>);
@@ -84,7 +77,7 @@ impl<T> Future for ExtractFuture<T> {
             } => match check.as_mut().poll(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(result) => {
-                    guard::end_in_flight(req);
+                    extract::end_in_flight(req);
                     let done = conclude(req, requirement, result, *build);
                     self.state = State::Ready(None);
                     Poll::Ready(done)
@@ -126,7 +119,7 @@ pub fn extract<T>(
     let state = match guard::run(req, requirement, false) {
         Outcome::Ready(result) => State::Ready(Some(conclude(req, requirement, result, build))),
         Outcome::Pending(check) => {
-            guard::begin_in_flight(req);
+            extract::begin_in_flight(req);
             State::Pending {
                 check,
                 req: req.clone(),

@@ -15,6 +15,9 @@
 //!     .param("error", "invalid_token")]);
 //! ```
 
+use crate::syntax::is_tchar;
+pub use crate::syntax::{is_quotable, is_rfc6750_value, is_token};
+
 use std::fmt::Write as _;
 
 /// One challenge: a scheme and its `auth-param`s, in order.
@@ -154,33 +157,6 @@ pub fn render_list(challenges: &[Challenge]) -> Result<String, ChallengeError> {
     Ok(out)
 }
 
-/// Whether `s` is safe inside a quoted-string once `"` and `\` are escaped: printable ASCII and
-/// space only. (RFC 9110 also allows HTAB and obs-text; we never emit them.)
-///
-/// ```
-/// use auth_core::challenge::is_quotable;
-/// assert!(is_quotable(r#"say "hi" \ bye"#));
-/// assert!(!is_quotable("a\r\nb"));
-/// assert!(!is_quotable("é"));
-/// ```
-pub fn is_quotable(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..=0x7e).contains(&b))
-}
-
-/// Whether `s` fits RFC 6750 §3's charset for `error_description` and `scope` values:
-/// `%x20-21 / %x23-5B / %x5D-7E` (no `"` and no `\`).
-///
-/// ```
-/// use auth_core::challenge::is_rfc6750_value;
-/// assert!(is_rfc6750_value("orders:read orders:write"));
-/// assert!(!is_rfc6750_value(r#"say "hi""#));
-/// assert!(!is_rfc6750_value(r"a\b"));
-/// ```
-pub fn is_rfc6750_value(s: &str) -> bool {
-    s.bytes()
-        .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
-}
-
 fn write_quoted(out: &mut String, value: &str) -> Result<(), ()> {
     if !is_quotable(value) {
         return Err(());
@@ -194,23 +170,6 @@ fn write_quoted(out: &mut String, value: &str) -> Result<(), ()> {
     }
     out.push('"');
     Ok(())
-}
-
-/// RFC 9110 §5.6.2 `tchar`.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// RFC 9110 §5.6.2 `token`.
-///
-/// ```
-/// use auth_core::challenge::is_token;
-/// assert!(is_token("Bearer"));
-/// assert!(!is_token("two words"));
-/// assert!(!is_token(""));
-/// ```
-pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
 }
 
 /// Parses a `WWW-Authenticate` field value into its challenges (RFC 9110 §11.6.1):

@@ -457,7 +457,7 @@ impl AuthConfigBuilder {
     /// assert!(matches!(err, ConfigError::InvalidSetting { what: "realm", .. }));
     /// ```
     pub fn build(self) -> Result<AuthConfig, ConfigError> {
-        if self.realm.is_empty() || !crate::challenge::is_quotable(&self.realm) {
+        if self.realm.is_empty() || !crate::syntax::is_quotable(&self.realm) {
             return Err(ConfigError::InvalidSetting {
                 what: "realm",
                 detail: "must be non-empty printable ASCII (no control characters)".into(),
@@ -474,8 +474,8 @@ impl AuthConfigBuilder {
             }
         }
         self.csrf.validate()?;
-        let cookie_ok = !self.token_cookie.is_empty()
-            && self.token_cookie.bytes().all(crate::challenge::is_tchar);
+        let cookie_ok =
+            !self.token_cookie.is_empty() && self.token_cookie.bytes().all(crate::syntax::is_tchar);
         if !cookie_ok {
             return Err(ConfigError::InvalidSetting {
                 what: "token_cookie",

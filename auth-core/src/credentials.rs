@@ -17,9 +17,10 @@ use actix_web::http::header::{self, HeaderMap, HeaderName};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::challenge::is_tchar;
 use crate::rejection::Reason;
 use crate::requirement::{Scheme, SchemeSet};
+pub use crate::syntax::is_b64token;
+use crate::syntax::is_tchar;
 
 /// What one `Authorization` field value holds, as far as this crate's schemes are concerned.
 ///
@@ -213,33 +214,6 @@ pub(crate) fn bearer_fast_path(headers: &HeaderMap) -> Option<&[u8]> {
     let rest = &value[7..];
     let spaces = rest.iter().take_while(|b| **b == b' ').count();
     Some(&rest[spaces..])
-}
-
-/// RFC 6750 §2.1 `b64token`.
-///
-/// ```
-/// use auth_core::credentials::is_b64token;
-/// assert!(is_b64token(b"abc.DEF-_~+/=="));
-/// assert!(!is_b64token(b"a=b"));
-/// assert!(!is_b64token(b"="));
-/// ```
-pub fn is_b64token(token: &[u8]) -> bool {
-    // A table lookup per byte: this scan runs on every request, over tokens of up to 8 KiB.
-    static TOKEN68: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            table[b] =
-                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-            b += 1;
-        }
-        table
-    };
-    let body = token.iter().position(|b| *b == b'=').unwrap_or(token.len());
-    body > 0
-        && token[..body].iter().all(|b| TOKEN68[usize::from(*b)])
-        && token[body..].iter().all(|b| *b == b'=')
 }
 
 /// A credential of an accepted scheme.

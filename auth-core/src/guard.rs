@@ -2,13 +2,10 @@
 //! rejection. Bearer and API keys are decided synchronously inside `from_request`; Basic, whose
 //! password hashing runs off the worker thread, yields a future.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Waker};
 
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
@@ -567,46 +564,4 @@ fn refuse_full(
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
     audit::refused(req, &rejection, user, quiet);
     rejection
-}
-
-/// Guards of this request whose check is still running, and the identity extractors waiting
-/// for them (all in one task: the waker wakes that task).
-#[derive(Clone, Default)]
-struct InFlight(Rc<RefCell<(usize, Vec<Waker>)>>);
-
-/// Marks a guard's check as running.
-pub(crate) fn begin_in_flight(req: &HttpRequest) {
-    let existing = req.extensions().get::<InFlight>().cloned();
-    let in_flight = existing.unwrap_or_else(|| {
-        let fresh = InFlight::default();
-        req.extensions_mut().insert(fresh.clone());
-        fresh
-    });
-    in_flight.0.borrow_mut().0 += 1;
-}
-
-/// Marks a guard's check as done and wakes the extractors waiting for it.
-pub(crate) fn end_in_flight(req: &HttpRequest) {
-    let Some(in_flight) = req.extensions().get::<InFlight>().cloned() else {
-        return;
-    };
-    let waiters = {
-        let mut state = in_flight.0.borrow_mut();
-        state.0 = state.0.saturating_sub(1);
-        std::mem::take(&mut state.1)
-    };
-    waiters.into_iter().for_each(Waker::wake);
-}
-
-/// Whether a guard of this request is still running; if so, `cx` is woken when one ends.
-pub(crate) fn wait_in_flight(req: &HttpRequest, cx: &Context<'_>) -> bool {
-    let Some(in_flight) = req.extensions().get::<InFlight>().cloned() else {
-        return false;
-    };
-    let mut state = in_flight.0.borrow_mut();
-    if state.0 == 0 {
-        return false;
-    }
-    state.1.push(cx.waker().clone());
-    true
 }

@@ -58,6 +58,7 @@ pub mod challenge;
 mod config;
 pub mod credentials;
 mod error;
+mod extract;
 mod guard;
 mod middleware;
 #[cfg(feature = "openapi")]
@@ -65,6 +66,7 @@ pub mod openapi;
 mod principal;
 mod rejection;
 mod requirement;
+pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttle;
@@ -120,15 +122,17 @@ pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
 pub use credentials::BasicCredentials;
 pub use error::ConfigError;
+pub use extract::{Claims, MaybePrincipal};
 /// The JWS algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{ReadFormToken, ReadFormTokenMiddleware, RequireAuth, RequireAuthMiddleware};
-pub use principal::{Claims, MaybePrincipal, Principal};
+pub use principal::Principal;
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
 pub use requirement::{Requirement, Scheme, SchemeSet};
 pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKey};
 pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
-pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier, Htpasswd, HtpasswdError};
+pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier};
+pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
 pub use verify::keyset::KeySet;

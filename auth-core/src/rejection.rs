@@ -654,7 +654,7 @@ pub(crate) fn challenges_for(
                     c = c.param("error_description", "The access token expired");
                 }
                 if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
-                    if !crate::challenge::is_rfc6750_value(scope) {
+                    if !crate::syntax::is_rfc6750_value(scope) {
                         return Err(ChallengeError::UnsafeValue("scope".into()));
                     }
                     c = c.param("scope", scope);

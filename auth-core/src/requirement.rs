@@ -379,7 +379,7 @@ impl Requirement {
             }
         }
         if let Some(realm) = self.realm
-            && (realm.is_empty() || !crate::challenge::is_quotable(realm))
+            && (realm.is_empty() || !crate::syntax::is_quotable(realm))
         {
             return Err(invalid("realm", "must be non-empty printable ASCII".into()));
         }

@@ -38,7 +38,7 @@ use std::fmt;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpMessage as _, HttpRequest};
 
-use crate::credentials::is_b64token;
+use crate::syntax::is_b64token;
 
 /// The name of the query parameter and form member that carry a token (RFC 6750 §2.2, §2.3).
 ///

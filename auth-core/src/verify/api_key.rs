@@ -220,7 +220,7 @@ impl ApiKeysBuilder {
         };
         let header = HeaderName::try_from(self.header.as_str())
             .map_err(|_| invalid("API-key header", "not a valid header name"))?;
-        if !crate::challenge::is_token(&self.challenge_scheme) {
+        if !crate::syntax::is_token(&self.challenge_scheme) {
             return Err(invalid("API-key challenge scheme", "not an RFC 9110 token"));
         }
         if self.keys.is_empty() {
@@ -228,7 +228,7 @@ impl ApiKeysBuilder {
         }
         let mut keys: Vec<(String, [u8; 32])> = Vec::with_capacity(self.keys.len());
         for (name, key) in self.keys {
-            if name.is_empty() || !crate::challenge::is_quotable(&name) {
+            if name.is_empty() || !crate::syntax::is_quotable(&name) {
                 return Err(invalid("API key name", "must be non-empty printable ASCII"));
             }
             if key.len() < MIN_KEY_BYTES {

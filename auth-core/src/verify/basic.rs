@@ -1,5 +1,5 @@
 //! Basic credentials (RFC 7617): the [`BasicVerifier`] trait applications implement for their
-//! user store, and [`Htpasswd`], a store that reads the files Apache's `htpasswd` writes.
+//! user store, and [`Htpasswd`](crate::Htpasswd), a store that reads the files Apache's `htpasswd` writes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -87,5 +87,3 @@ impl<T: BasicVerifier + ?Sized> BasicVerifier for Arc<T> {
         (**self).verify(credentials)
     }
 }
-
-pub use super::htpasswd::{Htpasswd, HtpasswdError};

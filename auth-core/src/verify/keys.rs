@@ -4,6 +4,7 @@
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use serde_json::Value;
 
 use crate::error::ConfigError;
 
@@ -261,7 +262,7 @@ impl JwtKey {
     /// assert_eq!(keys.iter().map(|k| k.kid()).collect::<Vec<_>>(), [Some("ed-1")]); // ed-2 skipped
     /// ```
     pub fn from_jwk_set(json: &str) -> Result<Vec<Self>, ConfigError> {
-        super::keyset::parse_jwks(json.as_bytes(), &[Algorithm::RS256]).map_err(ConfigError::BadJwk)
+        parse_jwks(json.as_bytes(), &[Algorithm::RS256]).map_err(ConfigError::BadJwk)
     }
 
     /// Names the key: a token whose header has this `kid` is verified with this key only.
@@ -302,4 +303,56 @@ impl JwtKey {
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
+}
+
+/// The usable signature keys of a JWKS document. Keys with `use` other than `sig`, symmetric
+/// (`oct`) keys — a published HMAC key would let anyone sign — and keys we cannot read are
+/// skipped; a document with none left is refused.
+pub(crate) fn parse_jwks(body: &[u8], rsa_algorithms: &[Algorithm]) -> Result<Vec<JwtKey>, String> {
+    let doc: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let entries = doc
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("no \"keys\" array")?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let Some(object) = entry.as_object() else {
+            continue;
+        };
+        if object.get("use").is_some_and(|u| u != "sig")
+            || object.get("kty").is_some_and(|k| k == "oct")
+        {
+            continue;
+        }
+        let mut entry = entry.clone();
+        // RFC 9864's fully-specified name for EdDSA over Ed25519.
+        if entry.get("alg").is_some_and(|a| a == "Ed25519") {
+            entry["alg"] = Value::from("EdDSA");
+        }
+        let algorithms: Vec<Option<Algorithm>> =
+            if entry.get("alg").is_none() && entry.get("kty").is_some_and(|k| k == "RSA") {
+                rsa_algorithms.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
+            };
+        for alg in algorithms {
+            let mut candidate = entry.clone();
+            if let Some(alg) = alg {
+                candidate["alg"] = Value::from(format!("{alg:?}"));
+            }
+            let parsed = serde_json::from_value::<Jwk>(candidate)
+                .map_err(|e| e.to_string())
+                .and_then(|jwk| JwtKey::from_parsed_jwk(&jwk).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(key) => keys.push(key),
+                Err(e) => {
+                    tracing::warn!(target: crate::audit::TARGET, kid = ?entry.get("kid"), error = %e, "skipping an unusable key of the key set")
+                }
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err("no usable signature key".into());
+    }
+    Ok(keys)
 }

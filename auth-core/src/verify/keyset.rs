@@ -27,11 +27,10 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
-use super::keys::JwtKey;
+use super::keys::{JwtKey, parse_jwks};
 use crate::error::ConfigError;
 
 const MAX_BODY: usize = 1 << 20;
@@ -592,58 +591,6 @@ async fn fetch(
     let (body, max_age) = get(client, &jwks_url).await?;
     let keys = parse_jwks(&body, &settings.rsa_algorithms).map_err(FetchError::Document)?;
     Ok((keys, max_age))
-}
-
-/// The usable signature keys of a JWKS document. Keys with `use` other than `sig`, symmetric
-/// (`oct`) keys — a published HMAC key would let anyone sign — and keys we cannot read are
-/// skipped; a document with none left is refused.
-pub(crate) fn parse_jwks(body: &[u8], rsa_algorithms: &[Algorithm]) -> Result<Vec<JwtKey>, String> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    let entries = doc
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or("no \"keys\" array")?;
-    let mut keys = Vec::new();
-    for entry in entries {
-        let Some(object) = entry.as_object() else {
-            continue;
-        };
-        if object.get("use").is_some_and(|u| u != "sig")
-            || object.get("kty").is_some_and(|k| k == "oct")
-        {
-            continue;
-        }
-        let mut entry = entry.clone();
-        // RFC 9864's fully-specified name for EdDSA over Ed25519.
-        if entry.get("alg").is_some_and(|a| a == "Ed25519") {
-            entry["alg"] = Value::from("EdDSA");
-        }
-        let algorithms: Vec<Option<Algorithm>> =
-            if entry.get("alg").is_none() && entry.get("kty").is_some_and(|k| k == "RSA") {
-                rsa_algorithms.iter().copied().map(Some).collect()
-            } else {
-                vec![None]
-            };
-        for alg in algorithms {
-            let mut candidate = entry.clone();
-            if let Some(alg) = alg {
-                candidate["alg"] = Value::from(format!("{alg:?}"));
-            }
-            let parsed = serde_json::from_value::<Jwk>(candidate)
-                .map_err(|e| e.to_string())
-                .and_then(|jwk| JwtKey::from_parsed_jwk(&jwk).map_err(|e| e.to_string()));
-            match parsed {
-                Ok(key) => keys.push(key),
-                Err(e) => {
-                    tracing::warn!(target: crate::audit::TARGET, kid = ?entry.get("kid"), error = %e, "skipping an unusable key of the key set")
-                }
-            }
-        }
-    }
-    if keys.is_empty() {
-        return Err("no usable signature key".into());
-    }
-    Ok(keys)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ pub mod api_key;
 pub mod basic;
 mod cache;
 pub mod claims;
-mod htpasswd;
+pub mod htpasswd;
 pub mod jwt;
 pub mod keys;
 pub mod keyset;
