@@ -46,7 +46,7 @@ pub enum BasicOutcome {
 ///
 /// Implementations must give an unknown user and a wrong password the same cost (verify
 /// against a dummy hash), and should run password hashing off the async executor (as
-/// [`Htpasswd`] does with `actix_web::web::block`).
+/// [`Htpasswd`](crate::Htpasswd) does with `actix_web::web::block`).
 ///
 /// ```
 /// use auth_core::{BasicCredentials, BasicFuture, BasicOutcome, BasicVerifier, Principal, Scheme};
