@@ -18,7 +18,7 @@ use crate::throttle::FailureThrottle;
 use crate::transport::{CsrfDefence, DEFAULT_TOKEN_COOKIE, TokenLocation, TokenLocations};
 use crate::verify::api_key::ApiKeys;
 use crate::verify::basic::BasicVerifier;
-use crate::verify::jwt::JwtVerifier;
+use crate::verify::bearer::BearerVerifier;
 
 /// The realm of challenges when neither the application nor the endpoint names one.
 ///
@@ -72,7 +72,7 @@ struct Inner {
     /// so the map holds one entry per endpoint and refusal kind.
     challenges: Mutex<ChallengeCache>,
     realm: String,
-    bearer: Option<JwtVerifier>,
+    bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
     throttle: Option<FailureThrottle>,
@@ -156,8 +156,8 @@ impl AuthConfig {
         self.inner.identity
     }
 
-    pub(crate) fn bearer(&self) -> Option<&JwtVerifier> {
-        self.inner.bearer.as_ref()
+    pub(crate) fn bearer(&self) -> Option<&dyn BearerVerifier> {
+        self.inner.bearer.as_deref()
     }
 
     pub(crate) fn basic(&self) -> Option<&Arc<dyn BasicVerifier>> {
@@ -266,7 +266,7 @@ impl AuthConfig {
 /// ```
 pub struct AuthConfigBuilder {
     realm: String,
-    bearer: Option<JwtVerifier>,
+    bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
     throttle: Option<FailureThrottle>,
@@ -300,7 +300,8 @@ impl AuthConfigBuilder {
         self
     }
 
-    /// Registers the Bearer verifier.
+    /// Registers the Bearer verifier: a [`JwtVerifier`](crate::JwtVerifier) or any
+    /// other [`BearerVerifier`].
     ///
     /// ```
     /// use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier, Scheme};
@@ -312,8 +313,8 @@ impl AuthConfigBuilder {
     /// assert!(auth.registered_schemes().contains(Scheme::Bearer));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
-    pub fn bearer(mut self, verifier: JwtVerifier) -> Self {
-        self.bearer = Some(verifier);
+    pub fn bearer(mut self, verifier: impl BearerVerifier) -> Self {
+        self.bearer = Some(Arc::new(verifier));
         self
     }
 

@@ -19,8 +19,7 @@ use crate::requirement::{Requirement, Scheme, SchemeSet};
 use crate::throttle::ThrottleKey;
 use crate::transport::{self, LocateError, TokenLocation, TokenLocations, TokenSource};
 use crate::verify::basic::BasicOutcome;
-use crate::verify::jwt::Verdict;
-use crate::verify::keyset::wait_for_attempt;
+use crate::verify::bearer::BearerVerdict;
 
 /// `Retry-After` of a 503 when a credential store cannot decide.
 pub(crate) const RETRY_AFTER_UNAVAILABLE: u32 = 5;
@@ -226,23 +225,15 @@ fn bearer(
     token: &str,
 ) -> Outcome {
     let verified = match config.bearer() {
-        Some(verifier) => match verifier.start(token) {
-            Verdict::Ready(verified) => verified.map_err(bearer_failure),
-            Verdict::Cached(verified) => {
+        Some(verifier) => match verifier.verify_token(token) {
+            BearerVerdict::Ready(verified) => verified.map_err(bearer_failure),
+            BearerVerdict::Repeated(verified) => {
                 return from_cache(req, requirement, config, client, verified);
             }
-            Verdict::Refetch(receiver, bound) => {
-                // The token names a key the set lacks: wait for the (shared, rate-limited)
-                // refetch, then decide with the keys there are.
-                let (req, config, verifier, token) = (
-                    req.clone(),
-                    config.clone(),
-                    verifier.clone(),
-                    token.to_owned(),
-                );
+            BearerVerdict::Later(decision) => {
+                let (req, config) = (req.clone(), config.clone());
                 return Outcome::Pending(Box::pin(async move {
-                    wait_for_attempt(receiver, bound).await;
-                    let verified = verifier.finish(&token).map_err(bearer_failure);
+                    let verified = decision.await.map_err(bearer_failure);
                     finish(&req, requirement, &config, client, None, verified)
                 }));
             }

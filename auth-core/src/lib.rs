@@ -132,6 +132,7 @@ pub use requirement::{Requirement, Scheme, SchemeSet};
 pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKey};
 pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
 pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier};
+pub use verify::bearer::{BearerFuture, BearerVerdict, BearerVerifier};
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;

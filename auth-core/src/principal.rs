@@ -158,7 +158,7 @@ impl Principal {
     /// # let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
     /// # let claims = serde_json::json!({"sub": "alice", "tenant": 7, "exp": 4102444800u64});
     /// # let token = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// let principal = verifier.verify(&token).unwrap();
+    /// let principal = verifier.verify_now(&token).unwrap();
     /// assert_eq!(principal.claims().len(), 3);
     /// assert_eq!(principal.claims()["tenant"], 7);
     /// # Ok::<(), auth_core::ConfigError>(())

@@ -56,7 +56,7 @@ use crate::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
 ///     .issuer(TEST_ISSUER)
 ///     .audience(TEST_AUDIENCE)
 ///     .build()?;
-/// assert!(verifier.verify(&TestAuth::new().token(&[])).is_ok());
+/// assert!(verifier.verify_now(&TestAuth::new().token(&[])).is_ok());
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const TEST_SECRET: &[u8] = b"auth-core testing secret: never use this in production";
@@ -67,7 +67,7 @@ pub const TEST_SECRET: &[u8] = b"auth-core testing secret: never use this in pro
 /// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
 /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
 /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
-/// let user = verifier.verify(&TestAuth::new().token(&[])).unwrap();
+/// let user = verifier.verify_now(&TestAuth::new().token(&[])).unwrap();
 /// assert_eq!(user.claim("iss").unwrap(), TEST_ISSUER);
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
@@ -81,8 +81,8 @@ pub const TEST_ISSUER: &str = "https://issuer.test";
 /// let token = TestAuth::new().token(&[]);
 /// let ours = JwtVerifier::builder().key(key()?).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
 /// let other = JwtVerifier::builder().key(key()?).issuer(TEST_ISSUER).audience("other-api").build()?;
-/// assert!(ours.verify(&token).is_ok());
-/// assert!(other.verify(&token).is_err());
+/// assert!(ours.verify_now(&token).is_ok());
+/// assert!(other.verify_now(&token).is_err());
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const TEST_AUDIENCE: &str = "test-api";
@@ -93,7 +93,7 @@ pub const TEST_AUDIENCE: &str = "test-api";
 /// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TEST_SUBJECT};
 /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
 /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
-/// let user = verifier.verify(&TestAuth::new().token(&[])).unwrap();
+/// let user = verifier.verify_now(&TestAuth::new().token(&[])).unwrap();
 /// assert_eq!(user.subject(), Some(TEST_SUBJECT));
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
@@ -211,7 +211,7 @@ impl TestAuth {
     /// use auth_core::testing::{TestAuth, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET};
     /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
     /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
-    /// let user = verifier.verify(&TestAuth::new().token(&["orders:read", "orders:write"])).unwrap();
+    /// let user = verifier.verify_now(&TestAuth::new().token(&["orders:read", "orders:write"])).unwrap();
     /// assert!(user.has_scope("orders:write"));
     /// assert!(!user.has_scope("admin"));
     /// # Ok::<(), auth_core::ConfigError>(())
@@ -228,7 +228,7 @@ impl TestAuth {
     /// use auth_core::Reason;
     /// # let key = JwtKey::hmac(Algorithm::HS256, TEST_SECRET)?;
     /// let verifier = JwtVerifier::builder().key(key).issuer(TEST_ISSUER).audience(TEST_AUDIENCE).build()?;
-    /// let refused = verifier.verify(&TestAuth::new().expired_token(&["orders:read"]));
+    /// let refused = verifier.verify_now(&TestAuth::new().expired_token(&["orders:read"]));
     /// assert_eq!(refused.unwrap_err(), Reason::Expired);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```

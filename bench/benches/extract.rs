@@ -35,7 +35,11 @@ async fn by_hand(req: HttpRequest, verifier: web::Data<JwtVerifier>) -> HttpResp
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match token.map(|t| verifier.verify(t)) {
+    let verified = match token {
+        Some(t) => Some(verifier.verify(t).await),
+        None => None,
+    };
+    match verified {
         Some(Ok(p)) if p.has_scope("orders:read") => {
             HttpResponse::Ok().json(serde_json::json!({ "ok": true }))
         }

@@ -220,6 +220,7 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
     let verified = sessions
         .refresh_verifier
         .verify(token)
+        .await
         .and_then(|principal| {
             let auth_time = principal
                 .claim("auth_time")

@@ -32,7 +32,9 @@ fn jwk_keys_verify_their_algorithm() {
             .audience(AUDIENCE)
             .build()
             .unwrap();
-        let principal = verifier.verify(&token_with(alg, &claims("a b"))).unwrap();
+        let principal = verifier
+            .verify_now(&token_with(alg, &claims("a b")))
+            .unwrap();
         assert_eq!(principal.subject(), Some("alice"));
         assert_eq!(principal.scopes(), ["a", "b"]);
     }
@@ -138,17 +140,17 @@ fn expiry_boundaries_follow_the_clock() {
     };
     let tok = token_with(Algorithm::HS256, &json!({"exp": 1_000_000, "nbf": 999_000}));
     assert!(
-        verifier(1_000_059).verify(&tok).is_ok(),
+        verifier(1_000_059).verify_now(&tok).is_ok(),
         "inside the 60 s leeway"
     );
     assert_eq!(
-        verifier(1_000_060).verify(&tok).unwrap_err(),
+        verifier(1_000_060).verify_now(&tok).unwrap_err(),
         Reason::Expired,
         "refused at exp + leeway"
     );
-    assert!(verifier(998_940).verify(&tok).is_ok(), "nbf - leeway");
+    assert!(verifier(998_940).verify_now(&tok).is_ok(), "nbf - leeway");
     assert_eq!(
-        verifier(998_939).verify(&tok).unwrap_err(),
+        verifier(998_939).verify_now(&tok).unwrap_err(),
         Reason::NotYetValid
     );
 }
@@ -161,7 +163,7 @@ fn tokens_over_the_bound_are_refused_before_decoding() {
         .build()
         .unwrap();
     let long = "a".repeat(65);
-    assert_eq!(v.verify(&long).unwrap_err(), Reason::TokenTooLarge(65));
+    assert_eq!(v.verify_now(&long).unwrap_err(), Reason::TokenTooLarge(65));
 }
 
 #[test]
@@ -180,29 +182,29 @@ fn cached_verdicts_still_expire_and_revocation_still_applies() {
     let tok = token_with(Algorithm::HS256, &json!({"exp": 1_000_100, "sub": "a"}));
     for _ in 0..3 {
         assert!(
-            v.verify(&tok).is_ok(),
+            v.verify_now(&tok).is_ok(),
             "served (from the cache after the first time)"
         );
     }
     revoked.store(true, Ordering::SeqCst);
     assert_eq!(
-        v.verify(&tok).unwrap_err(),
+        v.verify_now(&tok).unwrap_err(),
         Reason::Revoked,
         "revocation applies to a cached verdict"
     );
     revoked.store(false, Ordering::SeqCst);
     now.store(1_000_159, Ordering::SeqCst);
-    assert!(v.verify(&tok).is_ok());
+    assert!(v.verify_now(&tok).is_ok());
     now.store(1_000_160, Ordering::SeqCst);
     assert_eq!(
-        v.verify(&tok).unwrap_err(),
+        v.verify_now(&tok).unwrap_err(),
         Reason::Expired,
         "a cached verdict dies at exp + leeway"
     );
     // A forged token is refused again and again, from the cache.
     let forged = format!("{tok}x");
     for _ in 0..3 {
-        assert_eq!(v.verify(&forged).unwrap_err(), Reason::BadSignature);
+        assert_eq!(v.verify_now(&forged).unwrap_err(), Reason::BadSignature);
     }
     // With the cache off, the same answers.
     let v = JwtVerifier::builder()
@@ -210,5 +212,8 @@ fn cached_verdicts_still_expire_and_revocation_still_applies() {
         .verdict_cache(0, std::time::Duration::ZERO)
         .build()
         .unwrap();
-    assert!(v.verify(&token_with(Algorithm::HS256, &claims(""))).is_ok());
+    assert!(
+        v.verify_now(&token_with(Algorithm::HS256, &claims("")))
+            .is_ok()
+    );
 }

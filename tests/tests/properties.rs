@@ -51,7 +51,7 @@ proptest! {
 
     #[test]
     fn verifier_never_panics(input in "[A-Za-z0-9._~+/=-]{0,200}") {
-        let _ = auth_tests::verifier().verify(&input);
+        let _ = auth_tests::verifier().verify_now(&input);
     }
 
     #[test]
@@ -59,6 +59,6 @@ proptest! {
         use base64::Engine as _;
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let token = format!("{}.{}.c2ln", e.encode(header), e.encode(payload));
-        prop_assert!(auth_tests::verifier().verify(&token).is_err());
+        prop_assert!(auth_tests::verifier().verify_now(&token).is_err());
     }
 }

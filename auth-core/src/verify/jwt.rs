@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
+use super::bearer::{BearerVerdict, BearerVerifier};
 use super::cache::VerdictCache;
 use super::claims::{ClaimRules, JoseHeader, check_sender_binding, read_payload};
 use super::keys::{JwtKey, algorithm_from_header};
@@ -35,7 +36,7 @@ use crate::rejection::Reason;
 /// # let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?).build()?;
 /// assert_eq!(DEFAULT_MAX_TOKEN_BYTES, 8 * 1024);
 /// let oversized = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
-/// assert_eq!(verifier.verify(&oversized).unwrap_err(), Reason::TokenTooLarge(DEFAULT_MAX_TOKEN_BYTES + 1));
+/// assert_eq!(verifier.verify_now(&oversized).unwrap_err(), Reason::TokenTooLarge(DEFAULT_MAX_TOKEN_BYTES + 1));
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -51,8 +52,8 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// assert_eq!(DEFAULT_LEEWAY.as_secs(), 60);
 /// let verifier = JwtVerifier::builder().key(key).clock(|| 1_000).build()?;
 /// // Expired 30 s ago, within the leeway: still accepted; 60 s ago: refused.
-/// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 970}))).is_ok());
-/// assert_eq!(verifier.verify(&mint(json!({"sub": "alice", "exp": 940}))).unwrap_err(), Reason::Expired);
+/// assert!(verifier.verify_now(&mint(json!({"sub": "alice", "exp": 970}))).is_ok());
+/// assert_eq!(verifier.verify_now(&mint(json!({"sub": "alice", "exp": 940}))).unwrap_err(), Reason::Expired);
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
@@ -72,7 +73,7 @@ type RevocationHook = Arc<dyn Fn(&Principal) -> bool + Send + Sync>;
 /// assert_eq!(DEFAULT_CACHE_CAPACITY, 8192);
 /// // The default cache, spelled out.
 /// let verifier = JwtVerifier::builder().key(key).verdict_cache(DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL).build()?;
-/// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
+/// assert!(verifier.verify_now(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 pub const DEFAULT_CACHE_CAPACITY: usize = 8192;
@@ -97,7 +98,7 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 ///     .issuer("https://id.example.com")
 ///     .audience("orders-api")
 ///     .build()?;
-/// assert!(verifier.verify("not.a.jwt").is_err());
+/// assert!(verifier.verify_now("not.a.jwt").is_err());
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 #[derive(Clone)]
@@ -155,7 +156,7 @@ impl std::fmt::Debug for JwtVerifier {
 ///     .key(JwtKey::hmac(Algorithm::HS256, b"an HS256 secret of 32 bytes or more")?)
 ///     .audience("orders-api")
 ///     .build()?;
-/// assert!(verifier.verify("not.a.jwt").is_err());
+/// assert!(verifier.verify_now("not.a.jwt").is_err());
 /// # Ok::<(), ConfigError>(())
 /// ```
 pub struct JwtVerifierBuilder {
@@ -195,8 +196,8 @@ impl JwtVerifier {
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// // `exp` is required by default.
-    /// assert_eq!(verifier.verify(&mint(json!({"sub": "alice"}))).unwrap_err(), Reason::InvalidClaim("exp"));
-    /// assert!(verifier.verify(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
+    /// assert_eq!(verifier.verify_now(&mint(json!({"sub": "alice"}))).unwrap_err(), Reason::InvalidClaim("exp"));
+    /// assert!(verifier.verify_now(&mint(json!({"sub": "alice", "exp": 4102444800u64}))).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn builder() -> JwtVerifierBuilder {
@@ -220,11 +221,9 @@ impl JwtVerifier {
     }
 
     /// Verifies a token and returns its principal, or the internal reason of the refusal
-    /// ([`Reason::Expired`] is the one a client is told apart).
-    ///
-    /// With a [`KeySet`], this never waits: a `kid` missing from the current keys asks the
-    /// refresher for a refetch (within the cool-down) and is refused now; use
-    /// [`JwtVerifier::verify_async`] to wait for that refetch, as `#[require_auth]` does.
+    /// ([`Reason::Expired`] is the one a client is told apart). With a [`KeySet`], a `kid`
+    /// missing from the current keys waits for the (shared, rate-limited) refetch first, as
+    /// `#[require_auth]` does: the one entry point that decides as the framework does.
     ///
     /// ```
     /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
@@ -234,20 +233,26 @@ impl JwtVerifier {
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// let token = mint(json!({"sub": "alice", "scope": "orders:read", "exp": 4102444800u64}));
-    /// let principal = verifier.verify(&token).unwrap();
+    /// let principal = actix_web::rt::System::new().block_on(verifier.verify(&token)).unwrap();
     /// assert_eq!(principal.subject(), Some("alice"));
     /// assert!(principal.has_scope("orders:read"));
-    /// assert_eq!(verifier.verify(&mint(json!({"sub": "alice", "exp": 1}))).unwrap_err(), Reason::Expired);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
-    pub fn verify(&self, token: &str) -> Result<Principal, Reason> {
+    pub async fn verify(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
-            Verdict::Refetch(..) => self.finish(token),
+            Verdict::Refetch(receiver, bound) => {
+                wait_for_attempt(receiver, bound).await;
+                self.finish(token)
+            }
         }
     }
 
-    /// Verifies a token, waiting for a refetch of the key set when its `kid` is unknown.
+    /// Verifies a token with the keys there are now, never waiting. Exactly
+    /// [`JwtVerifier::verify`] with static keys; with a [`KeySet`] a token whose `kid` is not
+    /// in the current keys is refused at once (a refetch is requested in the background), so
+    /// during a key rotation this refuses tokens `verify` accepts. For tests and synchronous
+    /// tools with static keys.
     ///
     /// ```
     /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
@@ -256,18 +261,15 @@ impl JwtVerifier {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).build()?;
-    /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
-    /// let principal = actix_web::rt::System::new().block_on(verifier.verify_async(&token)).unwrap();
-    /// assert_eq!(principal.subject(), Some("alice"));
+    /// let token = mint(json!({"sub": "alice", "scope": "orders:read", "exp": 4102444800u64}));
+    /// assert_eq!(verifier.verify_now(&token).unwrap().subject(), Some("alice"));
+    /// assert_eq!(verifier.verify_now(&mint(json!({"sub": "alice", "exp": 1}))).unwrap_err(), Reason::Expired);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
-    pub async fn verify_async(&self, token: &str) -> Result<Principal, Reason> {
+    pub fn verify_now(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
-            Verdict::Refetch(receiver, bound) => {
-                wait_for_attempt(receiver, bound).await;
-                self.finish(token)
-            }
+            Verdict::Refetch(..) => self.finish(token),
         }
     }
 
@@ -290,7 +292,7 @@ impl JwtVerifier {
 
     /// Decides at once (from the verdict cache when the same token was seen), or asks to wait
     /// for a refetch of the key set.
-    pub(crate) fn start(&self, token: &str) -> Verdict {
+    fn start(&self, token: &str) -> Verdict {
         let inner = &*self.inner;
         if token.len() > inner.max_token_bytes {
             return Verdict::Ready(Err(Reason::TokenTooLarge(token.len())));
@@ -336,7 +338,7 @@ impl JwtVerifier {
     /// The cached verdict for exactly these bytes, if any (revocation applied). Only tokens that
     /// passed the `b64token` syntax were ever cached, so a hit needs no syntax check: the guard
     /// tries this before parsing the header.
-    pub(crate) fn cached(&self, token: &[u8]) -> Option<Result<Principal, Reason>> {
+    pub(crate) fn cached_verdict(&self, token: &[u8]) -> Option<Result<Principal, Reason>> {
         let inner = &*self.inner;
         let cache = inner.cache.as_ref()?;
         if token.len() > inner.max_token_bytes {
@@ -352,7 +354,7 @@ impl JwtVerifier {
     }
 
     /// Decides with the keys there are now (after waiting for a refetch).
-    pub(crate) fn finish(&self, token: &str) -> Result<Principal, Reason> {
+    fn finish(&self, token: &str) -> Result<Principal, Reason> {
         let now = (self.inner.clock)();
         let parsed = self.parse(token)?;
         match &self.inner.keys {
@@ -515,8 +517,30 @@ fn has_candidate(parsed: &Parsed<'_>, keys: &[JwtKey]) -> bool {
     keys.iter().any(|k| is_candidate(parsed, k))
 }
 
+impl BearerVerifier for JwtVerifier {
+    fn verify_token(&self, token: &str) -> BearerVerdict {
+        match self.start(token) {
+            Verdict::Ready(result) => BearerVerdict::Ready(result),
+            Verdict::Cached(result) => BearerVerdict::Repeated(result),
+            Verdict::Refetch(receiver, bound) => {
+                // The token names a key the set lacks: wait for the (shared, rate-limited)
+                // refetch, then decide with the keys there are.
+                let (verifier, token) = (self.clone(), token.to_owned());
+                BearerVerdict::Later(Box::pin(async move {
+                    wait_for_attempt(receiver, bound).await;
+                    verifier.finish(&token)
+                }))
+            }
+        }
+    }
+
+    fn cached(&self, token: &[u8]) -> Option<Result<Principal, Reason>> {
+        self.cached_verdict(token)
+    }
+}
+
 /// What [`JwtVerifier::start`] decided.
-pub(crate) enum Verdict {
+enum Verdict {
     Ready(Result<Principal, Reason>),
     /// Answered from the verdict cache (the same token was decided before).
     Cached(Result<Principal, Reason>),
@@ -548,11 +572,11 @@ impl JwtVerifierBuilder {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).build()?;
-    /// assert!(verifier.verify(&mint(json!({"exp": 4102444800u64}))).is_ok());
+    /// assert!(verifier.verify_now(&mint(json!({"exp": 4102444800u64}))).is_ok());
     /// // HS384 is the algorithm of no configured key.
     /// let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS384);
     /// let hs384 = jsonwebtoken::encode(&header, &json!({"exp": 4102444800u64}), &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert_eq!(verifier.verify(&hs384).unwrap_err(), Reason::AlgorithmNotAllowed);
+    /// assert_eq!(verifier.verify_now(&hs384).unwrap_err(), Reason::AlgorithmNotAllowed);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn key(mut self, key: JwtKey) -> Self {
@@ -587,9 +611,9 @@ impl JwtVerifierBuilder {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).issuer("https://id.example.com").build()?;
-    /// assert!(verifier.verify(&mint(json!({"iss": "https://id.example.com", "exp": 4102444800u64}))).is_ok());
+    /// assert!(verifier.verify_now(&mint(json!({"iss": "https://id.example.com", "exp": 4102444800u64}))).is_ok());
     /// let forged = mint(json!({"iss": "https://evil.example", "exp": 4102444800u64}));
-    /// assert_eq!(verifier.verify(&forged).unwrap_err(), Reason::WrongIssuer);
+    /// assert_eq!(verifier.verify_now(&forged).unwrap_err(), Reason::WrongIssuer);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
@@ -607,9 +631,9 @@ impl JwtVerifierBuilder {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).audience("orders-api").build()?;
-    /// assert!(verifier.verify(&mint(json!({"aud": ["billing", "orders-api"], "exp": 4102444800u64}))).is_ok());
+    /// assert!(verifier.verify_now(&mint(json!({"aud": ["billing", "orders-api"], "exp": 4102444800u64}))).is_ok());
     /// let other = mint(json!({"aud": "billing", "exp": 4102444800u64}));
-    /// assert_eq!(verifier.verify(&other).unwrap_err(), Reason::WrongAudience);
+    /// assert_eq!(verifier.verify_now(&other).unwrap_err(), Reason::WrongAudience);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
@@ -629,11 +653,11 @@ impl JwtVerifierBuilder {
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// use std::time::Duration;
     /// let verifier = JwtVerifier::builder().key(key).leeway(Duration::from_secs(10)).clock(|| 1_000).build()?;
-    /// assert!(verifier.verify(&mint(json!({"exp": 995}))).is_ok());
-    /// assert_eq!(verifier.verify(&mint(json!({"exp": 990}))).unwrap_err(), Reason::Expired);
+    /// assert!(verifier.verify_now(&mint(json!({"exp": 995}))).is_ok());
+    /// assert_eq!(verifier.verify_now(&mint(json!({"exp": 990}))).unwrap_err(), Reason::Expired);
     /// // Issued 10 s from now: within the leeway; 11 s: refused.
-    /// assert!(verifier.verify(&mint(json!({"exp": 2_000, "iat": 1_010}))).is_ok());
-    /// assert_eq!(verifier.verify(&mint(json!({"exp": 2_000, "iat": 1_011}))).unwrap_err(), Reason::IssuedInFuture);
+    /// assert!(verifier.verify_now(&mint(json!({"exp": 2_000, "iat": 1_010}))).is_ok());
+    /// assert_eq!(verifier.verify_now(&mint(json!({"exp": 2_000, "iat": 1_011}))).unwrap_err(), Reason::IssuedInFuture);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -651,7 +675,7 @@ impl JwtVerifierBuilder {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).require_exp(false).build()?;
-    /// assert!(verifier.verify(&mint(json!({"sub": "a-service"}))).is_ok());
+    /// assert!(verifier.verify_now(&mint(json!({"sub": "a-service"}))).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn require_exp(mut self, required: bool) -> Self {
@@ -673,8 +697,8 @@ impl JwtVerifierBuilder {
     /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     /// header.typ = Some("at+jwt".into());
     /// let access = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert!(verifier.verify(&access).is_ok());
-    /// assert_eq!(verifier.verify(&mint(claims)).unwrap_err(), Reason::WrongType); // `typ` is "JWT"
+    /// assert!(verifier.verify_now(&access).is_ok());
+    /// assert_eq!(verifier.verify_now(&mint(claims)).unwrap_err(), Reason::WrongType); // `typ` is "JWT"
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn require_at_jwt_type(mut self, required: bool) -> Self {
@@ -704,10 +728,10 @@ impl JwtVerifierBuilder {
     /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     /// header.typ = Some("at+jwt".into());
     /// let sign = |claims: &serde_json::Value| jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert!(verifier.verify(&sign(&claims)).is_ok());
+    /// assert!(verifier.verify_now(&sign(&claims)).is_ok());
     /// let mut no_jti = claims.clone();
     /// no_jti.as_object_mut().unwrap().remove("jti");
-    /// assert_eq!(verifier.verify(&sign(&no_jti)).unwrap_err(), Reason::InvalidClaim("jti"));
+    /// assert_eq!(verifier.verify_now(&sign(&no_jti)).unwrap_err(), Reason::InvalidClaim("jti"));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn rfc9068_profile(mut self) -> Self {
@@ -731,10 +755,10 @@ impl JwtVerifierBuilder {
     /// let claims = json!({"sub": "alice", "exp": 4102444800u64});
     /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     /// let unnamed = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert!(matches!(verifier.verify(&unnamed).unwrap_err(), Reason::MalformedToken(_)));
+    /// assert!(matches!(verifier.verify_now(&unnamed).unwrap_err(), Reason::MalformedToken(_)));
     /// header.kid = Some("k1".into());
     /// let named = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert!(verifier.verify(&named).is_ok());
+    /// assert!(verifier.verify_now(&named).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn require_kid(mut self) -> Self {
@@ -779,7 +803,7 @@ impl JwtVerifierBuilder {
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let verifier = JwtVerifier::builder().key(key).scope_claim("permissions").build()?;
     /// let token = mint(json!({"permissions": ["orders:read"], "scope": "admin", "exp": 4102444800u64}));
-    /// let principal = verifier.verify(&token).unwrap();
+    /// let principal = verifier.verify_now(&token).unwrap();
     /// assert!(principal.has_scope("orders:read") && !principal.has_scope("admin"));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
@@ -799,7 +823,7 @@ impl JwtVerifierBuilder {
     /// let verifier = JwtVerifier::builder().key(key).max_token_bytes(64).build()?;
     /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
     /// assert!(token.len() > 64);
-    /// assert_eq!(verifier.verify(&token).unwrap_err(), Reason::TokenTooLarge(token.len()));
+    /// assert_eq!(verifier.verify_now(&token).unwrap_err(), Reason::TokenTooLarge(token.len()));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn max_token_bytes(mut self, bytes: usize) -> Self {
@@ -820,8 +844,8 @@ impl JwtVerifierBuilder {
     /// let verifier = JwtVerifier::builder().key(key.clone()).verdict_cache(1024, Duration::from_secs(30)).build()?;
     /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
     /// // The second answer comes from the cache, and is the same.
-    /// assert_eq!(verifier.verify(&token).unwrap().subject(), Some("alice"));
-    /// assert_eq!(verifier.verify(&token).unwrap().subject(), Some("alice"));
+    /// assert_eq!(verifier.verify_now(&token).unwrap().subject(), Some("alice"));
+    /// assert_eq!(verifier.verify_now(&token).unwrap().subject(), Some("alice"));
     /// // A capacity of 0 turns the cache off.
     /// assert!(JwtVerifier::builder().key(key).verdict_cache(0, Duration::ZERO).build().is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
@@ -860,9 +884,9 @@ impl JwtVerifierBuilder {
     /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// let token = mint(json!({"sub": "alice", "exp": 2_000}));
     /// let before = JwtVerifier::builder().key(key.clone()).clock(|| 1_000).build()?;
-    /// assert!(before.verify(&token).is_ok());
+    /// assert!(before.verify_now(&token).is_ok());
     /// let after = JwtVerifier::builder().key(key).clock(|| 3_000).build()?;
-    /// assert_eq!(after.verify(&token).unwrap_err(), Reason::Expired);
+    /// assert_eq!(after.verify_now(&token).unwrap_err(), Reason::Expired);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {

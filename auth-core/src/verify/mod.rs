@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod basic;
+pub mod bearer;
 mod cache;
 pub mod claims;
 pub mod htpasswd;
