@@ -87,7 +87,10 @@ pub(crate) fn blocked(req: &HttpRequest, key: &crate::throttle::ThrottleKey, sec
     use crate::throttle::ThrottleKey;
     let (kind, value) = match key {
         ThrottleKey::Client(ip) => ("client", ip.to_string()),
-        ThrottleKey::CrossSite(ip) => ("cross-site client", ip.to_string()),
+        ThrottleKey::CrossSite { client, origin } => (
+            "cross-site client",
+            format!("{client} (origin class {origin})"),
+        ),
         ThrottleKey::User(digest) => ("user digest", digest.to_string()),
     };
     tracing::warn!(target: TARGET, kind, key = %value, seconds, path = req.path(), "too many failed attempts: blocked");

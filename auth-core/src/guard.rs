@@ -3,7 +3,6 @@
 //! password hashing runs off the worker thread, yields a future.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -77,12 +76,14 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     }
 
     let throttle = config.throttle();
-    let client = throttle.and_then(|t| t.client_bucket(req));
-    if let (Some(t), Some(ip)) = (throttle, client)
+    let client_ip = throttle.and_then(|t| t.client_bucket(req));
+    if let (Some(t), Some(ip)) = (throttle, client_ip)
         && let Some(seconds) = t.blocked(&ThrottleKey::Client(ip))
     {
         return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
     }
+    // The key this request's failures are counted under (see below for cross-site requests).
+    let mut client = client_ip.map(ThrottleKey::Client);
 
     if !locations.is_header_only() {
         req.extensions_mut().insert(Examined(locations));
@@ -111,6 +112,26 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     } else {
         Ok(None)
     };
+    // A page of another site can make its visitors' browsers send junk cookie, query or form
+    // tokens (`<img src="…?access_token=">`), and the browser marks such requests; but any
+    // client can write the mark. So whatever such a request's cookie, query or form token
+    // causes — valid, invalid, malformed, or a second method — is counted under a key of its
+    // own, per client and per origin the application trusts: a hostile page fills only its
+    // visitors' budget for untrusted origins (their own requests, and a trusted app's, pass),
+    // and a client forging the mark gets a bounded number of extra budgets, not unlimited.
+    if !matches!(elsewhere, Ok(None))
+        && let Some(ip) = client_ip
+        && from_another_site(req)
+    {
+        let key = ThrottleKey::CrossSite {
+            client: ip,
+            origin: config.csrf().origin_class(req),
+        };
+        if let Some(seconds) = throttle.and_then(|t| t.blocked(&key)) {
+            return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
+        }
+        client = Some(key);
+    }
     let invalid_request = |why| {
         let reason = Reason::MalformedCredentials(why);
         let refused = Err((ErrorCode::InvalidRequest, reason));
@@ -153,12 +174,6 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
                 location,
                 len: token.len(),
             });
-            if let (Some(t), Some(ip)) = (throttle, client)
-                && is_cross_site(req)
-                && let Some(seconds) = t.blocked(&ThrottleKey::CrossSite(ip))
-            {
-                return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
-            }
             if location == TokenLocation::Cookie
                 && let Err(why) = config.csrf().check(req)
             {
@@ -221,7 +236,7 @@ fn bearer(
     req: &HttpRequest,
     requirement: &'static Requirement,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     token: &str,
 ) -> Outcome {
     let verified = match config.bearer() {
@@ -252,7 +267,7 @@ fn from_cache(
     req: &HttpRequest,
     requirement: &'static Requirement,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     verdict: Result<Principal, Reason>,
 ) -> Outcome {
     let verified = verdict.map_err(bearer_failure);
@@ -281,7 +296,7 @@ fn basic(
     req: &HttpRequest,
     requirement: &'static Requirement,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     credentials: BasicCredentials,
 ) -> Outcome {
     let user = credentials.user_id().to_owned();
@@ -319,7 +334,7 @@ fn finish(
     req: &HttpRequest,
     requirement: &'static Requirement,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     user: Option<&str>,
     verified: Result<Principal, (ErrorCode, Reason)>,
 ) -> Result<Option<Principal>, Rejection> {
@@ -332,7 +347,7 @@ fn finish_logged(
     req: &HttpRequest,
     requirement: &'static Requirement,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     user: Option<&str>,
     verified: Result<Principal, (ErrorCode, Reason)>,
     quiet: bool,
@@ -361,23 +376,13 @@ fn finish_logged(
 fn record_failure(
     req: &HttpRequest,
     config: &AuthConfig,
-    client: Option<IpAddr>,
+    client: Option<ThrottleKey>,
     user: Option<&str>,
 ) {
     let Some(throttle) = config.throttle() else {
         return;
     };
-    // A page on another site can make its visitors' browsers send junk cookie or query tokens
-    // (an `<img src="…?access_token=x">`), and the browser marks such requests; but any other
-    // client can write the mark too. So those failures are counted apart, under the client's
-    // cross-site key: a hostile page fills only its visitors' cross-site budget (their own
-    // requests still pass), and a client forging the mark gets one more budget, not unlimited.
-    let client_key = if is_cross_site(req) && req.extensions().contains::<TokenSource>() {
-        client.map(ThrottleKey::CrossSite)
-    } else {
-        client.map(ThrottleKey::Client)
-    };
-    let keys = client_key.into_iter().chain(user.map(ThrottleKey::user));
+    let keys = client.into_iter().chain(user.map(ThrottleKey::user));
     for key in keys {
         if let Some(seconds) = throttle.fail(&key) {
             audit::blocked(req, &key, seconds);
@@ -385,11 +390,13 @@ fn record_failure(
     }
 }
 
-/// Whether the browser marked the request as sent by a page of another site.
-fn is_cross_site(req: &HttpRequest) -> bool {
+/// Whether the browser marked the request as made by a page of another origin's site, or of
+/// a sibling on the same site (`Sec-Fetch-Site: cross-site` or `same-site`): such a page may
+/// be hostile, and a sibling subdomain may host anyone's content.
+fn from_another_site(req: &HttpRequest) -> bool {
     req.headers()
         .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
+        .is_some_and(|v| matches!(v.as_bytes(), b"cross-site" | b"same-site"))
 }
 
 /// A principal this crate verified during this request, and under which configuration. Only

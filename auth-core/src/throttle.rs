@@ -53,11 +53,19 @@ pub enum ThrottleKey {
     /// A client: its IPv4 address, or its IPv6 address cut to the policy's prefix
     /// ([`FailureThrottle::ipv6_prefix`]).
     Client(IpAddr),
-    /// Failures of cookie, query or form tokens on requests the browser marked
-    /// `Sec-Fetch-Site: cross-site`, per client. Kept apart from [`ThrottleKey::Client`] so a
-    /// page on another site cannot lock its visitors out, yet bounded like any other key, since
-    /// any non-browser client can write that header.
-    CrossSite(IpAddr),
+    /// Failures caused by a cookie, query or form token on requests the browser marked
+    /// `Sec-Fetch-Site: cross-site` or `same-site`, per client and per origin class. Kept
+    /// apart from [`ThrottleKey::Client`] so a page of another site cannot lock its visitors
+    /// out, yet bounded like any other key, since any non-browser client can write that
+    /// header.
+    CrossSite {
+        /// The client, as in [`ThrottleKey::Client`].
+        client: IpAddr,
+        /// `0` for an origin the application does not trust (or none sent), `n` for the n-th
+        /// origin trusted by its CSRF defence: a hostile page cannot spend a trusted app's
+        /// budget, since a browser never lets a page forge `Origin`.
+        origin: u8,
+    },
     /// A Basic user-id, by its SHA-256 digest (so guessing one account's password from many
     /// addresses is slowed too). A digest, not the name: fixed-size, and the same on every
     /// instance sharing a store.
@@ -522,15 +530,14 @@ impl FailureThrottle {
         if !self.trusts(peer) {
             return Some(peer);
         }
-        // Several fields are one list in order (RFC 9110 §5.3); walk it from the right.
+        // Several fields are one list in order (RFC 9110 §5.3); walk it from the right. Split
+        // bytes, not text: a byte that is not ASCII spoils its own element only.
         let fields: Vec<_> = req.headers().get_all("x-forwarded-for").collect();
         let mut client = peer;
         for field in fields.into_iter().rev() {
-            let Ok(text) = field.to_str() else {
-                return Some(client);
-            };
-            for element in text.rsplit(',') {
-                match forwarded_address(element) {
+            for element in field.as_bytes().rsplit(|b| *b == b',') {
+                let element = std::str::from_utf8(element).ok();
+                match element.and_then(forwarded_address) {
                     Some(hop) if self.trusts(hop) => client = hop,
                     Some(hop) => return Some(hop),
                     None => return Some(client),
@@ -562,11 +569,14 @@ impl FailureThrottle {
     pub(crate) fn client_bucket(&self, req: &HttpRequest) -> Option<IpAddr> {
         self.client_of(req).map(|ip| match ip {
             IpAddr::V4(_) => ip,
-            IpAddr::V6(v6) => {
-                let bits = u32::from(self.ipv6_prefix);
-                let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
-                IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
-            }
+            IpAddr::V6(v6) => match embedded_ipv4(v6) {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let bits = u32::from(self.ipv6_prefix);
+                    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+                    IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+                }
+            },
         })
     }
 
@@ -584,6 +594,22 @@ impl FailureThrottle {
         self.store
             .record_failure(key, Instant::now(), self.limit, self.window)
             .map(seconds)
+    }
+}
+
+/// The IPv4 client behind an IPv6 address that carries one, so it is keyed like any IPv4
+/// client: NAT64 (`64:ff9b::/96`, RFC 6052), where every IPv4 client would otherwise share
+/// one /64; 6to4 (`2002::/16`, RFC 3056), where one IPv4 host owns a whole /48; Teredo
+/// (`2001::/32`, RFC 4380), whose clients share their server's /64 and carry their own IPv4
+/// address inverted in the last 32 bits. (IPv4-mapped addresses are canonicalised before.)
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let bits = u128::from(v6);
+    let low32 = |b: u128| std::net::Ipv4Addr::from((b & 0xffff_ffff) as u32);
+    match v6.segments() {
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(low32(bits)),
+        [0x2002, ..] => Some(std::net::Ipv4Addr::from((bits >> 80) as u32)),
+        [0x2001, 0, ..] => Some(low32(!bits)),
+        _ => None,
     }
 }
 

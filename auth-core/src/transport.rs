@@ -451,6 +451,19 @@ impl CsrfDefence {
         self.enabled
     }
 
+    /// Which trusted origin sent `req` (`Origin` equal to the n-th trusted one: `n`), or `0`
+    /// for any other origin and none: how the throttle tells a trusted app's cross-site
+    /// requests apart from those of pages it does not trust.
+    pub(crate) fn origin_class(&self, req: &HttpRequest) -> u8 {
+        let Some(origin) = req.headers().get(header::ORIGIN).map(|o| o.as_bytes()) else {
+            return 0;
+        };
+        self.trusted_origins
+            .iter()
+            .position(|t| t.as_bytes().eq_ignore_ascii_case(origin))
+            .map_or(0, |i| u8::try_from(i + 1).unwrap_or(u8::MAX))
+    }
+
     /// Whether `req` may use a cookie-borne credential (for the application's own cookie
     /// endpoints, such as a token refresh); `Err` says why not, for the log.
     ///

@@ -531,3 +531,164 @@ async fn claims_that_do_not_fit_are_logged_without_their_values() {
     assert!(log.contains("claims do not fit"), "{log}");
     assert!(!log.contains("secret-tenant-4711"), "{log}");
 }
+
+// Found by the second, independent review of the fixes above.
+
+fn from_site(uri: &str, site: &str, port: u16) -> TestRequest {
+    TestRequest::get()
+        .uri(uri)
+        .peer_addr(SocketAddr::from(([203, 0, 113, 9], port)))
+        .insert_header(("sec-fetch-site", site))
+}
+
+#[actix_rt::test]
+async fn malformed_tokens_a_foreign_page_makes_browsers_send_do_not_lock_the_visitor_out() {
+    // `<img src="https://api/x?access_token=">`: empty, not a b64token, or sent twice — each
+    // a 400 found before any token is read, and once counted under the visitor's own key.
+    for junk in [
+        "/events?access_token=",
+        "/events?access_token=a%20b",
+        "/events?access_token=a&access_token=b",
+    ] {
+        let app = query_token_app().await;
+        for _ in 0..5 {
+            let res = app
+                .call(from_site(junk, "cross-site", 40_000).to_request())
+                .await
+                .unwrap();
+            assert!(res.status() == 400 || res.status() == 429, "{junk}");
+        }
+        let visitor = TestRequest::get()
+            .uri("/orders")
+            .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
+            .insert_header(bearer(&token("")));
+        let res = app.call(visitor.to_request()).await.unwrap();
+        assert_eq!(res.status(), 200, "{junk}: the visitor's own request");
+        // A client forging the mark is still throttled.
+        let res = app
+            .call(from_site(junk, "cross-site", 40_002).to_request())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429, "{junk}");
+    }
+}
+
+#[actix_rt::test]
+async fn same_site_pages_are_counted_apart_too() {
+    // A sibling subdomain may host anyone's content (`Sec-Fetch-Site: same-site`).
+    let app = query_token_app().await;
+    for _ in 0..5 {
+        app.call(
+            from_site("/events?access_token=junk.junk.junk", "same-site", 40_000).to_request(),
+        )
+        .await
+        .unwrap();
+    }
+    let visitor = TestRequest::get()
+        .uri("/orders")
+        .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
+        .insert_header(bearer(&token("")));
+    assert_eq!(app.call(visitor.to_request()).await.unwrap().status(), 200);
+}
+
+#[actix_rt::test]
+async fn a_hostile_page_cannot_spend_a_trusted_cross_site_apps_budget() {
+    use auth_core::transport::CsrfDefence;
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(
+            TokenLocations::HEADER
+                .with(TokenLocation::Cookie)
+                .with(TokenLocation::Query),
+        )
+        .csrf(CsrfDefence::new().trust_origin("https://app.partner.example"))
+        .throttle(FailureThrottle::per_minute(3))
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new().app_data(config).service(
+            web::scope("")
+                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
+                .default_service(web::to(HttpResponse::Ok)),
+        ),
+    )
+    .await;
+    // The hostile page, opened by the same visitor: junk query tokens, no trusted Origin.
+    for _ in 0..5 {
+        app.call(
+            from_site("/events?access_token=junk.junk.junk", "cross-site", 40_000).to_request(),
+        )
+        .await
+        .unwrap();
+    }
+    // The partner's single-page app on another site, with its cookie token.
+    let spa = TestRequest::post()
+        .uri("/orders")
+        .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .insert_header((header::ORIGIN, "https://app.partner.example"))
+        .insert_header((header::COOKIE, format!("access_token={}", token(""))));
+    assert_eq!(app.call(spa.to_request()).await.unwrap().status(), 200);
+}
+
+#[actix_rt::test]
+async fn a_byte_that_is_not_ascii_in_x_forwarded_for_spoils_only_its_element() {
+    let proxy = "10.0.0.1:41000";
+    let trusted = FailureThrottle::per_minute(3).trust_forwarded_for(["10.0.0.1".parse().unwrap()]);
+    let app = throttled_app(trusted).await;
+    let chain = header::HeaderValue::from_bytes(b"\xff, 203.0.113.1").unwrap();
+    for _ in 0..3 {
+        let req = TestRequest::get()
+            .uri("/p")
+            .peer_addr(proxy.parse::<SocketAddr>().unwrap())
+            .insert_header(("x-forwarded-for", chain.clone()))
+            .insert_header(bearer("junk.junk.junk"));
+        assert_eq!(app.call(req.to_request()).await.unwrap().status(), 401);
+    }
+    let attacker = app
+        .call(from(proxy, Some("203.0.113.1"), &token("")))
+        .await
+        .unwrap();
+    assert_eq!(attacker.status(), 429, "the failures are the attacker's");
+    let proxy_itself = app.call(from(proxy, None, &token(""))).await.unwrap();
+    assert_eq!(proxy_itself.status(), 200);
+}
+
+#[actix_rt::test]
+async fn ipv6_addresses_that_carry_an_ipv4_client_are_keyed_by_it() {
+    // NAT64 (every IPv4 client in one /64), 6to4 (one IPv4 host owns a /48), Teredo (clients
+    // of one server share its /64; the client's IPv4 address is the inverted last 32 bits).
+    let pairs = [
+        (
+            "[64:ff9b::cb00:7101]:4000",
+            "[64:ff9b::cb00:7102]:4000",
+            "[64:ff9b::cb00:7101]:4001",
+        ),
+        (
+            "[2002:cb00:7101::1]:4000",
+            "[2002:cb00:7102::1]:4000",
+            "[2002:cb00:7101:ffff::9]:4000",
+        ),
+        (
+            "[2001:0:4136:e378:8000:63bf:34ff:8efe]:4000",
+            "[2001:0:4136:e378:8000:63bf:34ff:8efd]:4000",
+            "[2001:0:4136:e378:8000:63bf:34ff:8efe]:4001",
+        ),
+    ];
+    for (guesser, neighbour, guesser_again) in pairs {
+        let app = throttled_app(FailureThrottle::per_minute(3)).await;
+        for _ in 0..3 {
+            app.call(from(guesser, None, "junk.junk.junk"))
+                .await
+                .unwrap();
+        }
+        let res = app.call(from(neighbour, None, &token(""))).await.unwrap();
+        assert_eq!(res.status(), 200, "{neighbour}: another IPv4 client");
+        let res = app
+            .call(from(guesser_again, None, &token("")))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429, "{guesser_again}: the same IPv4 client");
+    }
+}

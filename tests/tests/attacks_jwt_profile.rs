@@ -292,7 +292,16 @@ async fn rfc9068_required_claims_must_be_enforced() {
     };
     let without = base().build().unwrap();
     // The profile wins over an earlier require_exp(false).
-    let profile = base().rfc9068_profile().build().unwrap();
+    let profile = base()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .rfc9068_profile()
+        .build()
+        .unwrap();
+    // RFC 9068 §4: the profile without the values to check `iss` and `aud` against is refused.
+    assert!(base().rfc9068_profile().build().is_err());
+    assert!(base().issuer(ISSUER).rfc9068_profile().build().is_err());
+    assert!(base().audience(AUDIENCE).rfc9068_profile().build().is_err());
     let at_jwt = |c: &Value| sign(&header(Algorithm::ES256, Some("kid-ES256"), "at+jwt"), c);
     let full = access_token_claims();
     assert_accepted(&profile, &at_jwt(&full), "a complete access token").await;
@@ -310,7 +319,9 @@ async fn rfc9068_required_claims_must_be_enforced() {
     }
     for (name, value) in [
         ("client_id", json!(7)),
+        ("client_id", json!("")),
         ("jti", json!(["a"])),
+        ("jti", json!("")),
         ("aud", json!([])),
     ] {
         let mut c = full.clone();

@@ -455,7 +455,7 @@ impl ClaimRules {
                 }
             }
             for (claim, name) in [(&claims.client_id, "client_id"), (&claims.jti, "jti")] {
-                if !matches!(claim, Claim::Text(_)) {
+                if !matches!(claim, Claim::Text(text) if !text.is_empty()) {
                     return Err(Reason::InvalidClaim(name));
                 }
             }

@@ -709,9 +709,9 @@ impl JwtVerifierBuilder {
     /// The JWT profile for OAuth 2.0 access tokens (RFC 9068): the header's `typ` must be
     /// `at+jwt` (as [`require_at_jwt_type`](Self::require_at_jwt_type)), and the claims `iss`,
     /// `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` must all be present (RFC 9068 §2.2),
-    /// `client_id` and `jti` as strings. The values of `iss` and `aud` are checked by
-    /// [`issuer`](Self::issuer) and [`audience`](Self::audience), which RFC 9068 §4 also
-    /// requires a resource server to configure.
+    /// `client_id` and `jti` as non-empty strings. The values of `iss` and `aud` are checked by
+    /// [`issuer`](Self::issuer) and [`audience`](Self::audience), which RFC 9068 §4 requires a
+    /// resource server to configure: `build` refuses the profile without both.
     ///
     /// Not the default: many identity providers still mint access tokens as plain `JWT`s
     /// without `client_id` or `jti` (and some without `sub` for client-credentials tokens);
@@ -722,7 +722,10 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// let verifier = JwtVerifier::builder().key(key).audience("orders-api").rfc9068_profile().build()?;
+    /// let no_issuer = JwtVerifier::builder().key(key.clone()).audience("orders-api").rfc9068_profile();
+    /// assert!(no_issuer.build().is_err(), "RFC 9068 §4: iss and aud are checked");
+    /// let verifier = JwtVerifier::builder().key(key)
+    ///     .issuer("https://id.example.com").audience("orders-api").rfc9068_profile().build()?;
     /// let claims = json!({"iss": "https://id.example.com", "exp": 4102444800u64, "aud": "orders-api",
     ///     "sub": "alice", "client_id": "web", "iat": 1_700_000_000, "jti": "t-1"});
     /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
@@ -924,6 +927,14 @@ impl JwtVerifierBuilder {
                     detail: "must not be empty".into(),
                 });
             }
+        }
+        if self.rfc9068_profile && (self.issuer.is_none() || self.audience.is_none()) {
+            // RFC 9068 §4: the resource server checks `iss` and `aud`; a profile that only
+            // demanded their presence would accept another tenant's tokens.
+            return Err(ConfigError::InvalidSetting {
+                what: "rfc9068_profile",
+                detail: "requires issuer(..) and audience(..) (RFC 9068 §4)".into(),
+            });
         }
         if self.asymmetric_only
             && let Some(key) = self
