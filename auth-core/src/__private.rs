@@ -130,3 +130,15 @@ pub fn extract<T>(
     };
     ExtractFuture { state }
 }
+
+/// The future of the stub `FromRequest` impl `#[require_auth]` emits beside a struct whose
+/// attribute has an error (the build fails on that error; the stub only keeps the message
+/// alone). Fails closed: a server error.
+pub fn refused<T>() -> ExtractFuture<T> {
+    ExtractFuture {
+        state: State::Ready(Some(Err(Rejection::new(
+            ErrorCode::ServerError,
+            Reason::NoConfig,
+        )))),
+    }
+}

@@ -39,8 +39,34 @@ pub(crate) fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream 
         ),
     };
     let mut output = error.into_compile_error();
-    output.extend(item);
+    output.extend(item.clone());
+    output.extend(fallback_impl(item));
     output
+}
+
+/// After an error on a struct, a stub `FromRequest` impl beside the re-emitted struct (as
+/// thiserror's fallback does), so handlers that take the struct compile against it and the
+/// only message the user sees is ours, not a cascade of "`FromRequest` is not implemented".
+/// The build fails on our `compile_error!` anyway; were the stub ever run, it would refuse.
+fn fallback_impl(item: TokenStream) -> TokenStream {
+    let Ok(extractor) = syn::parse2::<ItemStruct>(item) else {
+        return TokenStream::new();
+    };
+    let ident = &extractor.ident;
+    let (impl_generics, ty_generics, where_clause) = extractor.generics.split_for_impl();
+    quote! {
+        impl #impl_generics ::auth_core::__private::FromRequest for #ident #ty_generics #where_clause {
+            type Error = ::auth_core::__private::Rejection;
+            type Future = ::auth_core::__private::ExtractFuture<Self>;
+
+            fn from_request(
+                _: &::auth_core::__private::HttpRequest,
+                _: &mut ::auth_core::__private::Payload,
+            ) -> Self::Future {
+                ::auth_core::__private::refused()
+            }
+        }
+    }
 }
 
 /// An item `#[require_auth]` can go on.
@@ -507,7 +533,12 @@ mod tests {
         ] {
             let file = expand(quote!(), item.clone())?;
             assert_eq!(errors(&file), [WRONG_ITEM], "{item}");
-            assert_eq!(file.items.len(), 2, "{item}");
+            // The error, the item, and for a struct the stub `FromRequest` impl.
+            let is_struct = matches!(file.items.get(1), Some(Item::Struct(_)));
+            assert_eq!(file.items.len(), 2 + usize::from(is_struct), "{item}");
+            if is_struct {
+                assert!(matches!(file.items.get(2), Some(Item::Impl(_))), "{item}");
+            }
         }
         Ok(())
     }
