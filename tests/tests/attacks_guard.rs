@@ -173,6 +173,20 @@ async fn cors_wrapped_inside_the_guard_fails_closed() {
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
 
+/// Every path of `config`'s app behind `RequireAuth` (any registered scheme, no scope).
+async fn guarded(
+    config: AuthConfig,
+) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
+    test::init_service(
+        App::new().app_data(config).service(
+            web::scope("")
+                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
+                .default_service(web::to(HttpResponse::Ok)),
+        ),
+    )
+    .await
+}
+
 /// An app throttling after `limit` failures, behind `proxy` when one is given.
 async fn throttled_app(
     throttle: FailureThrottle,
@@ -183,14 +197,7 @@ async fn throttled_app(
         .throttle(throttle)
         .build()
         .unwrap();
-    test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await
+    guarded(config).await
 }
 
 fn from(peer: &str, forwarded: Option<&str>, token: &str) -> actix_http::Request {
@@ -326,15 +333,7 @@ async fn attacker_sized_basic_user_ids_are_capped_and_kept_as_fixed_size_digests
         .throttle(FailureThrottle::per_minute(2))
         .build()
         .unwrap();
-    const BASIC: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Basic));
-    let app = test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&BASIC))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await;
+    let app = guarded(config).await; // Basic is the one registered scheme
     let basic = |user: &str, peer: u8| {
         let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:guess"));
         TestRequest::get()
@@ -451,14 +450,7 @@ async fn query_token_app()
         .throttle(FailureThrottle::per_minute(3))
         .build()
         .unwrap();
-    test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await
+    guarded(config).await
 }
 
 fn junk_query(cross_site: bool) -> actix_http::Request {
@@ -614,14 +606,7 @@ async fn a_hostile_page_cannot_spend_a_trusted_cross_site_apps_budget() {
         .throttle(FailureThrottle::per_minute(3))
         .build()
         .unwrap();
-    let app = test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await;
+    let app = guarded(config).await;
     // The hostile page, opened by the same visitor: junk query tokens, no trusted Origin.
     for _ in 0..5 {
         app.call(
