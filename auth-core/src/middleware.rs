@@ -63,15 +63,21 @@ impl RequireAuth {
     /// Protects everything wrapped with `requirement` (a `const`, as `#[require_auth]` builds).
     ///
     /// ```
-    /// use actix_web::{test, web, HttpResponse};
-    /// use auth_core::{testing::TestAuth, RequireAuth, Requirement};
+    /// use actix_web::{test, web, App, HttpResponse};
+    /// use auth_core::{RequireAuth, Requirement};
+    /// # use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let auth = AuthConfig::builder()
+    /// #     .bearer(JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET).unwrap()).build().unwrap())
+    /// #     .build().unwrap();
+    /// # let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "alice", "exp": 4102444800u64}), &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
     /// # actix_web::rt::System::new().block_on(async {
-    /// let auth = TestAuth::new();
     /// let scope = web::scope("/api").wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
-    /// let app = test::init_service(auth.app().service(scope.route("/me", web::get().to(HttpResponse::Ok)))).await;
+    /// let app = App::new().app_data(auth).service(scope.route("/me", web::get().to(HttpResponse::Ok)));
+    /// let app = test::init_service(app).await;
     /// let anonymous = test::TestRequest::get().uri("/api/me").to_request();
     /// assert_eq!(test::call_service(&app, anonymous).await.status(), 401);
-    /// let signed_in = test::TestRequest::get().uri("/api/me").insert_header(auth.bearer(&[]));
+    /// let signed_in = test::TestRequest::get().uri("/api/me").insert_header(("authorization", format!("Bearer {token}")));
     /// assert_eq!(test::call_service(&app, signed_in.to_request()).await.status(), 200);
     /// # });
     /// ```
@@ -87,12 +93,17 @@ impl RequireAuth {
     /// hands out an identity.
     ///
     /// ```
-    /// use actix_web::{test, web, HttpResponse};
-    /// use auth_core::{testing::TestAuth, RequireAuth, Requirement};
+    /// use actix_web::{test, web, App, HttpResponse};
+    /// use auth_core::{RequireAuth, Requirement};
+    /// # use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let auth = AuthConfig::builder()
+    /// #     .bearer(JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET).unwrap()).build().unwrap())
+    /// #     .build().unwrap();
     /// # actix_web::rt::System::new().block_on(async {
     /// let guard = RequireAuth::new(&Requirement::AUTHENTICATED).public("/api/health");
     /// let scope = web::scope("/api").wrap(guard).default_service(web::to(HttpResponse::Ok));
-    /// let app = test::init_service(TestAuth::new().app().service(scope)).await;
+    /// let app = test::init_service(App::new().app_data(auth).service(scope)).await;
     /// let get = |uri| test::TestRequest::get().uri(uri).to_request();
     /// assert_eq!(test::call_service(&app, get("/api/health")).await.status(), 200);
     /// assert_eq!(test::call_service(&app, get("/api/orders")).await.status(), 401);
@@ -132,11 +143,16 @@ where
 /// ```
 /// use actix_web::dev::{Service as _, Transform as _};
 /// use actix_web::test;
-/// use auth_core::{testing::TestAuth, RequireAuth, RequireAuthMiddleware, Requirement};
+/// use auth_core::{RequireAuth, RequireAuthMiddleware, Requirement};
+/// # use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+/// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+/// # let auth = AuthConfig::builder()
+/// #     .bearer(JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET).unwrap()).build().unwrap())
+/// #     .build().unwrap();
 /// # actix_web::rt::System::new().block_on(async {
 /// let guard = RequireAuth::new(&Requirement::AUTHENTICATED);
 /// let service: RequireAuthMiddleware<_> = guard.new_transform(test::ok_service()).await.unwrap();
-/// let req = test::TestRequest::get().app_data(TestAuth::new().config()).to_srv_request();
+/// let req = test::TestRequest::get().app_data(auth).to_srv_request();
 /// assert_eq!(service.call(req).await.unwrap().status(), 401);
 /// # });
 /// ```
