@@ -14,7 +14,8 @@ use crate::guard::{self, AuthFuture, Outcome};
 use crate::principal::Principal;
 pub use crate::rejection::Rejection;
 use crate::rejection::{ErrorCode, Reason};
-pub use crate::requirement::{Requirement, Scheme, SchemeSet};
+pub use crate::requirement::Requirement;
+pub use crate::scheme::{Scheme, SchemeSet};
 pub use crate::transport::{TokenLocation, TokenLocations};
 
 /// Carries a handler's requirement as a type, so the hidden extractor knows what to check.

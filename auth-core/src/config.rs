@@ -13,12 +13,13 @@ use crate::requirement::Requirement;
 
 use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
-use crate::requirement::{Scheme, SchemeSet};
+use crate::scheme::{Scheme, SchemeSet};
 use crate::throttle::FailureThrottle;
 use crate::transport::{CsrfDefence, DEFAULT_TOKEN_COOKIE, TokenLocation, TokenLocations};
 use crate::verify::api_key::ApiKeys;
 use crate::verify::basic::BasicVerifier;
 use crate::verify::bearer::BearerVerifier;
+use crate::verify::digest::DigestAuth;
 
 /// The realm of challenges when neither the application nor the endpoint names one.
 ///
@@ -75,6 +76,7 @@ struct Inner {
     bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
+    digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
     schemes: SchemeSet,
@@ -90,6 +92,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("bearer", &self.inner.bearer)
             .field("basic", &self.inner.basic.is_some())
             .field("api_keys", &self.inner.api_keys)
+            .field("digest", &self.inner.digest)
             .field("throttle", &self.inner.throttle)
             .field("body_hook", &self.inner.body_hook.is_some())
             .field("token_locations", &self.inner.token_locations)
@@ -116,6 +119,7 @@ impl AuthConfig {
             bearer: None,
             basic: None,
             api_keys: None,
+            digest: None,
             throttle: None,
             body_hook: None,
             token_locations: TokenLocations::HEADER,
@@ -166,6 +170,10 @@ impl AuthConfig {
 
     pub(crate) fn api_keys(&self) -> Option<&ApiKeys> {
         self.inner.api_keys.as_ref()
+    }
+
+    pub(crate) fn digest(&self) -> Option<&DigestAuth> {
+        self.inner.digest.as_ref()
     }
 
     pub(crate) fn throttle(&self) -> Option<&FailureThrottle> {
@@ -269,6 +277,7 @@ pub struct AuthConfigBuilder {
     bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
+    digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
     token_locations: TokenLocations,
@@ -347,6 +356,21 @@ impl AuthConfigBuilder {
     /// ```
     pub fn api_keys(mut self, keys: ApiKeys) -> Self {
         self.api_keys = Some(keys);
+        self
+    }
+
+    /// Registers the Digest scheme (RFC 7616): its user store, algorithms and nonce settings.
+    ///
+    /// ```
+    /// use auth_core::{AuthConfig, DigestAuth, Htdigest, Scheme};
+    ///
+    /// let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password");
+    /// let auth = AuthConfig::builder().digest(DigestAuth::new(users)).build()?;
+    /// assert!(auth.registered_schemes().contains(Scheme::Digest));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn digest(mut self, digest: DigestAuth) -> Self {
+        self.digest = Some(digest);
         self
     }
 
@@ -469,12 +493,16 @@ impl AuthConfigBuilder {
             (self.bearer.is_some(), Scheme::Bearer),
             (self.basic.is_some(), Scheme::Basic),
             (self.api_keys.is_some(), Scheme::ApiKey),
+            (self.digest.is_some(), Scheme::Digest),
         ] {
             if registered {
                 schemes = schemes.with(scheme);
             }
         }
         self.csrf.validate()?;
+        if let Some(digest) = &self.digest {
+            digest.validate()?;
+        }
         let cookie_ok =
             !self.token_cookie.is_empty() && self.token_cookie.bytes().all(crate::syntax::is_tchar);
         if !cookie_ok {
@@ -503,6 +531,7 @@ impl AuthConfigBuilder {
                 bearer: self.bearer,
                 basic: self.basic,
                 api_keys: self.api_keys,
+                digest: self.digest,
                 throttle: self.throttle,
                 body_hook: self.body_hook,
                 schemes,

@@ -13,12 +13,11 @@
 //! assert_eq!(parse_authorization(b"Digest x"), Authorization::Other);
 //! ```
 
-use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::http::header::{self, HeaderMap};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::rejection::Reason;
-use crate::requirement::{Scheme, SchemeSet};
+use crate::scheme::Scheme;
 pub use crate::syntax::is_b64token;
 use crate::syntax::is_tchar;
 
@@ -172,18 +171,20 @@ pub fn parse_authorization(value: &[u8]) -> Authorization<'_> {
 /// use auth_core::{credentials::scheme_of, Scheme};
 /// assert_eq!(scheme_of(b"bearer abc"), Some(Scheme::Bearer));
 /// assert_eq!(scheme_of(b"Basic !!!"), Some(Scheme::Basic));
-/// assert_eq!(scheme_of(b"Digest x"), None);
+/// assert_eq!(scheme_of(b"Digest x"), Some(Scheme::Digest));
+/// assert_eq!(scheme_of(b"Negotiate x"), None);
 /// ```
 pub fn scheme_of(value: &[u8]) -> Option<Scheme> {
     let scheme_len = value.iter().take_while(|b| is_tchar(**b)).count();
     let scheme = &value[..scheme_len];
-    [Scheme::Bearer, Scheme::Basic]
-        .into_iter()
-        .find(|s| scheme.eq_ignore_ascii_case(s.name().as_bytes()))
+    Scheme::ALL.into_iter().find(|s| {
+        s.authorization_name()
+            .is_some_and(|name| scheme.eq_ignore_ascii_case(name.as_bytes()))
+    })
 }
 
 /// The credentials after `1*SP`; an empty rest is "no credentials at all".
-fn after_scheme(rest: &[u8]) -> Result<&[u8], &'static str> {
+pub(crate) fn after_scheme(rest: &[u8]) -> Result<&[u8], &'static str> {
     let after_sp = rest.iter().take_while(|b| **b == b' ').count();
     if !rest.is_empty() && after_sp == 0 {
         return Err("scheme not followed by SP");
@@ -194,7 +195,7 @@ fn after_scheme(rest: &[u8]) -> Result<&[u8], &'static str> {
     }
 }
 
-fn bearer_token(token: &[u8]) -> Result<&str, &'static str> {
+pub(crate) fn bearer_token(token: &[u8]) -> Result<&str, &'static str> {
     if !is_b64token(token) {
         return Err("token is not a b64token");
     }
@@ -204,7 +205,7 @@ fn bearer_token(token: &[u8]) -> Result<&str, &'static str> {
 
 /// The bytes after `Bearer 1*SP` of the request's only `Authorization` field, unchecked: the
 /// key of a verdict-cache lookup that, on a hit, spares the syntax scan (every cached token
-/// passed it). Anything unusual returns `None` and goes through [`read`].
+/// passed it). Anything unusual returns `None` and is read the long way.
 pub(crate) fn bearer_fast_path(headers: &HeaderMap) -> Option<&[u8]> {
     let mut fields = headers.get_all(header::AUTHORIZATION);
     let value = fields.next()?.as_bytes();
@@ -214,134 +215,6 @@ pub(crate) fn bearer_fast_path(headers: &HeaderMap) -> Option<&[u8]> {
     let rest = &value[7..];
     let spaces = rest.iter().take_while(|b| **b == b' ').count();
     Some(&rest[spaces..])
-}
-
-/// A credential of an accepted scheme.
-///
-/// ```
-/// use actix_web::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-/// use auth_core::{credentials::{read, Credential}, SchemeSet};
-/// let mut headers = HeaderMap::new();
-/// headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret-token"));
-/// let credential = read(&headers, SchemeSet::ANY, None).unwrap().unwrap();
-/// assert_eq!(credential, Credential::Bearer("secret-token"));
-/// assert_eq!(format!("{credential:?}"), "Bearer ******");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credential<'a> {
-    /// A Bearer token (syntax checked, not verified).
-    Bearer(&'a str),
-    /// Basic credentials (decoded, not verified).
-    Basic(BasicCredentials),
-    /// The raw value of the API-key header (not verified).
-    ApiKey(&'a [u8]),
-}
-
-impl std::fmt::Debug for Credential<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credential::Bearer(_) => f.write_str("Bearer ******"),
-            Credential::Basic(c) => write!(f, "Basic {:?}:******", c.user_id()),
-            Credential::ApiKey(_) => f.write_str("ApiKey ******"),
-        }
-    }
-}
-
-/// Why a request's credentials are malformed, and under which scheme's rules.
-///
-/// ```
-/// use actix_web::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-/// use auth_core::credentials::{read, Malformed};
-/// use auth_core::{Reason, Scheme, SchemeSet};
-/// let mut headers = HeaderMap::new();
-/// headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer a"));
-/// headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer b"));
-/// let err = read(&headers, SchemeSet::ANY, None).unwrap_err();
-/// assert_eq!(err, Malformed { scheme: Scheme::Bearer, reason: Reason::DuplicateAuthorization });
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Malformed {
-    /// The scheme whose syntax was broken (Bearer answers 400; Basic and API keys, which have
-    /// no error codes, answer 401).
-    pub scheme: Scheme,
-    /// The internal reason.
-    pub reason: Reason,
-}
-
-/// Reads the request's credential for the `accepted` schemes: the `Authorization` field when
-/// its scheme is accepted, else the API-key header (`api_key_header`) when API keys are.
-///
-/// `Ok(None)` when there is nothing for them (no field, or another scheme's credentials);
-/// `Err` when the request is malformed: more than one `Authorization` (or API-key) field, or
-/// credentials of an accepted scheme that break its syntax.
-///
-/// ```
-/// use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
-/// use auth_core::credentials::{read, Credential};
-/// use auth_core::{Scheme, SchemeSet};
-/// let api_key = HeaderName::from_static("x-api-key");
-/// let mut headers = HeaderMap::new();
-/// headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic dTpw"));
-/// headers.insert(api_key.clone(), HeaderValue::from_static("k-123"));
-/// let keys_only = SchemeSet::EMPTY.with(Scheme::ApiKey);
-/// assert_eq!(read(&headers, keys_only, Some(&api_key)), Ok(Some(Credential::ApiKey(b"k-123"))));
-/// let bearer_only = SchemeSet::EMPTY.with(Scheme::Bearer);
-/// assert_eq!(read(&headers, bearer_only, Some(&api_key)), Ok(None));
-/// ```
-pub fn read<'a>(
-    headers: &'a HeaderMap,
-    accepted: SchemeSet,
-    api_key_header: Option<&HeaderName>,
-) -> Result<Option<Credential<'a>>, Malformed> {
-    let mut fields = headers.get_all(header::AUTHORIZATION);
-    if let Some(first) = fields.next() {
-        if fields.next().is_some() {
-            // RFC 6750 makes this `invalid_request`; other schemes have no such code.
-            let scheme = if accepted.contains(Scheme::Bearer) {
-                Scheme::Bearer
-            } else {
-                Scheme::Basic
-            };
-            return Err(Malformed {
-                scheme,
-                reason: Reason::DuplicateAuthorization,
-            });
-        }
-        let malformed = |scheme, why| Malformed {
-            scheme,
-            reason: Reason::MalformedCredentials(why),
-        };
-        match parse_authorization(first.as_bytes()) {
-            Authorization::Bearer(parsed) if accepted.contains(Scheme::Bearer) => {
-                return parsed
-                    .map(|t| Some(Credential::Bearer(t)))
-                    .map_err(|why| malformed(Scheme::Bearer, why));
-            }
-            Authorization::Basic(parsed) if accepted.contains(Scheme::Basic) => {
-                return parsed
-                    .map(|c| Some(Credential::Basic(c)))
-                    .map_err(|why| malformed(Scheme::Basic, why));
-            }
-            _ => {}
-        }
-    }
-    if let (true, Some(name)) = (accepted.contains(Scheme::ApiKey), api_key_header) {
-        let mut keys = headers.get_all(name);
-        if let Some(key) = keys.next() {
-            let reason = if keys.next().is_some() {
-                Reason::MalformedCredentials("API-key header sent twice")
-            } else if key.is_empty() {
-                Reason::MalformedCredentials("empty API key")
-            } else {
-                return Ok(Some(Credential::ApiKey(key.as_bytes())));
-            };
-            return Err(Malformed {
-                scheme: Scheme::ApiKey,
-                reason,
-            });
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

@@ -1,32 +1,34 @@
-//! The flow of one check: throttle → credentials → verification → requirement → principal or
-//! rejection. Bearer and API keys are decided synchronously inside `from_request`; Basic, whose
-//! password hashing runs off the worker thread, yields a future.
+//! The flow of one check: throttle → credentials → the scheme's verification → requirement →
+//! principal or refusal. Most checks decide synchronously inside `from_request`; a scheme that
+//! answers later (a password hash on the blocking pool, a key refetch) yields a future.
+//!
+//! The guard knows no scheme by name: it finds the credential (the `Authorization` field, a
+//! scheme's own header, or a token location) and hands it to the scheme it belongs to
+//! (`crate::schemes`). Everything one request's check carries — the request, the requirement,
+//! the configuration, the throttle key and user its failures count under — is one [`Check`].
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::audit;
 use crate::config::AuthConfig;
-use crate::credentials::{self, BasicCredentials, Credential, Malformed};
+use crate::credentials;
 use crate::principal::Principal;
-use crate::rejection::{ChallengeContext, ErrorCode, Reason, Rejection, challenges_for};
-use crate::requirement::{Requirement, Scheme, SchemeSet};
+use crate::refusal::{refuse, refuse_as};
+use crate::rejection::{ErrorCode, Reason, Rejection};
+use crate::requirement::Requirement;
+use crate::scheme::SchemeSet;
+use crate::schemes::{self, Parsed, SchemeImpl, Verdict};
 use crate::throttle::ThrottleKey;
 use crate::transport::{self, LocateError, TokenLocation, TokenLocations, TokenSource};
-use crate::verify::basic::BasicOutcome;
-use crate::verify::bearer::BearerVerdict;
-
-/// `Retry-After` of a 503 when a credential store cannot decide.
-pub(crate) const RETRY_AFTER_UNAVAILABLE: u32 = 5;
 
 /// The requirement of a `Principal` argument used without `#[require_auth]`.
 pub(crate) static AUTHENTICATED: Requirement = Requirement::AUTHENTICATED;
 
-/// A check still running (Basic verification).
+/// A check still running.
 pub(crate) type AuthFuture = Pin<Box<dyn Future<Output = Result<Option<Principal>, Rejection>>>>;
 
 /// The result of starting a check.
@@ -35,6 +37,158 @@ pub(crate) enum Outcome {
     Ready(Result<Option<Principal>, Rejection>),
     /// To be awaited.
     Pending(AuthFuture),
+}
+
+/// One request's check: what it is checked against, and whose failures it counts.
+struct Check<'r> {
+    req: &'r HttpRequest,
+    requirement: &'static Requirement,
+    config: &'r AuthConfig,
+    /// The key the client's failures are counted under (none without a throttle).
+    client: Option<ThrottleKey>,
+    /// The user a password scheme's credential names, counted too.
+    user: Option<String>,
+}
+
+/// A [`Check`] that outlives the call that started it.
+struct PendingCheck {
+    req: HttpRequest,
+    requirement: &'static Requirement,
+    config: AuthConfig,
+    client: Option<ThrottleKey>,
+    user: Option<String>,
+}
+
+impl PendingCheck {
+    fn check(&self) -> Check<'_> {
+        Check {
+            req: &self.req,
+            requirement: self.requirement,
+            config: &self.config,
+            client: self.client,
+            user: self.user.clone(),
+        }
+    }
+}
+
+impl<'r> Check<'r> {
+    fn refuse(&self, code: ErrorCode, reason: Reason) -> Rejection {
+        refuse_as(
+            self.req,
+            self.requirement,
+            code,
+            reason,
+            self.user.as_deref(),
+            false,
+        )
+    }
+
+    fn throttled(&self, seconds: u32) -> Rejection {
+        self.refuse(ErrorCode::TooManyRequests, Reason::Throttled)
+            .with_retry_after(seconds)
+    }
+
+    fn done(&self, code: ErrorCode, reason: Reason) -> Outcome {
+        Outcome::Ready(Err(self.refuse(code, reason)))
+    }
+
+    /// Turns a scheme's verdict into the outcome of the check.
+    fn decide(self, verdict: Verdict) -> Outcome {
+        match verdict {
+            Verdict::Ready(verified) => Outcome::Ready(self.finish(verified, false)),
+            Verdict::Repeated(verified) => Outcome::Ready(self.finish(verified, true)),
+            Verdict::Later(decision) => {
+                let pending = PendingCheck {
+                    req: self.req.clone(),
+                    requirement: self.requirement,
+                    config: self.config.clone(),
+                    client: self.client,
+                    user: self.user,
+                };
+                Outcome::Pending(Box::pin(async move {
+                    let verified = decision.await;
+                    pending.check().finish(verified, false)
+                }))
+            }
+        }
+    }
+
+    /// Stores a verified principal and checks scopes; or refuses, counting the failure. With
+    /// `quiet` (a refusal answered from the verdict cache) the refusal is logged at `debug`:
+    /// its first occurrence was logged at `warn`, so a replay flood is not a log flood.
+    fn finish(
+        &self,
+        verified: Result<Principal, (ErrorCode, Reason)>,
+        quiet: bool,
+    ) -> Result<Option<Principal>, Rejection> {
+        match verified {
+            Ok(principal) => {
+                self.req.extensions_mut().insert(Verified {
+                    principal: principal.clone(),
+                    config: self.config.identity(),
+                });
+                check_scopes(self.req, self.requirement, principal).map(Some)
+            }
+            Err((code, reason)) => {
+                let rejection = refuse_as(
+                    self.req,
+                    self.requirement,
+                    code,
+                    reason,
+                    self.user.as_deref(),
+                    quiet,
+                );
+                if matches!(
+                    code,
+                    ErrorCode::InvalidRequest
+                        | ErrorCode::InvalidToken
+                        | ErrorCode::InvalidCredentials
+                ) {
+                    self.record_failure();
+                }
+                Err(rejection)
+            }
+        }
+    }
+
+    fn record_failure(&self) {
+        let Some(throttle) = self.config.throttle() else {
+            return;
+        };
+        let user = self.user.as_deref().map(ThrottleKey::user);
+        let keys = self.client.into_iter().chain(user);
+        for key in keys {
+            if let Some(seconds) = throttle.fail(&key) {
+                audit::blocked(self.req, &key, seconds);
+            }
+        }
+    }
+
+    /// Refuses malformed credentials with the scheme's code.
+    fn malformed(self, code: ErrorCode, why: &'static str) -> Outcome {
+        let refused = Err((code, Reason::MalformedCredentials(why)));
+        Outcome::Ready(self.finish(refused, false))
+    }
+
+    /// Hands `parsed` to `scheme`, after the throttle's word on the user it names.
+    fn verify(mut self, scheme: &dyn SchemeImpl, parsed: Parsed<'_>) -> Outcome {
+        if let Some(user) = scheme.user(&parsed) {
+            let blocked = self
+                .config
+                .throttle()
+                .and_then(|t| t.blocked(&ThrottleKey::user(&user)));
+            self.user = Some(user);
+            if let Some(seconds) = blocked {
+                return Outcome::Ready(Err(self.throttled(seconds)));
+            }
+        }
+        let realm = self
+            .requirement
+            .realm_override()
+            .unwrap_or(self.config.realm());
+        let verdict = scheme.verify(self.req, self.config, realm, parsed);
+        self.decide(verdict)
+    }
 }
 
 /// Starts the check of `requirement` against `req`. With `optional`, a request with no
@@ -48,17 +202,19 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
             Reason::NoConfig,
         )));
     };
+    let mut check = Check {
+        req,
+        requirement,
+        config,
+        client: None,
+        user: None,
+    };
     let accepted = requirement
         .schemes()
         .intersection(config.registered_schemes());
     if accepted.is_empty() {
         let missing = scheme_names(requirement.schemes());
-        return Outcome::Ready(Err(refuse(
-            req,
-            requirement,
-            ErrorCode::ServerError,
-            Reason::NoVerifier(missing),
-        )));
+        return check.done(ErrorCode::ServerError, Reason::NoVerifier(missing));
     }
 
     // A principal verified earlier in this request (a second guard, or a `Principal` argument)
@@ -70,7 +226,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     let locations = config.locations_for(requirement);
     let verified = verified_under(req, config)
         .filter(|p| accepted.contains(p.scheme()))
-        .filter(|p| p.scheme() != Scheme::Bearer || reusable(req, locations));
+        .filter(|p| !schemes::of(p.scheme()).travels() || reusable(req, locations));
     if let Some(principal) = verified {
         return Outcome::Ready(check_scopes(req, requirement, principal).map(Some));
     }
@@ -80,37 +236,31 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     if let (Some(t), Some(ip)) = (throttle, client_ip)
         && let Some(seconds) = t.blocked(&ThrottleKey::Client(ip))
     {
-        return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
+        return Outcome::Ready(Err(check.throttled(seconds)));
     }
     // The key this request's failures are counted under (see below for cross-site requests).
-    let mut client = client_ip.map(ThrottleKey::Client);
+    check.client = client_ip.map(ThrottleKey::Client);
 
     if !locations.is_header_only() {
         req.extensions_mut().insert(Examined(locations));
     }
-    // A token seen before is answered from the verdict cache without parsing it again (when
-    // the header is the only place a token may be, so no second method can hide elsewhere).
-    if accepted.contains(Scheme::Bearer)
-        && locations.is_header_only()
-        && let Some(verifier) = config.bearer()
-        && let Some(raw) = credentials::bearer_fast_path(req.headers())
-        && let Some(hit) = verifier.cached(raw)
-    {
-        return from_cache(req, requirement, config, client, hit);
+    // A credential seen before is answered from the verdict cache without parsing it again
+    // (when the header is the only place a token may be, so no second method can hide
+    // elsewhere).
+    if locations.is_header_only() {
+        for scheme in accepted.iter() {
+            if let Some(verdict) = schemes::of(scheme).early(req, config) {
+                return check.decide(verdict);
+            }
+        }
     }
 
-    let api_key_header = config.api_keys().map(|k| k.header());
-    let in_header = if locations.contains(TokenLocation::Header) {
-        accepted
-    } else {
-        accepted.without(Scheme::Bearer)
-    };
-    let elsewhere = if accepted.contains(Scheme::Bearer)
-        && !locations.without(TokenLocation::Header).is_empty()
-    {
-        transport::locate(req, locations, config.token_cookie())
-    } else {
-        Ok(None)
+    let travelling = schemes::travelling(accepted);
+    let elsewhere = match travelling {
+        Some(_) if !locations.without(TokenLocation::Header).is_empty() => {
+            transport::locate(req, locations, config.token_cookie())
+        }
+        _ => Ok(None),
     };
     // A page of another site can make its visitors' browsers send junk cookie, query or form
     // tokens (`<img src="…?access_token=">`), and the browser marks such requests; but any
@@ -128,48 +278,33 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
             origin: config.csrf().origin_class(req),
         };
         if let Some(seconds) = throttle.and_then(|t| t.blocked(&key)) {
-            return Outcome::Ready(Err(throttled(req, requirement, seconds, None)));
+            return Outcome::Ready(Err(check.throttled(seconds)));
         }
-        client = Some(key);
+        check.client = Some(key);
     }
-    let invalid_request = |why| {
-        let reason = Reason::MalformedCredentials(why);
-        let refused = Err((ErrorCode::InvalidRequest, reason));
-        Outcome::Ready(finish(req, requirement, config, client, None, refused))
+
+    let in_header = schemes::in_authorization(accepted, locations);
+    let found = match read_authorization(req, in_header) {
+        Err(code) => {
+            let refused = Err((code, Reason::DuplicateAuthorization));
+            return Outcome::Ready(check.finish(refused, false));
+        }
+        Ok(Some(found)) => Some(found),
+        Ok(None) => read_own_header(req, config, accepted),
     };
-    let credential = match (
-        credentials::read(req.headers(), in_header, api_key_header),
-        elsewhere,
-    ) {
-        (Err(Malformed { scheme, reason }), _) => {
-            let code = if scheme == Scheme::Bearer {
-                ErrorCode::InvalidRequest
-            } else {
-                ErrorCode::InvalidCredentials
-            };
-            return Outcome::Ready(finish(
-                req,
-                requirement,
-                config,
-                client,
-                None,
-                Err((code, reason)),
-            ));
-        }
+    let found = match (found, elsewhere) {
+        (Some((scheme, Err(why))), _) => return check.malformed(scheme.malformed(), why),
         (_, Err(LocateError::BodyUnread)) => {
-            return Outcome::Ready(Err(refuse(
-                req,
-                requirement,
-                ErrorCode::ServerError,
-                Reason::FormBodyUnread,
-            )));
+            return check.done(ErrorCode::ServerError, Reason::FormBodyUnread);
         }
-        (_, Err(LocateError::Malformed(why))) => return invalid_request(why),
-        (Ok(Some(Credential::Bearer(_))), Ok(Some(_))) => {
-            return invalid_request("token sent by two methods");
+        (_, Err(LocateError::Malformed(why))) => {
+            return check.malformed(ErrorCode::InvalidRequest, why);
         }
-        (Ok(Some(credential)), _) => credential,
-        (Ok(None), Ok(Some((location, token)))) => {
+        (Some((scheme, Ok(_))), Ok(Some(_))) if scheme.travels() => {
+            return check.malformed(ErrorCode::InvalidRequest, "token sent by two methods");
+        }
+        (Some((scheme, Ok(parsed))), _) => (scheme, parsed),
+        (None, Ok(Some((location, token)))) => {
             req.extensions_mut().insert(TokenSource {
                 location,
                 len: token.len(),
@@ -177,49 +312,87 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
             if location == TokenLocation::Cookie
                 && let Err(why) = config.csrf().check(req)
             {
-                return Outcome::Ready(Err(refuse(
-                    req,
-                    requirement,
-                    ErrorCode::CrossSiteRequest,
-                    Reason::CrossSite(why),
-                )));
+                return check.done(ErrorCode::CrossSiteRequest, Reason::CrossSite(why));
             }
-            return bearer(req, requirement, config, client, &token);
+            let Some(scheme) = travelling else {
+                return check.done(ErrorCode::ServerError, Reason::NoConfig);
+            };
+            return check.verify(scheme, Parsed::Token(&token));
         }
-        (Ok(None), Ok(None)) if optional => return Outcome::Ready(Ok(None)),
-        (Ok(None), Ok(None)) => {
+        (None, Ok(None)) if optional => return Outcome::Ready(Ok(None)),
+        (None, Ok(None)) => {
             let reason = if req.headers().contains_key(header::AUTHORIZATION) {
                 Reason::OtherScheme
             } else {
                 Reason::NoCredentials
             };
-            return Outcome::Ready(Err(refuse(
-                req,
-                requirement,
-                ErrorCode::Unauthorized,
-                reason,
-            )));
+            return check.done(ErrorCode::Unauthorized, reason);
         }
     };
-    let verified = match credential {
-        Credential::Bearer(token) => return bearer(req, requirement, config, client, token),
-        Credential::ApiKey(key) => config
-            .api_keys()
-            .and_then(|keys| keys.verify(key))
-            .ok_or((ErrorCode::InvalidCredentials, Reason::UnknownApiKey)),
-        Credential::Basic(credentials) => {
-            return basic(req, requirement, config, client, credentials);
-        }
+    let (scheme, parsed) = found;
+    check.verify(scheme, parsed)
+}
+
+/// A credential read off the request for one scheme: parsed, or why it is malformed.
+type Found<'r> = (&'static dyn SchemeImpl, Result<Parsed<'r>, &'static str>);
+
+/// The credential in the request's `Authorization` field, if its scheme is one of `accepted`.
+/// `Err(code)` when the field is sent twice (RFC 6750 makes this `invalid_request` where
+/// Bearer is accepted; other schemes have no such code).
+fn read_authorization(
+    req: &HttpRequest,
+    accepted: SchemeSet,
+) -> Result<Option<Found<'_>>, ErrorCode> {
+    let mut fields = req.headers().get_all(header::AUTHORIZATION);
+    let Some(first) = fields.next() else {
+        return Ok(None);
     };
-    Outcome::Ready(finish(req, requirement, config, client, None, verified))
+    if fields.next().is_some() {
+        let defines_it = accepted
+            .iter()
+            .any(|s| schemes::of(s).malformed() == ErrorCode::InvalidRequest);
+        return Err(if defines_it {
+            ErrorCode::InvalidRequest
+        } else {
+            ErrorCode::InvalidCredentials
+        });
+    }
+    let value = first.as_bytes();
+    let name_len = value
+        .iter()
+        .take_while(|b| crate::syntax::is_tchar(**b))
+        .count();
+    let (name, rest) = value.split_at(name_len);
+    let Some(scheme) = accepted.iter().find(|s| {
+        s.authorization_name()
+            .is_some_and(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    }) else {
+        return Ok(None);
+    };
+    let scheme = schemes::of(scheme);
+    let parsed = credentials::after_scheme(rest).and_then(|c| scheme.parse(c));
+    Ok(Some((scheme, parsed)))
+}
+
+/// The credential in a header of an accepted scheme's own (an API key).
+fn read_own_header<'r>(
+    req: &'r HttpRequest,
+    config: &AuthConfig,
+    accepted: SchemeSet,
+) -> Option<Found<'r>> {
+    accepted.iter().map(schemes::of).find_map(|scheme| {
+        scheme
+            .own_header(req, config)
+            .map(|parsed| (scheme, parsed))
+    })
 }
 
 /// The token locations a check of this request looked at, when not the header alone.
 #[derive(Clone, Copy, Debug)]
 struct Examined(TokenLocations);
 
-/// Whether a Bearer principal verified earlier in this request may serve a requirement
-/// reading `locations`.
+/// Whether a principal of a travelling scheme verified earlier in this request may serve a
+/// requirement reading `locations`.
 fn reusable(req: &HttpRequest, locations: TokenLocations) -> bool {
     let extensions = req.extensions();
     let source = extensions
@@ -229,165 +402,6 @@ fn reusable(req: &HttpRequest, locations: TokenLocations) -> bool {
         .get::<Examined>()
         .map_or(TokenLocations::HEADER, |e| e.0);
     locations.contains(source) && locations.is_subset_of(examined)
-}
-
-/// Verifies a Bearer token, from whichever location it came.
-fn bearer(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    token: &str,
-) -> Outcome {
-    let verified = match config.bearer() {
-        Some(verifier) => match verifier.verify_token(token) {
-            BearerVerdict::Ready(verified) => verified.map_err(bearer_failure),
-            BearerVerdict::Repeated(verified) => {
-                return from_cache(req, requirement, config, client, verified);
-            }
-            BearerVerdict::Later(decision) => {
-                let (req, config) = (req.clone(), config.clone());
-                return Outcome::Pending(Box::pin(async move {
-                    let verified = decision.await.map_err(bearer_failure);
-                    finish(&req, requirement, &config, client, None, verified)
-                }));
-            }
-        },
-        None => Err((
-            ErrorCode::ServerError,
-            Reason::NoVerifier(Scheme::Bearer.name().into()),
-        )),
-    };
-    Outcome::Ready(finish(req, requirement, config, client, None, verified))
-}
-
-/// A Bearer verdict answered from the verdict cache (a refusal is logged quietly: its first
-/// occurrence was logged at `warn`).
-fn from_cache(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    verdict: Result<Principal, Reason>,
-) -> Outcome {
-    let verified = verdict.map_err(bearer_failure);
-    Outcome::Ready(finish_logged(
-        req,
-        requirement,
-        config,
-        client,
-        None,
-        verified,
-        true,
-    ))
-}
-
-/// The public code of a Bearer verification failure.
-fn bearer_failure(reason: Reason) -> (ErrorCode, Reason) {
-    let code = match reason {
-        Reason::Expired => ErrorCode::TokenExpired,
-        Reason::Unavailable => ErrorCode::TemporarilyUnavailable,
-        _ => ErrorCode::InvalidToken,
-    };
-    (code, reason)
-}
-
-fn basic(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    credentials: BasicCredentials,
-) -> Outcome {
-    let user = credentials.user_id().to_owned();
-    if let Some(seconds) = config
-        .throttle()
-        .and_then(|t| t.blocked(&ThrottleKey::user(&user)))
-    {
-        return Outcome::Ready(Err(throttled(req, requirement, seconds, Some(&user))));
-    }
-    let Some(verifier) = config.basic() else {
-        let reason = Reason::NoVerifier(Scheme::Basic.name().into());
-        return Outcome::Ready(Err(refuse(
-            req,
-            requirement,
-            ErrorCode::ServerError,
-            reason,
-        )));
-    };
-    let pending = verifier.verify(credentials);
-    let (req, config) = (req.clone(), config.clone());
-    Outcome::Pending(Box::pin(async move {
-        let verified = match pending.await {
-            BasicOutcome::Valid(principal) => Ok(principal),
-            BasicOutcome::Invalid => Err((ErrorCode::InvalidCredentials, Reason::WrongPassword)),
-            BasicOutcome::Unavailable => {
-                Err((ErrorCode::TemporarilyUnavailable, Reason::Unavailable))
-            }
-        };
-        finish(&req, requirement, &config, client, Some(&user), verified)
-    }))
-}
-
-/// Stores a verified principal and checks scopes; or refuses, counting the failure.
-fn finish(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    user: Option<&str>,
-    verified: Result<Principal, (ErrorCode, Reason)>,
-) -> Result<Option<Principal>, Rejection> {
-    finish_logged(req, requirement, config, client, user, verified, false)
-}
-
-/// [`finish`], with `quiet` for a refusal answered from the verdict cache: its first occurrence
-/// was logged at `warn`; repeats go to `debug`, so a replay flood is not a log flood.
-fn finish_logged(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    user: Option<&str>,
-    verified: Result<Principal, (ErrorCode, Reason)>,
-    quiet: bool,
-) -> Result<Option<Principal>, Rejection> {
-    match verified {
-        Ok(principal) => {
-            req.extensions_mut().insert(Verified {
-                principal: principal.clone(),
-                config: config.identity(),
-            });
-            check_scopes(req, requirement, principal).map(Some)
-        }
-        Err((code, reason)) => {
-            let rejection = refuse_full(req, requirement, code, reason, user, quiet);
-            if matches!(
-                code,
-                ErrorCode::InvalidRequest | ErrorCode::InvalidToken | ErrorCode::InvalidCredentials
-            ) {
-                record_failure(req, config, client, user);
-            }
-            Err(rejection)
-        }
-    }
-}
-
-fn record_failure(
-    req: &HttpRequest,
-    config: &AuthConfig,
-    client: Option<ThrottleKey>,
-    user: Option<&str>,
-) {
-    let Some(throttle) = config.throttle() else {
-        return;
-    };
-    let keys = client.into_iter().chain(user.map(ThrottleKey::user));
-    for key in keys {
-        if let Some(seconds) = throttle.fail(&key) {
-            audit::blocked(req, &key, seconds);
-        }
-    }
 }
 
 /// Whether the browser marked the request as made by a page of another origin's site, or of
@@ -431,24 +445,9 @@ fn check_scopes(
             ErrorCode::InsufficientScope,
             Reason::InsufficientScope,
             user.as_deref(),
+            false,
         ))
     }
-}
-
-fn throttled(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    seconds: u32,
-    user: Option<&str>,
-) -> Rejection {
-    refuse_as(
-        req,
-        requirement,
-        ErrorCode::TooManyRequests,
-        Reason::Throttled,
-        user,
-    )
-    .with_retry_after(seconds)
 }
 
 /// Turns the result of a check into an extractor's: `Ok(None)` (which only optional
@@ -495,71 +494,4 @@ fn scheme_names(schemes: SchemeSet) -> String {
         .map(|s| s.name())
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-/// Builds the contract's response for `code` and writes the audit event.
-pub(crate) fn refuse(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    code: ErrorCode,
-    reason: Reason,
-) -> Rejection {
-    refuse_as(req, requirement, code, reason, None)
-}
-
-fn refuse_as(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    code: ErrorCode,
-    reason: Reason,
-    user: Option<&str>,
-) -> Rejection {
-    refuse_full(req, requirement, code, reason, user, false)
-}
-
-fn refuse_full(
-    req: &HttpRequest,
-    requirement: &'static Requirement,
-    code: ErrorCode,
-    reason: Reason,
-    user: Option<&str>,
-    quiet: bool,
-) -> Rejection {
-    let config = req.app_data::<AuthConfig>();
-    let render = || {
-        let scope = (code == ErrorCode::InsufficientScope)
-            .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
-        let ctx = ChallengeContext {
-            schemes: config.map_or(SchemeSet::EMPTY, |c| {
-                requirement.schemes().intersection(c.registered_schemes())
-            }),
-            realm: requirement
-                .realm_override()
-                .or(config.map(AuthConfig::realm))
-                .unwrap_or(crate::config::DEFAULT_REALM),
-            scope: scope.as_deref(),
-            api_key_scheme: config
-                .and_then(AuthConfig::api_keys)
-                .map_or(Scheme::ApiKey.name(), |k| k.challenge_scheme()),
-        };
-        challenges_for(code, &ctx)
-    };
-    // Challenges depend only on (configuration, requirement, code): rendered once each.
-    let challenges = match config {
-        Some(config) => config.challenges(requirement, code, render),
-        None => render().map(Arc::from),
-    };
-    let mut rejection = match challenges {
-        Ok(challenges) => challenges
-            .iter()
-            .cloned()
-            .fold(Rejection::new(code, reason), Rejection::with_challenge),
-        Err(_) => Rejection::new(ErrorCode::ServerError, Reason::UnrenderableChallenge),
-    };
-    if rejection.code() == ErrorCode::TemporarilyUnavailable {
-        rejection = rejection.with_retry_after(RETRY_AFTER_UNAVAILABLE);
-    }
-    let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
-    audit::refused(req, &rejection, user, quiet);
-    rejection
 }

@@ -64,8 +64,11 @@ mod middleware;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod principal;
+mod refusal;
 mod rejection;
 mod requirement;
+mod scheme;
+mod schemes;
 pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -76,10 +79,16 @@ pub mod verify;
 #[doc(hidden)]
 pub mod __private;
 
-/// Protects an actix handler, or makes a struct an extractor that checks a requirement.
+/// Requires an authenticated request before an actix-web handler runs, or makes a struct an
+/// extractor that does.
+///
+/// The arguments are checked at compile time and become a `const` [`Requirement`]: nothing
+/// about them is parsed per request.
+///
+/// # On a handler
 ///
 /// ```
-/// use actix_web::{get, post, web, Responder};
+/// use actix_web::{get, web, Responder};
 /// use auth_core::{require_auth, Principal};
 ///
 /// #[require_auth(scheme = "bearer", scope = "orders:read")]
@@ -93,31 +102,184 @@ pub mod __private;
 /// async fn one_order(id: web::Path<u32>) -> String {
 ///     id.to_string()
 /// }
+/// ```
 ///
+/// The macro adds one hidden argument in first place, an extractor whose type carries the
+/// requirement. actix extracts arguments in order and stops at the first error, so the check
+/// runs before the handler's own extractors (a JSON body, a database handle) and a refused
+/// request never reaches the body: it is answered with the runtime's [`Rejection`] (`401` and
+/// a `WWW-Authenticate` challenge, or `403 insufficient_scope`). A [`Principal`] or
+/// [`Claims<T>`] argument of the handler receives the verified identity. The return type, the
+/// body, the other arguments and attributes, the generics and the `where` clause are left as
+/// written.
+///
+/// The handler must be a free `async fn` (not a method taking `self`). Because of the hidden
+/// argument it can take at most 15 arguments of its own (actix's limit is 16).
+///
+/// # On a struct
+///
+/// ```
+/// use actix_web::{post, web, Responder};
+/// use auth_core::{require_auth, Claims, Principal};
+/// use serde::Deserialize;
+///
+/// /// A caller allowed to write orders, with their identity.
 /// #[require_auth(scheme = "bearer", scope = "orders:write")]
 /// struct OrderWriter(Principal);
 ///
+/// #[derive(Deserialize)]
+/// struct StaffClaims {
+///     team: String,
+/// }
+///
+/// /// A member of staff, with the token's claims.
+/// #[require_auth(any_scope = "admin support")]
+/// struct Staff {
+///     claims: Claims<StaffClaims>,
+/// }
+///
+/// /// Any authenticated caller; the check alone.
+/// #[require_auth]
+/// struct Authenticated;
+///
 /// #[post("/orders")]
-/// async fn create(OrderWriter(user): OrderWriter) -> impl Responder {
-///     format!("created by {}", user.subject().unwrap_or("?"))
+/// async fn create_order(OrderWriter(user): OrderWriter, body: String) -> impl Responder {
+///     format!("{body} ordered by {}", user.subject().unwrap_or("?"))
+/// }
+///
+/// #[post("/orders/{id}/refund")]
+/// async fn refund(staff: Staff, id: web::Path<u64>) -> impl Responder {
+///     format!("order {id} refunded by team {}", staff.claims.0.team)
+/// }
+///
+/// #[post("/ping")]
+/// async fn ping(_: Authenticated) -> &'static str {
+///     "pong"
 /// }
 /// ```
 ///
-/// Mistakes are compile errors that point at the offending token:
+/// The struct implements actix's `FromRequest`: use it in as many handlers as you like. It has
+/// no field (the check alone) or exactly one, tuple or named, of a type that receives the
+/// verified identity (`Principal` or `Claims<T>`). Generics are allowed.
+///
+/// # Arguments
+///
+/// All are optional `key = "string"` pairs, separated by commas. Without any,
+/// `#[require_auth]` accepts any valid credential of any scheme the application registered.
+///
+/// - `scheme = "bearer | basic"`: the schemes accepted, names separated by `|`, matched
+///   case-insensitively: `bearer` (RFC 6750 tokens), `digest` (RFC 7616), `basic` (RFC 7617)
+///   and `api_key` (a key in a header). A refusal carries challenges for every accepted
+///   scheme; the first credential of an accepted scheme decides. Default: every scheme the
+///   application registered a verifier for.
+/// - `scope = "orders:read orders:write"`: scopes that must **all** be granted, separated by
+///   single spaces. Each is an RFC 6749 §3.3 scope token: printable ASCII except space, `"`
+///   and `\`. Matching at run time is exact and case-sensitive.
+/// - `any_scope = "admin support"`: scopes of which **at least one** must be granted, same
+///   syntax. Given with `scope`, both conditions apply.
+/// - `realm = "orders"`: the realm of this endpoint's challenges, instead of the
+///   application's default; non-empty printable ASCII (`"` and `\` are fine: they are escaped
+///   when the challenge is written). Digest hashes are bound to the realm.
+/// - `token_in = "header | query"`: where a Bearer token may come from on this endpoint
+///   (`header`, `cookie`, `query`, `form`; see [`transport`]), instead of the application's
+///   [`token_locations`](AuthConfigBuilder::token_locations). Only with a `scheme` that
+///   accepts `bearer`.
+/// - `crate = "::my_crate::auth"`: the path to `auth_core` in the generated code, for a crate
+///   that re-exports `auth_core` and whose users do not depend on it. Default: `::auth_core`.
+///
+/// ```
+/// use actix_web::{get, Responder};
+/// use auth_core::{require_auth, Principal};
+///
+/// // `EventSource` cannot set headers: the token may come in `?access_token=` here.
+/// #[require_auth(scheme = "bearer", scope = "orders:read", token_in = "header | query")]
+/// #[get("/events")]
+/// async fn events() -> &'static str {
+///     "data: hello\n\n"
+/// }
+///
+/// // Operators, with Digest credentials (or a token).
+/// #[require_auth(scheme = "bearer | digest", realm = "orders-ops")]
+/// #[get("/ops")]
+/// async fn ops(user: Principal) -> impl Responder {
+///     format!("hello {}", user.subject().unwrap_or("?"))
+/// }
+/// ```
+///
+/// Mistakes are compile errors pointing at the offending key or string, all reported at
+/// once: an unknown or repeated key, a value that is not a string literal, an unknown,
+/// repeated or empty scheme name, an empty scope list, an empty, malformed or repeated scope
+/// token, an empty realm or one with control or non-ASCII characters, `token_in` without
+/// Bearer or naming an unknown location, an item that is neither an `async fn` nor a struct
+/// with at most one field.
+///
+/// ```compile_fail
+/// # use actix_web::get;
+/// # use auth_core::require_auth;
+/// // error: `scope` has an empty scope token (a leading, trailing or doubled space)
+/// #[require_auth(scope = "orders:read  orders:write")]
+/// #[get("/orders")]
+/// async fn list_orders() -> &'static str {
+///     "orders"
+/// }
+/// ```
 ///
 /// ```compile_fail
 /// # use auth_core::require_auth;
-/// #[require_auth(scheme = "bearer", scope = "orders:read  orders:write")] // doubled space
+/// // error: `token_in` says where a Bearer token may be sent, but `scheme` does not accept `bearer`
+/// #[require_auth(scheme = "basic", token_in = "query")]
 /// async fn handler() -> &'static str { "" }
 /// ```
 ///
 /// ```compile_fail
 /// # use auth_core::require_auth;
+/// // error: #[require_auth] requires an `async fn` handler
 /// #[require_auth(scheme = "bearer")]
 /// fn not_async() -> &'static str { "" }
 /// ```
 ///
-/// The macro's own documentation follows.
+/// # With actix's routing macros
+///
+/// Every order works:
+///
+/// - above or below `#[get]`, `#[post]`, … and `#[route]`;
+/// - above or below `#[routes]` (or between its method attributes);
+/// - in a `#[scope("/api")]` module, above or below the method attribute;
+/// - twice on one handler: both requirements apply.
+///
+/// Above, the macro passes the routing attribute on unchanged; below, its output lives in
+/// the registration code the routing macro generates, which needs nothing more.
+///
+/// ```
+/// use actix_web::{get, routes, scope, web, Responder};
+/// use auth_core::require_auth;
+///
+/// #[get("/orders")]
+/// #[require_auth(scope = "orders:read")]
+/// async fn list_orders() -> impl Responder {
+///     "orders"
+/// }
+///
+/// #[require_auth(scope = "orders:read")]
+/// #[routes]
+/// #[get("/orders/{id}")]
+/// #[head("/orders/{id}")]
+/// async fn order(id: web::Path<u64>) -> impl Responder {
+///     format!("order {id}")
+/// }
+///
+/// #[scope("/api")]
+/// mod api {
+///     use super::*;
+///
+///     #[require_auth(scope = "invoices:read")]
+///     #[get("/invoices")]
+///     pub async fn list_invoices() -> impl Responder {
+///         "invoices"
+///     }
+/// }
+/// # fn main() {}
+/// ```
 pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
 pub use credentials::BasicCredentials;
@@ -127,12 +289,18 @@ pub use extract::{Claims, MaybePrincipal};
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{ReadFormToken, ReadFormTokenMiddleware, RequireAuth, RequireAuthMiddleware};
 pub use principal::Principal;
+pub use refusal::refuse;
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};
-pub use requirement::{Requirement, Scheme, SchemeSet};
+pub use requirement::Requirement;
+pub use scheme::{Scheme, SchemeSet};
 pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKey};
 pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
 pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier};
 pub use verify::bearer::{BearerFuture, BearerVerdict, BearerVerifier};
+pub use verify::digest::{
+    DigestAlgorithm, DigestAuth, DigestFuture, DigestLookup, DigestUser, DigestVerifier, Htdigest,
+    HtdigestError, digest_ha1,
+};
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;

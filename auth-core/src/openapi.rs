@@ -47,12 +47,11 @@
 
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
-};
+use utoipa::openapi::security::SecurityRequirement;
 
 use crate::__private::RequirementSource;
-use crate::requirement::{Requirement, Scheme, SchemeSet};
+use crate::requirement::Requirement;
+use crate::scheme::{Scheme, SchemeSet};
 
 /// The name of a scheme in `components.securitySchemes` and in operations' `security`: the
 /// name `#[require_auth(scheme = "…")]` uses.
@@ -65,11 +64,7 @@ use crate::requirement::{Requirement, Scheme, SchemeSet};
 /// assert_eq!(security_scheme_name(Scheme::ApiKey), "api_key");
 /// ```
 pub const fn security_scheme_name(scheme: Scheme) -> &'static str {
-    match scheme {
-        Scheme::Bearer => "bearer",
-        Scheme::Basic => "basic",
-        Scheme::ApiKey => "api_key",
-    }
+    scheme.attribute_name()
 }
 
 /// A `utoipa` modifier that declares the `bearer` (JWT), `basic` and `api_key` security
@@ -128,33 +123,10 @@ impl SecuritySchemes {
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.bearer_format = Some("JWT".to_owned());
-        bearer.description = Some(
-            "A JWT access token (RFC 6750); endpoints that enable them also read it from a \
-             cookie or the `access_token` parameter."
-                .to_owned(),
-        );
-        let mut basic = Http::new(HttpAuthScheme::Basic);
-        basic.description = Some("User-id and password (RFC 7617), UTF-8.".to_owned());
-        let api_key = ApiKeyValue::with_description(
-            self.api_key_header,
-            "A key issued to a partner; send it as-is.",
-        );
-        components.add_security_schemes_from_iter([
-            (
-                security_scheme_name(Scheme::Bearer),
-                SecurityScheme::Http(bearer),
-            ),
-            (
-                security_scheme_name(Scheme::Basic),
-                SecurityScheme::Http(basic),
-            ),
-            (
-                security_scheme_name(Scheme::ApiKey),
-                SecurityScheme::ApiKey(ApiKey::Header(api_key)),
-            ),
-        ]);
+        components.add_security_schemes_from_iter(Scheme::ALL.map(|scheme| {
+            let declared = crate::schemes::of(scheme).openapi(self.api_key_header);
+            (security_scheme_name(scheme), declared)
+        }));
     }
 }
 
@@ -175,10 +147,9 @@ impl Modify for SecuritySchemes {
 /// ```
 pub fn security_of(requirement: &Requirement) -> Vec<SecurityRequirement> {
     let schemes = if requirement.schemes() == SchemeSet::ANY {
-        SchemeSet::EMPTY
-            .with(Scheme::Bearer)
-            .with(Scheme::Basic)
-            .with(Scheme::ApiKey)
+        Scheme::ALL
+            .into_iter()
+            .fold(SchemeSet::EMPTY, SchemeSet::with)
     } else {
         requirement.schemes()
     };

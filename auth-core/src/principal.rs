@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::requirement::Scheme;
+use crate::scheme::Scheme;
 
 /// A verified identity: the scheme that proved it, the subject, the granted scopes and the
 /// token's claims.

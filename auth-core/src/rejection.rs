@@ -10,8 +10,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::requirement::{Scheme, SchemeSet};
-
 /// The public face of a refusal: one per row of the response contract.
 ///
 /// ```
@@ -286,6 +284,11 @@ pub enum Reason {
     Revoked,
     /// Unknown user or wrong password (deliberately one reason).
     WrongPassword,
+    /// A Digest nonce older than its lifetime, in an answer otherwise right: the client is
+    /// asked to retry with a fresh one (`stale=true`).
+    StaleNonce,
+    /// A Digest (`nonce`, `nc`) pair answered before: a replay.
+    ReplayedNonce,
     /// No configured API key matches.
     UnknownApiKey,
     /// A claim is absent though required, or has the wrong JSON type.
@@ -344,6 +347,8 @@ impl fmt::Display for Reason {
             Reason::UnknownKey => f.write_str("no configured key matches kid and alg"),
             Reason::BadSignature => f.write_str("signature does not verify"),
             Reason::WrongPassword => f.write_str("unknown user or wrong password"),
+            Reason::StaleNonce => f.write_str("digest nonce expired"),
+            Reason::ReplayedNonce => f.write_str("digest nonce and count seen before"),
             Reason::Revoked => f.write_str("token revoked by the application's hook"),
             Reason::UnknownApiKey => f.write_str("no configured API key matches"),
             Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
@@ -615,65 +620,6 @@ impl ResponseError for Rejection {
             }
         }
     }
-}
-
-/// What a challenge needs besides the code: the accepted schemes, the realm, the scopes of a
-/// 403, and the API-key challenge's scheme name.
-pub(crate) struct ChallengeContext<'a> {
-    pub(crate) schemes: SchemeSet,
-    pub(crate) realm: &'a str,
-    pub(crate) scope: Option<&'a str>,
-    pub(crate) api_key_scheme: &'a str,
-}
-
-/// Writes the challenges of a refusal, one `WWW-Authenticate` field per accepted scheme
-/// (RFC 9110 §11.6.1), in the order of [`Scheme::ALL`]:
-///
-/// - the Bearer challenge carries `error` for the Bearer codes (RFC 6750 §3.1), plus
-///   `error_description` when expired and `scope` for `insufficient_scope`;
-/// - Basic is always `Basic realm="R", charset="UTF-8"` (RFC 7617 §2.1);
-/// - the API-key challenge is `<scheme> realm="R"`;
-/// - a 403 carries only the Bearer `insufficient_scope` challenge (the others would not help).
-pub(crate) fn challenges_for(
-    code: ErrorCode,
-    ctx: &ChallengeContext<'_>,
-) -> Result<Vec<HeaderValue>, crate::challenge::ChallengeError> {
-    use crate::challenge::{Challenge, ChallengeError};
-    if !code.has_challenge() {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for scheme in ctx.schemes.iter() {
-        let challenge = match scheme {
-            Scheme::Bearer => {
-                let mut c = Challenge::new(scheme.name()).param("realm", ctx.realm);
-                if let Some(error) = code.bearer_error() {
-                    c = c.param("error", error);
-                }
-                if code == ErrorCode::TokenExpired {
-                    c = c.param("error_description", "The access token expired");
-                }
-                if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
-                    if !crate::syntax::is_rfc6750_value(scope) {
-                        return Err(ChallengeError::UnsafeValue("scope".into()));
-                    }
-                    c = c.param("scope", scope);
-                }
-                c
-            }
-            _ if code == ErrorCode::InsufficientScope => continue,
-            Scheme::Basic => Challenge::new(scheme.name())
-                .param("realm", ctx.realm)
-                .param("charset", "UTF-8"),
-            Scheme::ApiKey => Challenge::new(ctx.api_key_scheme).param("realm", ctx.realm),
-        };
-        let rendered = challenge.render()?;
-        out.push(
-            HeaderValue::try_from(rendered)
-                .map_err(|_| ChallengeError::UnsafeValue("realm".into()))?,
-        );
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

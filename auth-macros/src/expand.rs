@@ -474,7 +474,7 @@ mod tests {
                 foo = "x",
                 scope = "",
                 realm = "a\nb",
-                scheme = "digest",
+                scheme = "negotiate",
                 scope = "y"
             ),
             quote!(
@@ -487,7 +487,7 @@ mod tests {
             [
                 "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, crate",
                 "duplicate argument `scope`; give each argument at most once",
-                "unknown scheme `digest`; expected one of: bearer, basic, api_key",
+                "unknown scheme `negotiate`; expected one of: bearer, digest, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",
                 "`realm` contains the control character `\\n` (U+000A); a realm must be \
                  printable ASCII",

@@ -5,14 +5,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 use syn::{ItemFn, LitStr, Meta};
 
-use crate::valid::Requirement;
-
-/// The security scheme names of `auth_core::openapi`, by `Scheme` variant.
-const SCHEME_NAMES: [(&str, &str); 3] = [
-    ("Bearer", "bearer"),
-    ("Basic", "basic"),
-    ("ApiKey", "api_key"),
-];
+use crate::valid::{Requirement, SCHEMES};
 
 /// Adds `security(...)` to every `#[utoipa::path(...)]` on `handler` (the ones below this
 /// attribute: those above have already expanded). A `security` written by hand is an error.
@@ -57,11 +50,11 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
 /// One `("scheme" = [scopes])` alternative per accepted scheme and per any-of scope.
 fn entries(requirement: &Requirement) -> Vec<TokenStream> {
     let names: Vec<&str> = match &requirement.schemes {
-        None => SCHEME_NAMES.iter().map(|(_, name)| *name).collect(),
-        Some(variants) => variants
+        None => SCHEMES.iter().map(|(name, _)| *name).collect(),
+        Some(variants) => SCHEMES
             .iter()
-            .filter_map(|v| SCHEME_NAMES.iter().find(|(variant, _)| v == variant))
-            .map(|(_, name)| *name)
+            .filter(|(_, variant)| variants.iter().any(|v| v == variant))
+            .map(|(name, _)| *name)
             .collect(),
     };
     let all_of: Vec<LitStr> = requirement.all_of.clone().unwrap_or_default();

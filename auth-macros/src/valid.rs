@@ -9,10 +9,12 @@ use syn::{Ident, LitStr, Path};
 use crate::attr::Args;
 use crate::errors::Errors;
 
-/// Every scheme name `scheme = "…"` accepts, and the `auth_core::Scheme` variant it names.
-/// Supporting a new scheme in the macro is adding its row here.
-const SCHEMES: &[(&str, &str)] = &[
+/// Every scheme name `scheme = "…"` accepts, and the `auth_core::Scheme` variant it names
+/// (`Scheme::attribute_name` in `auth_core`). The name is also the scheme's name in OpenAPI
+/// documents. Supporting a new scheme in the macro is adding its row here.
+pub(crate) const SCHEMES: &[(&str, &str)] = &[
     ("bearer", "Bearer"),
+    ("digest", "Digest"),
     ("basic", "Basic"),
     ("api_key", "ApiKey"),
 ];
@@ -317,8 +319,8 @@ mod tests {
             "case-insensitive"
         );
         assert_eq!(
-            problems(scheme_variants("bearer | digest")),
-            ["unknown scheme `digest`; expected one of: bearer, basic, api_key"]
+            problems(scheme_variants("bearer | negotiate")),
+            ["unknown scheme `negotiate`; expected one of: bearer, digest, basic, api_key"]
         );
         assert_eq!(
             problems(scheme_variants("bearer|BEARER")),

@@ -10,6 +10,7 @@
 //! | `GET /reports` | any of `reports:read admin` | attribute |
 //! | `GET /me` | any valid token | attribute, no scope |
 //! | `GET /ops/status` | Basic, realm `orders-ops` | attribute |
+//! | `GET /ops/digest` | Digest (SHA-256, and MD5 for old clients), realm `orders-ops` | attribute |
 //! | `GET /partner/orders` | API key in `X-API-Key` | attribute |
 //! | `GET /whoami` | Bearer or Basic | attribute, several schemes |
 //! | `GET /events` | `orders:read`, header or `access_token` query (for `EventSource`) | attribute with `token_in` |
@@ -33,8 +34,8 @@ use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
 use auth_core::openapi::{ExtractorSecurity, SecuritySchemes};
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::{
-    Algorithm, ApiKeys, AuthConfig, ConfigError, FailureThrottle, Htpasswd, JwtKey, JwtVerifier,
-    KeySet, Principal, require_auth,
+    Algorithm, ApiKeys, AuthConfig, ConfigError, DigestAuth, FailureThrottle, Htdigest, Htpasswd,
+    JwtKey, JwtVerifier, KeySet, Principal, require_auth,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -49,6 +50,8 @@ pub const REALM: &str = "orders";
 pub const DEV_HTPASSWD: &str = "ops:$2y$05$Zpd8fTxvtXNUTw4hhzuoYO72YiZTjc/dUdOokfokwnNzM8R.YHzEm\n";
 /// The development password of `ops`.
 pub const DEV_OPS_PASSWORD: &str = "ops-dev-password";
+/// The realm of the operators' endpoints (Basic and Digest): Digest hashes are bound to it.
+pub const OPS_REALM: &str = "orders-ops";
 /// The development API keys used when `AUTH_API_KEYS` is not set.
 pub const DEV_API_KEYS: &str = "partner-dev=dev-partner-key-0123456789";
 
@@ -72,6 +75,11 @@ pub struct Settings {
     pub audience: Option<String>,
     /// The text of the htpasswd file named by `AUTH_HTPASSWD`, or [`DEV_HTPASSWD`].
     pub htpasswd: String,
+    /// The text of the htdigest file named by `AUTH_HTDIGEST` (users of `GET /ops/digest`), or
+    /// `None` for the development user `ops` / [`DEV_OPS_PASSWORD`].
+    pub htdigest: Option<String>,
+    /// `AUTH_DIGEST_NONCE_TTL_SECS`: how long a Digest nonce may be answered (default 300).
+    pub digest_nonce_ttl: u64,
     /// `AUTH_API_KEYS` (`name=key,name=key`), or [`DEV_API_KEYS`].
     pub api_keys: String,
     /// `AUTH_FAILURE_LIMIT`: failures per minute per client before 429 (default 10; 0 disables).
@@ -110,6 +118,11 @@ impl std::fmt::Debug for Settings {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("htpasswd", &redacted(self.htpasswd.len()))
+            .field(
+                "htdigest",
+                &self.htdigest.as_ref().map(|t| redacted(t.len())),
+            )
+            .field("digest_nonce_ttl", &self.digest_nonce_ttl)
             .field("api_keys", &redacted(self.api_keys.len()))
             .field("failure_limit", &self.failure_limit)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -144,6 +157,15 @@ impl Settings {
             None => {
                 dev_defaults.push("AUTH_HTPASSWD");
                 DEV_HTPASSWD.to_owned()
+            }
+        };
+        let htdigest = match var("AUTH_HTDIGEST") {
+            Some(path) => Some(
+                std::fs::read_to_string(&path).map_err(|e| format!("AUTH_HTDIGEST={path}: {e}"))?,
+            ),
+            None => {
+                dev_defaults.push("AUTH_HTDIGEST");
+                None
             }
         };
         let api_keys = var("AUTH_API_KEYS").unwrap_or_else(|| {
@@ -201,6 +223,8 @@ impl Settings {
             issuer: var("AUTH_ISSUER"),
             audience: var("AUTH_AUDIENCE"),
             htpasswd,
+            htdigest,
+            digest_nonce_ttl: number("AUTH_DIGEST_NONCE_TTL_SECS", 300)?,
             api_keys,
             failure_limit,
             trusted_proxies,
@@ -220,6 +244,8 @@ impl Settings {
             issuer: issuer.map(str::to_owned),
             audience: audience.map(str::to_owned),
             htpasswd: DEV_HTPASSWD.to_owned(),
+            htdigest: None,
+            digest_nonce_ttl: 300,
             api_keys: DEV_API_KEYS.to_owned(),
             failure_limit: 0,
             trusted_proxies: Vec::new(),
@@ -244,6 +270,14 @@ impl Settings {
             keys = keys.key(name.trim(), key.trim());
         }
         let keys = keys.build().map_err(|e| format!("AUTH_API_KEYS: {e}"))?;
+        let digest_users = match &self.htdigest {
+            Some(text) => Htdigest::parse(text).map_err(|e| format!("AUTH_HTDIGEST: {e}"))?,
+            None => Htdigest::new().with_password("ops", OPS_REALM, DEV_OPS_PASSWORD),
+        };
+        // MD5 too: `htdigest` files hold MD5 hashes only, and some clients know nothing else.
+        let digest = DigestAuth::new(digest_users)
+            .allow_md5()
+            .nonce_lifetime(Duration::from_secs(self.digest_nonce_ttl));
         let mut auth = AuthConfig::builder()
             .realm(REALM)
             .bearer(
@@ -251,6 +285,7 @@ impl Settings {
                     .map_err(|e| format!("bearer tokens: {e}"))?,
             )
             .basic(users)
+            .digest(digest)
             .api_keys(keys)
             .token_locations(TokenLocations::HEADER.with(TokenLocation::Cookie))
             .token_cookie(crate::session::ACCESS_COOKIE)
@@ -473,6 +508,16 @@ async fn ops_status(user: Principal, store: web::Data<Store>) -> impl Responder 
     )
 }
 
+/// `GET /ops/digest`: operators, with Digest credentials (RFC 7616) from the htdigest file.
+#[require_auth(scheme = "digest", realm = "orders-ops")]
+#[utoipa::path(get, path = "/ops/digest", responses((status = 200, description = "Service status")))]
+#[get("/ops/digest")]
+async fn ops_digest(user: Principal, store: web::Data<Store>) -> impl Responder {
+    web::Json(
+        json!({ "status": "ok", "orders": store.with(|m| m.len()), "operator": user.subject() }),
+    )
+}
+
 /// `GET /partner/orders`: partners, with an API key in `X-API-Key`.
 #[require_auth(scheme = "api_key")]
 #[utoipa::path(get, path = "/partner/orders", responses((status = 200, description = "The partner's view")))]
@@ -542,7 +587,7 @@ const CREATE_ORDER_SECURITY: ExtractorSecurity =
     info(title = "orders", description = "The orders example of auth-core."),
     paths(
         health, list_orders, get_order, create_order, delete_order, reports, me, ops_status,
-        partner_orders, whoami, events
+        ops_digest, partner_orders, whoami, events
     ),
     modifiers(&SECURITY_SCHEMES, &CREATE_ORDER_SECURITY)
 )]
@@ -565,6 +610,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(reports)
         .service(me)
         .service(ops_status)
+        .service(ops_digest)
         .service(partner_orders)
         .service(whoami)
         .service(events);

@@ -56,7 +56,7 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
     let schemes = served["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(
         schemes.keys().collect::<Vec<_>>(),
-        ["api_key", "basic", "bearer"]
+        ["api_key", "basic", "bearer", "digest"]
     );
 
     let mut probed = 0;

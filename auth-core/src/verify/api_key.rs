@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::error::ConfigError;
 use crate::principal::Principal;
-use crate::requirement::Scheme;
+use crate::scheme::Scheme;
 
 /// The shortest key accepted at start-up.
 ///

@@ -220,7 +220,7 @@ impl VerdictCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::requirement::Scheme;
+    use crate::scheme::Scheme;
 
     fn principal() -> Principal {
         Principal::new(Scheme::Bearer, Some("a".into()), vec![], Default::default())

@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq as _;
 use super::basic::{BasicFuture, BasicOutcome, BasicVerifier};
 use crate::credentials::BasicCredentials;
 use crate::principal::Principal;
-use crate::requirement::Scheme;
+use crate::scheme::Scheme;
 
 /// A password hash of one `htpasswd` line.
 #[derive(Clone)]

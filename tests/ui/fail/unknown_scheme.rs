@@ -1,6 +1,6 @@
 use auth_core::require_auth;
 
-#[require_auth(scheme = "bearer | digest")]
+#[require_auth(scheme = "bearer | negotiate")]
 async fn list_orders() -> &'static str {
     "orders"
 }
