@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Sets up what the interop suites need on a fresh machine (PyJWT in a private venv; Debian's
-# apache2-utils for `htpasswd`, and curl; oidc-provider from the npm registry), builds the
-# `orders` binary and runs every suite against it on 127.0.0.1.
+# Sets up what the interop suites need on a fresh machine (PyJWT, openapi-spec-validator and
+# requests in a private venv; Debian's apache2-utils for `htpasswd` and `htdigest`, and curl;
+# oidc-provider from the npm registry), builds the `orders` binary and runs every suite against
+# it on 127.0.0.1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venv="$here/.venv"
 
 missing=()
-command -v htpasswd >/dev/null || missing+=(apache2-utils)
+{ command -v htpasswd && command -v htdigest; } >/dev/null || missing+=(apache2-utils)
 command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -18,8 +19,9 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c 'import jwt, openapi_spec_validator' 2>/dev/null \
-    || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3' 'openapi-spec-validator>=0.7,<0.10'
+"$venv/bin/python" -c 'import jwt, openapi_spec_validator, requests' 2>/dev/null \
+    || "$venv/bin/pip" install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3' 'openapi-spec-validator>=0.7,<0.10' \
+        'requests>=2.31,<3'
 if [ ! -d "$here/oidc/node_modules/oidc-provider" ]; then
     (cd "$here/oidc" && npm install --no-package-lock --no-audit --no-fund --silent)
 fi
@@ -30,4 +32,5 @@ status=0
 "$venv/bin/python" "$here/schemes_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/oidc_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/openapi_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/digest_interop.py" "$binary" || status=1
 exit $status
