@@ -101,6 +101,13 @@ fn public_jwk(private_pem: &[u8], alg: Algorithm, kid: &str) -> Value {
     jwk
 }
 
+/// A token the provider's RSA key `key-a` signed.
+fn signed_by_key_a(claims: &Value) -> String {
+    Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
+        .kid(Some("key-a"))
+        .sign(claims)
+}
+
 fn key_a() -> Value {
     json!({ "keys": [public_jwk(RSA_PRIVATE, Algorithm::RS256, "key-a"), public_jwk(EC256_PRIVATE, Algorithm::ES256, "key-ec"), public_jwk(ED25519_PRIVATE, Algorithm::EdDSA, "key-ed")] })
 }
@@ -155,9 +162,7 @@ async fn rotation_is_picked_up_without_restart_and_removed_keys_are_refused() {
     let (srv, p) = start_provider(Mode::Keys(key_a()));
     let v = verifier_for(srv.addr, |s| s.cooldown(Duration::from_millis(200)));
     let c = claims("orders:read");
-    let old = Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
-        .kid(Some("key-a"))
-        .sign(&c);
+    let old = signed_by_key_a(&c);
     let new = Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE)
         .kid(Some("key-b"))
         .sign(&c);
@@ -183,17 +188,7 @@ async fn a_storm_of_unknown_kids_costs_at_most_one_fetch_per_cooldown() {
     let (srv, p) = start_provider(Mode::Keys(key_a()));
     let v = verifier_for(srv.addr, |s| s.cooldown(Duration::from_secs(30)));
     let c = claims("orders:read");
-    assert_eq!(
-        call_bearer(
-            &v,
-            &Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
-                .kid(Some("key-a"))
-                .sign(&c)
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 200);
     let before = p.jwks_hits.load(Ordering::SeqCst);
     let app = test::init_service(
         App::new()
@@ -336,27 +331,10 @@ async fn openid_discovery_enforces_the_issuer() {
         .unwrap();
     let mut c = claims("orders:read");
     c["iss"] = json!(issuer);
-    assert_eq!(
-        call_bearer(
-            &v,
-            &Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
-                .kid(Some("key-a"))
-                .sign(&c)
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 200);
     c["iss"] = json!(ISSUER);
     assert_eq!(
-        call_bearer(
-            &v,
-            &Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
-                .kid(Some("key-a"))
-                .sign(&c)
-        )
-        .await
-        .status,
+        call_bearer(&v, &signed_by_key_a(&c)).await.status,
         401,
         "another issuer"
     );
@@ -375,17 +353,7 @@ async fn openid_discovery_enforces_the_issuer() {
         .build()
         .unwrap();
     c["iss"] = json!(issuer);
-    assert_eq!(
-        call_bearer(
-            &v,
-            &Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
-                .kid(Some("key-a"))
-                .sign(&c)
-        )
-        .await
-        .status,
-        503
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 503);
     drop(srv);
 }
 
