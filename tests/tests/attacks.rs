@@ -420,7 +420,7 @@ async fn hostile_json_and_encodings() {
     let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
     tokens.push(minter(Algorithm::HS256).sign_parts(
         r#"{"alg":"HS256"}"#,
-        &format!(
+        format!(
             r#"{{"sub":"alice","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}","x":{deep}}}"#
         ),
     ));
@@ -430,10 +430,10 @@ async fn hostile_json_and_encodings() {
         b64(p.to_string()),
         b64("sig")
     ));
-    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, &format!(r#"{{"sub":"alice","sub":"admin","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}"}}"#)));
+    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, format!(r#"{{"sub":"alice","sub":"admin","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}"}}"#)));
     tokens.push(minter(Algorithm::HS256).sign_parts(
         r#"{"alg":"HS256","kid":"x","kid":"kid-HS256"}"#,
-        &p.to_string(),
+        p.to_string(),
     ));
     tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, r#"{"exp":1e999}"#));
     tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, "[1,2,3]"));
@@ -441,13 +441,13 @@ async fn hostile_json_and_encodings() {
     tokens.push(
         minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, "{\"sub\":\"\u{fffd}\"\u{0}}"),
     );
-    tokens.push(minter(Algorithm::HS256).sign_parts("[\"alg\",\"HS256\"]", &p.to_string()));
+    tokens.push(minter(Algorithm::HS256).sign_parts("[\"alg\",\"HS256\"]", p.to_string()));
     let mut big = p.clone();
     big["pad"] = json!("x".repeat(7000));
     tokens.push(minter(Algorithm::HS256).sign(&big));
     tokens.push(minter(Algorithm::HS256).sign_parts(
-        &format!(r#"{{"alg":"HS256","pad":"{}"}}"#, "x".repeat(7000)),
-        &p.to_string(),
+        format!(r#"{{"alg":"HS256","pad":"{}"}}"#, "x".repeat(7000)),
+        p.to_string(),
     ));
     // Valid b64token, not base64url: '+', '/', '~', '.' inside, and '=' padding.
     let good = minter(Algorithm::HS256).sign(&p);

@@ -308,7 +308,7 @@ async fn a_cold_start_with_no_key_set_is_503_and_recovers() {
         (503, None),
         "not 401: the token is not at fault"
     );
-    assert_eq!(retry.as_deref(), Some("5"));
+    assert_eq!(retry, Some("5"));
 
     // Garbage on a cold start is the same; the set is used as soon as it is good.
     let (srv, p) = start_provider(Mode::Body("not json"));
