@@ -70,7 +70,7 @@ impl RequireAuth {
     /// # let auth = AuthConfig::builder()
     /// #     .bearer(JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET).unwrap()).build().unwrap())
     /// #     .build().unwrap();
-    /// # let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "alice", "exp": 4102444800u64}), &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let token = auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET).sign(&serde_json::json!({"sub": "alice", "exp": 4102444800u64}));
     /// # actix_web::rt::System::new().block_on(async {
     /// let scope = web::scope("/api").wrap(RequireAuth::new(&Requirement::AUTHENTICATED));
     /// let app = App::new().app_data(auth).service(scope.route("/me", web::get().to(HttpResponse::Ok)));

@@ -157,7 +157,7 @@ impl Principal {
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
     /// # let claims = serde_json::json!({"sub": "alice", "tenant": 7, "exp": 4102444800u64});
-    /// # let token = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let token = auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET).sign(&claims);
     /// let principal = verifier.verify_now(&token).unwrap();
     /// assert_eq!(principal.claims().len(), 3);
     /// assert_eq!(principal.claims()["tenant"], 7);

@@ -39,8 +39,11 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{App, test};
-use jsonwebtoken::{EncodingKey, Header};
-use serde_json::{Value, json};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{AlgorithmFamily, EncodingKey, Header};
+use serde_json::{Map, Value, json};
 
 use crate::challenge::{Challenge, parse};
 use crate::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
@@ -113,6 +116,7 @@ pub const TEST_SUBJECT: &str = "test-user";
 #[derive(Clone, Debug)]
 pub struct TestAuth {
     config: AuthConfig,
+    minter: Minter,
 }
 
 impl Default for TestAuth {
@@ -160,7 +164,25 @@ impl TestAuth {
         let config = configure(AuthConfig::builder().bearer(verifier))
             .build()
             .expect("the test configuration builds");
-        TestAuth { config }
+        let minter = Minter::hmac(Algorithm::HS256, TEST_SECRET)
+            .claim("iss", TEST_ISSUER)
+            .claim("aud", TEST_AUDIENCE);
+        TestAuth { config, minter }
+    }
+
+    /// Its [`Minter`]: HS256 under [`TEST_SECRET`], `iss` [`TEST_ISSUER`] and `aud`
+    /// [`TEST_AUDIENCE`] unless given; for tokens [`token`](Self::token) does not make (a header
+    /// of your choice, exactly the claims you give).
+    ///
+    /// ```
+    /// use auth_core::testing::{TestAuth, TEST_ISSUER};
+    /// let auth = TestAuth::new();
+    /// let access = auth.minter().clone().typ("at+jwt").token_with(serde_json::json!({ "sub": "alice" }));
+    /// assert_eq!(auth.minter().claims(&[])["iss"], TEST_ISSUER);
+    /// assert_eq!(access.split('.').count(), 3);
+    /// ```
+    pub fn minter(&self) -> &Minter {
+        &self.minter
     }
 
     /// The configuration, to register with `App::app_data`.
@@ -234,7 +256,7 @@ impl TestAuth {
     /// ```
     pub fn expired_token(&self, scopes: &[&str]) -> String {
         let now = now();
-        self.token_with(json!({
+        self.minter.token_with(json!({
             "sub": TEST_SUBJECT, "scope": scopes.join(" "), "iat": now - 7200, "exp": now - 3600,
         }))
     }
@@ -248,25 +270,7 @@ impl TestAuth {
     /// assert_eq!(token.split('.').count(), 3);
     /// ```
     pub fn token_with(&self, claims: Value) -> String {
-        let mut claims = match claims {
-            Value::Object(map) => map,
-            other => panic!("token_with takes a JSON object, not {other}"),
-        };
-        let now = now();
-        for (name, value) in [
-            ("iss", json!(TEST_ISSUER)),
-            ("aud", json!(TEST_AUDIENCE)),
-            ("iat", json!(now)),
-            ("exp", json!(now + 3600)),
-        ] {
-            claims.entry(name).or_insert(value);
-        }
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(TEST_SECRET),
-        )
-        .expect("a test token encodes")
+        self.minter.token_with(claims)
     }
 
     /// `Authorization: Bearer <token with scopes>`, for `TestRequest::insert_header`.
@@ -284,6 +288,327 @@ impl TestAuth {
             header::AUTHORIZATION,
             format!("Bearer {}", self.token(scopes)),
         )
+    }
+}
+
+/// Mints signed JWTs: a signing key and the algorithm it signs with, the header's `kid` and
+/// `typ`, and the claims every token gets unless it names them. [`TestAuth`] has one; build
+/// your own for the keys of your own test identity provider.
+///
+/// ```
+/// use auth_core::testing::Minter;
+/// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+///
+/// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+/// let minter = Minter::hmac(Algorithm::HS256, SECRET).kid(Some("k1")).claim("iss", "https://id.test");
+/// let key = JwtKey::hmac(Algorithm::HS256, SECRET)?.with_kid("k1");
+/// let verifier = JwtVerifier::builder().key(key).issuer("https://id.test").build()?;
+/// let user = verifier.verify_now(&minter.token(&["orders:read"])).unwrap();
+/// assert!(user.has_scope("orders:read"));
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Minter {
+    algorithm: Algorithm,
+    key: EncodingKey,
+    kid: Option<String>,
+    typ: String,
+    claims: Map<String, Value>,
+    lifetime: i64,
+}
+
+impl std::fmt::Debug for Minter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Minter")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .field("typ", &self.typ)
+            .field("claims", &self.claims)
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Minter {
+    /// Signs with an HMAC algorithm (`HS256`, `HS384`, `HS512`) under `secret`. Any secret is
+    /// taken, even one [`JwtKey::hmac`] refuses: a test may mint what a weak key signs.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let token = Minter::hmac(Algorithm::HS384, b"a test secret").token(&[]);
+    /// assert_eq!(token.split('.').count(), 3);
+    /// ```
+    pub fn hmac(algorithm: Algorithm, secret: &[u8]) -> Minter {
+        assert!(
+            algorithm.family() == AlgorithmFamily::Hmac,
+            "Minter::hmac takes an HMAC algorithm, not {algorithm:?}"
+        );
+        Minter::new(algorithm, EncodingKey::from_secret(secret))
+    }
+
+    /// Signs with a public-key algorithm (RSA, RSA-PSS, ECDSA or EdDSA) under the private key
+    /// `private_pem`; panics when the PEM is not a private key of the algorithm's family.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let minter = Minter::from_pem(Algorithm::EdDSA, PEM);
+    /// assert_eq!(minter.jwk()["kty"], "OKP");
+    /// ```
+    pub fn from_pem(algorithm: Algorithm, private_pem: &[u8]) -> Minter {
+        let key = match algorithm.family() {
+            AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(private_pem),
+            AlgorithmFamily::Ec => EncodingKey::from_ec_pem(private_pem),
+            AlgorithmFamily::Ed => EncodingKey::from_ed_pem(private_pem),
+            AlgorithmFamily::Hmac => panic!("{algorithm:?} takes a secret: use Minter::hmac"),
+        };
+        let key = key.unwrap_or_else(|e| panic!("not a {algorithm:?} private key: {e}"));
+        Minter::new(algorithm, key)
+    }
+
+    fn new(algorithm: Algorithm, key: EncodingKey) -> Minter {
+        Minter {
+            algorithm,
+            key,
+            kid: None,
+            typ: "JWT".to_owned(),
+            claims: Map::new(),
+            lifetime: 3600,
+        }
+    }
+
+    /// The header's `kid` (`None`, the default: no `kid`).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let named = Minter::hmac(Algorithm::HS256, b"a test secret").kid(Some("k1"));
+    /// assert_eq!(named.header()["kid"], "k1");
+    /// assert!(named.kid(None).header().get("kid").is_none());
+    /// ```
+    pub fn kid(mut self, kid: Option<&str>) -> Minter {
+        self.kid = kid.map(str::to_owned);
+        self
+    }
+
+    /// The header's `typ` (`JWT` unless set; RFC 9068 access tokens are `at+jwt`).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let minter = Minter::hmac(Algorithm::HS256, b"a test secret").typ("at+jwt");
+    /// assert_eq!(minter.header()["typ"], "at+jwt");
+    /// ```
+    pub fn typ(mut self, typ: &str) -> Minter {
+        typ.clone_into(&mut self.typ);
+        self
+    }
+
+    /// A claim every token of [`token`](Self::token), [`token_with`](Self::token_with) and
+    /// [`claims`](Self::claims) carries unless it names its own (typically `iss`, `aud`, `sub`).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let minter = Minter::hmac(Algorithm::HS256, b"a test secret").claim("sub", "alice");
+    /// assert_eq!(minter.claims(&[])["sub"], "alice");
+    /// ```
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Minter {
+        self.claims.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// How long its tokens are valid, in seconds from now (an hour unless set).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let claims = Minter::hmac(Algorithm::HS256, b"a test secret").lifetime(600).claims(&[]);
+    /// assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+    /// ```
+    pub fn lifetime(mut self, seconds: i64) -> Minter {
+        self.lifetime = seconds;
+        self
+    }
+
+    /// The header its tokens carry: `alg`, `typ` and, when set, `kid`.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let header = Minter::hmac(Algorithm::HS512, b"a test secret").header();
+    /// assert_eq!(header, serde_json::json!({"alg": "HS512", "typ": "JWT"}));
+    /// ```
+    pub fn header(&self) -> Value {
+        serde_json::to_value(self.jws_header()).expect("a header serializes")
+    }
+
+    fn jws_header(&self) -> Header {
+        let mut header = Header::new(self.algorithm);
+        header.typ = Some(self.typ.clone());
+        header.kid.clone_from(&self.kid);
+        header
+    }
+
+    /// The claims [`token`](Self::token) signs: the [`claim`](Self::claim)s, `scope` (the
+    /// scopes space-separated), `iat` now and `exp` a [`lifetime`](Self::lifetime) later.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    /// let claims = Minter::hmac(Algorithm::HS256, b"a test secret").claims(&["a", "b"]);
+    /// assert_eq!(claims["scope"], "a b");
+    /// assert!(claims["exp"].as_i64() > claims["iat"].as_i64());
+    /// ```
+    pub fn claims(&self, scopes: &[&str]) -> Value {
+        self.with_defaults(json!({ "scope": scopes.join(" ") }))
+    }
+
+    /// A token with `scopes`, valid for its [`lifetime`](Self::lifetime).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+    /// let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// let token = Minter::hmac(Algorithm::HS256, SECRET).token(&["orders:read"]);
+    /// assert!(verifier.verify_now(&token).unwrap().has_scope("orders:read"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn token(&self, scopes: &[&str]) -> String {
+        self.sign(&self.claims(scopes))
+    }
+
+    /// A token whose `exp` is an hour past (and `iat` two hours): refused with `token_expired`.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+    /// let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// let stale = Minter::hmac(Algorithm::HS256, SECRET).expired_token(&["orders:read"]);
+    /// assert_eq!(verifier.verify_now(&stale).unwrap_err(), Reason::Expired);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn expired_token(&self, scopes: &[&str]) -> String {
+        let now = now();
+        self.token_with(json!({ "scope": scopes.join(" "), "iat": now - 7200, "exp": now - 3600 }))
+    }
+
+    /// A token with these claims (a JSON object); the [`claim`](Self::claim)s, `iat` and `exp`
+    /// are added unless given.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+    /// let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// let token = Minter::hmac(Algorithm::HS256, SECRET).token_with(serde_json::json!({ "sub": "alice", "tenant": 7 }));
+    /// assert_eq!(verifier.verify_now(&token).unwrap().claim("tenant").unwrap(), 7);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn token_with(&self, claims: Value) -> String {
+        self.sign(&self.with_defaults(claims))
+    }
+
+    fn with_defaults(&self, claims: Value) -> Value {
+        let mut claims = match claims {
+            Value::Object(map) => map,
+            other => panic!("token_with takes a JSON object, not {other}"),
+        };
+        for (name, value) in &self.claims {
+            claims.entry(name).or_insert_with(|| value.clone());
+        }
+        let now = now();
+        claims.entry("iat").or_insert(json!(now));
+        claims.entry("exp").or_insert(json!(now + self.lifetime));
+        Value::Object(claims)
+    }
+
+    /// Signs exactly `claims` (any JSON: nothing is added) under its [`header`](Self::header),
+    /// for tokens that lack a claim or carry one of the wrong type.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+    /// let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// let no_exp = Minter::hmac(Algorithm::HS256, SECRET).sign(&serde_json::json!({ "sub": "alice" }));
+    /// assert_eq!(verifier.verify_now(&no_exp).unwrap_err(), Reason::InvalidClaim("exp"));
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn sign(&self, claims: &Value) -> String {
+        jsonwebtoken::encode(&self.jws_header(), claims, &self.key)
+            .unwrap_or_else(|e| panic!("a {:?} token encodes: {e}", self.algorithm))
+    }
+
+    /// Signs `header` and `payload` as given (JSON text or bytes, base64url-encoded as they
+    /// are) with its key and algorithm, whatever the header says: forged headers (`alg: none`,
+    /// an embedded `jwk`, `crit`), duplicate members, JSON that is not JSON.
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// const SECRET: &[u8] = b"a test secret of 32 bytes or more";
+    /// let verifier = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, SECRET)?).build()?;
+    /// let forged = Minter::hmac(Algorithm::HS256, SECRET)
+    ///     .sign_parts(r#"{"alg":"HS256","crit":["exp"]}"#, r#"{"exp":4102444800}"#);
+    /// assert!(verifier.verify_now(&forged).is_err());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn sign_parts(&self, header: impl AsRef<[u8]>, payload: impl AsRef<[u8]>) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &self.key, self.algorithm)
+            .unwrap_or_else(|e| panic!("{:?} signs: {e}", self.algorithm));
+        format!("{input}.{signature}")
+    }
+
+    /// `Authorization: Bearer <token with scopes>`, for `TestRequest::insert_header`.
+    ///
+    /// ```
+    /// use actix_web::http::header::AUTHORIZATION;
+    /// use auth_core::testing::Minter;
+    /// use auth_core::Algorithm;
+    ///
+    /// let (name, value) = Minter::hmac(Algorithm::HS256, b"a test secret").bearer(&["orders:read"]);
+    /// assert_eq!(name, AUTHORIZATION);
+    /// assert!(value.starts_with("Bearer ey"));
+    /// ```
+    pub fn bearer(&self, scopes: &[&str]) -> (HeaderName, String) {
+        (
+            header::AUTHORIZATION,
+            format!("Bearer {}", self.token(scopes)),
+        )
+    }
+
+    /// The JWK of its key, with `alg` and (when set) `kid`, for a test JWKS endpoint: the public
+    /// key of a key pair; for an HMAC secret, the secret itself (`kty` `oct`).
+    ///
+    /// ```
+    /// use auth_core::testing::Minter;
+    /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let minter = Minter::from_pem(Algorithm::EdDSA, PEM).kid(Some("ed-1"));
+    /// let jwk = minter.jwk();
+    /// assert_eq!((&jwk["kty"], &jwk["kid"], jwk.get("d")), (&"OKP".into(), &"ed-1".into(), None));
+    /// let verifier = JwtVerifier::builder().key(JwtKey::from_jwk(&jwk.to_string())?).build()?;
+    /// assert!(verifier.verify_now(&minter.token(&[])).is_ok());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn jwk(&self) -> Value {
+        let jwk = Jwk::from_encoding_key(&self.key, self.algorithm)
+            .unwrap_or_else(|e| panic!("a {:?} key has a JWK: {e}", self.algorithm));
+        let mut jwk = serde_json::to_value(jwk).expect("a JWK serializes");
+        if let (Some(kid), Some(object)) = (&self.kid, jwk.as_object_mut()) {
+            object.insert("kid".to_owned(), json!(kid));
+        }
+        jwk
     }
 }
 

@@ -7,13 +7,12 @@
 //! - and the **open** endpoint, with no authentication, as the reference.
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, Error, HttpResponse, error, get, web};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
+use auth_core::testing::Minter;
 use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier, Principal, require_auth};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -40,13 +39,23 @@ pub fn path(alg: Algorithm) -> String {
     format!("/{}", format!("{alg:?}").to_lowercase())
 }
 
-fn signing_key(alg: Algorithm) -> EncodingKey {
-    match alg {
-        Algorithm::HS256 => EncodingKey::from_secret(HS256_SECRET),
-        Algorithm::RS256 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
-        Algorithm::ES256 => EncodingKey::from_ec_pem(EC_PRIVATE).unwrap(),
-        _ => EncodingKey::from_ed_pem(ED_PRIVATE).unwrap(),
-    }
+/// The minter of `alg`'s benchmark key (`kid` the algorithm's name), or, `forged`, of a key
+/// that is not the benchmark's (same `kid`): another secret, another RSA key.
+fn minter(alg: Algorithm, forged: bool) -> Minter {
+    let minter = match (alg, forged) {
+        (Algorithm::HS256, false) => Minter::hmac(alg, HS256_SECRET),
+        (Algorithm::HS256, true) => Minter::hmac(alg, b"attacker-secret-of-32-bytes-or-more!!"),
+        (Algorithm::RS256, false) => Minter::from_pem(alg, RSA_PRIVATE),
+        (Algorithm::RS256, true) => Minter::from_pem(alg, ATTACKER_RSA_PRIVATE),
+        (Algorithm::ES256, _) => Minter::from_pem(alg, EC_PRIVATE),
+        _ => Minter::from_pem(alg, ED_PRIVATE),
+    };
+    minter
+        .kid(Some(&format!("{alg:?}")))
+        .claim("sub", "bench-user")
+        .claim("iss", ISSUER)
+        .claim("aud", AUDIENCE)
+        .lifetime(7200)
 }
 
 fn decoding_key(alg: Algorithm) -> DecodingKey {
@@ -66,36 +75,18 @@ pub enum Kind {
     Forged,
 }
 
-/// Mints a token; `serial` makes it unique (a `jti`).
+/// Mints a token (with `auth_core::testing`); `serial` makes it unique (a `jti`).
 pub fn token(alg: Algorithm, kind: Kind, serial: u64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let claims = json!({
-        "sub": "bench-user", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 7200,
-        "scope": "orders:read", "jti": serial,
-    });
-    let mut header = Header::new(alg);
-    header.kid = Some(format!("{alg:?}"));
-    let key = match (kind, alg) {
-        (Kind::Valid, _) => signing_key(alg),
-        (Kind::Forged, Algorithm::HS256) => {
-            EncodingKey::from_secret(b"attacker-secret-of-32-bytes-or-more!!")
-        }
-        (Kind::Forged, Algorithm::RS256) => {
-            EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE).unwrap()
-        }
-        (Kind::Forged, other) => {
-            // A valid signature of the payload under another algorithm's header is the simplest
-            // well-formed forgery for EC/Ed keys: take a real signature and flip its last bits.
-            let real = jsonwebtoken::encode(&header, &claims, &signing_key(other)).unwrap();
-            let (input, sig) = real.rsplit_once('.').unwrap();
-            let flipped: String = sig.chars().rev().collect();
-            return format!("{input}.{flipped}");
-        }
-    };
-    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    let forged = kind == Kind::Forged;
+    let token = minter(alg, forged).token_with(json!({ "scope": "orders:read", "jti": serial }));
+    if forged && !matches!(alg, Algorithm::HS256 | Algorithm::RS256) {
+        // A valid signature of the payload under another algorithm's header is the simplest
+        // well-formed forgery for EC/Ed keys: take a real signature and flip its last bits.
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let flipped: String = sig.chars().rev().collect();
+        return format!("{input}.{flipped}");
+    }
+    token
 }
 
 /// Our verifier: one key per algorithm, selected by `kid`.

@@ -1,6 +1,7 @@
 //! A real server on 127.0.0.1 and a plain HTTP/1.1 client over a TCP socket: the client writes
 //! exactly the bytes a test gives it (duplicate fields, tabs, odd casing), so nothing between
-//! the test and the server normalizes the request.
+//! the test and the server normalizes the request. Its answers are [`Answer`]s, like those of
+//! in-process services.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -9,6 +10,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
+
+use crate::answer::Answer;
 
 /// A server running on its own thread and actix system; stopped when dropped.
 #[allow(missing_debug_implementations)]
@@ -53,38 +56,9 @@ impl Drop for TestServer {
     }
 }
 
-/// A response as it came off the wire.
-#[derive(Debug)]
-pub struct RawResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Every byte received (status line, headers, body).
-    pub raw: Vec<u8>,
-}
-
-impl RawResponse {
-    /// The first field named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every field named `name`.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
 /// Sends `request` (a full HTTP/1.1 request; `Connection: close` is expected) and reads the
 /// response until the server closes the connection.
-pub fn send(addr: SocketAddr, request: &[u8]) -> RawResponse {
+pub fn send(addr: SocketAddr, request: &[u8]) -> Answer {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -96,7 +70,7 @@ pub fn send(addr: SocketAddr, request: &[u8]) -> RawResponse {
 }
 
 /// `METHOD path` with the given header lines (each `Name: value`, written verbatim).
-pub fn request(addr: SocketAddr, method: &str, path: &str, header_lines: &[&str]) -> RawResponse {
+pub fn request(addr: SocketAddr, method: &str, path: &str, header_lines: &[&str]) -> Answer {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for line in header_lines {
         req.push_str(line);
@@ -106,7 +80,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, header_lines: &[&str]
     send(addr, req.as_bytes())
 }
 
-fn parse(raw: Vec<u8>) -> RawResponse {
+fn parse(raw: Vec<u8>) -> Answer {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -124,7 +98,7 @@ fn parse(raw: Vec<u8>) -> RawResponse {
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
     let body = raw[split + 4..].to_vec();
-    RawResponse {
+    Answer {
         status,
         headers,
         body,

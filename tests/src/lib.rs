@@ -3,14 +3,19 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier};
+pub use auth_core::Algorithm;
+pub use auth_core::testing::Minter;
+use auth_core::{AuthConfig, JwtKey, JwtVerifier};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{EncodingKey, Header};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub mod answer;
 pub mod http;
 pub mod log;
+pub mod orders;
+
+pub use answer::{Answer, INVALID_TOKEN, INVALID_TOKEN_BODY, call, call_bearer, protected};
 
 pub const ISSUER: &str = "https://id.test.example";
 pub const AUDIENCE: &str = "orders-api";
@@ -37,23 +42,23 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// The signing key for an algorithm, from the test keys.
-pub fn signing_key(alg: Algorithm) -> EncodingKey {
-    match alg {
-        Algorithm::HS256 => EncodingKey::from_secret(HS256_SECRET),
-        Algorithm::HS384 => EncodingKey::from_secret(HS384_SECRET),
-        Algorithm::HS512 => EncodingKey::from_secret(HS512_SECRET),
-        Algorithm::RS256
-        | Algorithm::RS384
-        | Algorithm::RS512
-        | Algorithm::PS256
-        | Algorithm::PS384
-        | Algorithm::PS512 => EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
-        Algorithm::ES256 => EncodingKey::from_ec_pem(EC256_PRIVATE).unwrap(),
-        Algorithm::ES384 => EncodingKey::from_ec_pem(EC384_PRIVATE).unwrap(),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(ED25519_PRIVATE).unwrap(),
-        other => panic!("no test key for {other:?}"),
-    }
+/// The test key of `alg` as the one token minter: header `kid-<alg>`; `sub` alice, the test
+/// issuer and audience, unless a token names its own.
+pub fn minter(alg: Algorithm) -> Minter {
+    let minter = match alg {
+        Algorithm::HS256 => Minter::hmac(alg, HS256_SECRET),
+        Algorithm::HS384 => Minter::hmac(alg, HS384_SECRET),
+        Algorithm::HS512 => Minter::hmac(alg, HS512_SECRET),
+        Algorithm::ES256 => Minter::from_pem(alg, EC256_PRIVATE),
+        Algorithm::ES384 => Minter::from_pem(alg, EC384_PRIVATE),
+        Algorithm::EdDSA => Minter::from_pem(alg, ED25519_PRIVATE),
+        _ => Minter::from_pem(alg, RSA_PRIVATE),
+    };
+    minter
+        .kid(Some(&format!("kid-{alg:?}")))
+        .claim("sub", "alice")
+        .claim("iss", ISSUER)
+        .claim("aud", AUDIENCE)
 }
 
 /// The verification key for an algorithm, named `kid-<alg>`.
@@ -87,26 +92,7 @@ pub const ALL_ALGORITHMS: [Algorithm; 12] = [
 
 /// Valid claims: subject `alice`, the test issuer and audience, an hour of validity.
 pub fn claims(scope: &str) -> Value {
-    json!({
-        "sub": "alice",
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "iat": now(),
-        "exp": now() + 3600,
-        "scope": scope,
-    })
-}
-
-/// Signs `claims` with the test key of `alg`, header `kid-<alg>`.
-pub fn token_with(alg: Algorithm, claims: &Value) -> String {
-    let mut header = Header::new(alg);
-    header.kid = Some(format!("kid-{alg:?}"));
-    jsonwebtoken::encode(&header, claims, &signing_key(alg)).unwrap()
-}
-
-/// An HS256 token with `scope` and otherwise valid claims.
-pub fn token(scope: &str) -> String {
-    token_with(Algorithm::HS256, &claims(scope))
+    minter(Algorithm::HS256).claims(&[scope])
 }
 
 /// Assembles a JWS from raw parts (for forged and malformed tokens).
@@ -117,23 +103,6 @@ pub fn raw_jwt(header: &Value, payload: &Value, signature: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(payload.to_string()),
         URL_SAFE_NO_PAD.encode(signature)
     )
-}
-
-/// Signs an arbitrary header and payload with HMAC-SHA256 under `secret` (bypassing
-/// `jsonwebtoken`'s header type, to forge headers it cannot express).
-pub fn hs256_raw(header: &Value, payload: &Value, secret: &[u8]) -> String {
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    );
-    let sig = jsonwebtoken::crypto::sign(
-        signing_input.as_bytes(),
-        &EncodingKey::from_secret(secret),
-        Algorithm::HS256,
-    )
-    .unwrap();
-    format!("{signing_input}.{sig}")
 }
 
 /// A verifier with every test key, the test issuer and audience.
@@ -151,9 +120,14 @@ pub fn verifier() -> JwtVerifier {
 
 /// The application config of the tests: realm `orders`, Bearer with every test key.
 pub fn config() -> AuthConfig {
+    config_with(verifier())
+}
+
+/// Realm `orders`, Bearer with `verifier`.
+pub fn config_with(verifier: JwtVerifier) -> AuthConfig {
     AuthConfig::builder()
         .realm(REALM)
-        .bearer(verifier())
+        .bearer(verifier)
         .build()
         .unwrap()
 }

@@ -7,30 +7,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actix_web::body::to_bytes;
-use actix_web::dev::Service;
-use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, HttpServer, get, web};
-use auth_core::{Algorithm, AuthConfig, JwtKey, JwtVerifier, Principal, require_auth};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use auth_core::{Algorithm, JwtKey, JwtVerifier};
 use auth_tests::http::TestServer;
 use auth_tests::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::EncodingKey;
 use serde_json::{Value, json};
 
-#[require_auth(scheme = "bearer")]
-#[get("/p")]
-async fn protected(user: Principal) -> String {
-    user.subject().unwrap_or("?").to_owned()
-}
-
-const INVALID_TOKEN: &str = r#"Bearer realm="orders", error="invalid_token""#;
-const BODY: &str = r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"The access token is invalid.","error":"invalid_token"}"#;
-
 /// Every test key; plus a verifier holding only public-key algorithms.
-fn configs() -> Vec<(&'static str, AuthConfig)> {
+fn verifiers() -> Vec<(&'static str, JwtVerifier)> {
     let public_only = JwtVerifier::builder()
         .key(verification_key(Algorithm::RS256))
         .key(verification_key(Algorithm::ES256))
@@ -40,44 +26,18 @@ fn configs() -> Vec<(&'static str, AuthConfig)> {
         .build()
         .unwrap();
     vec![
-        ("every algorithm", config()),
-        (
-            "public keys only",
-            AuthConfig::builder()
-                .realm(REALM)
-                .bearer(public_only)
-                .build()
-                .unwrap(),
-        ),
+        ("every algorithm", verifier()),
+        ("public keys only", public_only),
     ]
 }
 
 /// Sends each token to every configuration and asserts the one refusal.
 async fn assert_refused(attack: &str, tokens: &[String]) {
-    for (name, config) in configs() {
-        let app = test::init_service(App::new().app_data(config).service(protected)).await;
+    for (name, verifier) in verifiers() {
         for token in tokens {
-            let req = TestRequest::get()
-                .uri("/p")
-                .insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
-            let res = app.call(req.to_request()).await.unwrap();
-            let status = res.status().as_u16();
-            let challenge = res
-                .headers()
-                .get(header::WWW_AUTHENTICATE)
-                .map(|v| v.to_str().unwrap().to_owned());
-            let body = to_bytes(res.into_body()).await.unwrap();
-            assert_eq!(status, 401, "{attack} ({name}): {token:.80}");
-            assert_eq!(
-                challenge.as_deref(),
-                Some(INVALID_TOKEN),
-                "{attack} ({name})"
-            );
-            assert_eq!(
-                body,
-                BODY.as_bytes(),
-                "{attack} ({name}): the one invalid_token body"
-            );
+            call_bearer(&verifier, token)
+                .await
+                .assert_invalid_token(&format!("{attack} ({name}): {token:.80}"));
         }
     }
 }
@@ -88,14 +48,6 @@ fn b64(bytes: impl AsRef<[u8]>) -> String {
 
 fn valid_claims() -> Value {
     claims("orders:read")
-}
-
-/// Signs `header.payload` with HMAC-SHA256/384/512 under `secret`.
-fn hmac(alg: Algorithm, header: &Value, payload: &Value, secret: &[u8]) -> String {
-    let input = format!("{}.{}", b64(header.to_string()), b64(payload.to_string()));
-    let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(secret), alg)
-        .unwrap();
-    format!("{input}.{sig}")
 }
 
 fn pem_to_der(pem: &[u8]) -> Vec<u8> {
@@ -124,7 +76,7 @@ async fn alg_none_in_every_case() {
 #[actix_rt::test]
 async fn signature_stripped() {
     // RFC 8725 §2.1: a verifier that accepts an unsigned form of a signed token.
-    let good = token_with(Algorithm::RS256, &valid_claims());
+    let good = minter(Algorithm::RS256).sign(&valid_claims());
     let (hp, _) = good.rsplit_once('.').unwrap();
     assert_refused("signature stripped", &[format!("{hp}."), hp.to_owned()]).await;
 }
@@ -142,13 +94,14 @@ async fn rsa_and_ec_public_keys_used_as_hmac_secrets() {
     ] {
         for secret in [public.to_vec(), pem_to_der(public)] {
             for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-                tokens.push(hmac(
-                    alg,
-                    &json!({"alg": format!("{alg:?}"), "kid": kid}),
-                    &p,
-                    &secret,
+                tokens.push(Minter::hmac(alg, &secret).sign_parts(
+                    json!({"alg": format!("{alg:?}"), "kid": kid}).to_string(),
+                    p.to_string(),
                 ));
-                tokens.push(hmac(alg, &json!({"alg": format!("{alg:?}")}), &p, &secret));
+                tokens.push(Minter::hmac(alg, &secret).sign_parts(
+                    json!({"alg": format!("{alg:?}")}).to_string(),
+                    p.to_string(),
+                ));
             }
         }
     }
@@ -159,11 +112,8 @@ async fn rsa_and_ec_public_keys_used_as_hmac_secrets() {
 async fn attacker_keys_embedded_in_the_header() {
     // CVE-2018-0114 (node-jose, embedded jwk); RFC 8725 §3.10 (jwk/x5c); jwt_tool "jwk injection".
     let p = valid_claims();
-    let attacker = EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE).unwrap();
-    let mut jwk = serde_json::to_value(
-        jsonwebtoken::jwk::Jwk::from_encoding_key(&attacker, Algorithm::RS256).unwrap(),
-    )
-    .unwrap();
+    let attacker = Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE);
+    let mut jwk = attacker.jwk();
     jwk.as_object_mut()
         .unwrap()
         .retain(|k, _| ["kty", "n", "e", "alg"].contains(&k.as_str()));
@@ -175,10 +125,7 @@ async fn attacker_keys_embedded_in_the_header() {
             h.as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
-            let input = format!("{}.{}", b64(h.to_string()), b64(p.to_string()));
-            let sig =
-                jsonwebtoken::crypto::sign(input.as_bytes(), &attacker, Algorithm::RS256).unwrap();
-            tokens.push(format!("{input}.{sig}"));
+            tokens.push(attacker.sign_parts(h.to_string(), p.to_string()));
         }
     }
     assert_refused("embedded jwk/x5c", &tokens).await;
@@ -205,16 +152,13 @@ async fn key_urls_named_by_the_token_are_never_contacted() {
         Ok((server.run(), addr))
     });
     let url = format!("http://{}/jwks.json", attacker_server.addr);
-    let attacker = EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE).unwrap();
+    let attacker = Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE);
     let p = valid_claims();
     let mut tokens = Vec::new();
     for param in ["jku", "x5u"] {
         for kid in ["kid-RS256", "attacker"] {
             let h = json!({"alg": "RS256", "kid": kid, param: url});
-            let input = format!("{}.{}", b64(h.to_string()), b64(p.to_string()));
-            let sig =
-                jsonwebtoken::crypto::sign(input.as_bytes(), &attacker, Algorithm::RS256).unwrap();
-            tokens.push(format!("{input}.{sig}"));
+            tokens.push(attacker.sign_parts(h.to_string(), p.to_string()));
         }
     }
     assert_refused("jku/x5u", &tokens).await;
@@ -249,11 +193,9 @@ async fn kid_injection() {
     for kid in kids {
         // Signed with the empty secret (what /dev/null would read) and with a guess.
         for secret in [&b""[..], b"secret"] {
-            tokens.push(hmac(
-                Algorithm::HS256,
-                &json!({"alg": "HS256", "kid": kid}),
-                &p,
-                secret,
+            tokens.push(Minter::hmac(Algorithm::HS256, secret).sign_parts(
+                json!({"alg": "HS256", "kid": kid}).to_string(),
+                p.to_string(),
             ));
         }
     }
@@ -296,7 +238,9 @@ async fn weak_hmac_secrets() {
                 if let Some(kid) = &kid {
                     h["kid"] = json!(kid);
                 }
-                tokens.push(hmac(alg, &h, &p, secret.as_bytes()));
+                tokens.push(
+                    Minter::hmac(alg, secret.as_bytes()).sign_parts(h.to_string(), p.to_string()),
+                );
             }
         }
     }
@@ -358,7 +302,7 @@ async fn critical_header_extensions() {
         json!({"alg": "HS256", "crit": "exp"}),
     ]
     .iter()
-    .map(|h| hmac(Algorithm::HS256, h, &p, HS256_SECRET))
+    .map(|h| Minter::hmac(Algorithm::HS256, HS256_SECRET).sign_parts(h.to_string(), p.to_string()))
     .collect();
     assert_refused("crit", &tokens).await;
 }
@@ -366,7 +310,7 @@ async fn critical_header_extensions() {
 #[actix_rt::test]
 async fn tampered_payloads_and_signatures() {
     // RFC 7515 §5.2: any change to the signing input or the signature invalidates the token.
-    let good = token_with(Algorithm::ES256, &valid_claims());
+    let good = minter(Algorithm::ES256).sign(&valid_claims());
     let (h, rest) = good.split_once('.').unwrap();
     let (payload, sig) = rest.split_once('.').unwrap();
     let mut tokens = Vec::new();
@@ -381,7 +325,7 @@ async fn tampered_payloads_and_signatures() {
         tokens.push(format!("{h}.{payload}.{}", b64(flipped)));
     }
     // A signature moved from another token, and the header swapped for another algorithm's.
-    let other = token_with(Algorithm::ES256, &claims("other"));
+    let other = minter(Algorithm::ES256).sign(&claims("other"));
     tokens.push(format!(
         "{h}.{payload}.{}",
         other.rsplit_once('.').unwrap().1
@@ -460,7 +404,7 @@ async fn claim_type_confusion() {
         for value in *values {
             let mut c = valid_claims();
             c[*claim] = value.clone();
-            tokens.push(token_with(Algorithm::HS256, &c));
+            tokens.push(minter(Algorithm::HS256).sign(&c));
         }
     }
     assert_refused("claim types", &tokens).await;
@@ -474,9 +418,9 @@ async fn hostile_json_and_encodings() {
     let p = valid_claims();
     let mut tokens = Vec::new();
     let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
-    tokens.push(hs256_raw_text(
+    tokens.push(minter(Algorithm::HS256).sign_parts(
         r#"{"alg":"HS256"}"#,
-        &format!(
+        format!(
             r#"{{"sub":"alice","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}","x":{deep}}}"#
         ),
     ));
@@ -486,28 +430,27 @@ async fn hostile_json_and_encodings() {
         b64(p.to_string()),
         b64("sig")
     ));
-    tokens.push(hs256_raw_text(r#"{"alg":"HS256"}"#, &format!(r#"{{"sub":"alice","sub":"admin","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}"}}"#)));
-    tokens.push(hs256_raw_text(
+    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, format!(r#"{{"sub":"alice","sub":"admin","exp":9999999999,"iss":"{ISSUER}","aud":"{AUDIENCE}"}}"#)));
+    tokens.push(minter(Algorithm::HS256).sign_parts(
         r#"{"alg":"HS256","kid":"x","kid":"kid-HS256"}"#,
-        &p.to_string(),
+        p.to_string(),
     ));
-    tokens.push(hs256_raw_text(r#"{"alg":"HS256"}"#, r#"{"exp":1e999}"#));
-    tokens.push(hs256_raw_text(r#"{"alg":"HS256"}"#, "[1,2,3]"));
-    tokens.push(hs256_raw_text(r#"{"alg":"HS256"}"#, "null"));
-    tokens.push(hs256_raw_text(
-        r#"{"alg":"HS256"}"#,
-        "{\"sub\":\"\u{fffd}\"\u{0}}",
-    ));
-    tokens.push(hs256_raw_text("[\"alg\",\"HS256\"]", &p.to_string()));
+    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, r#"{"exp":1e999}"#));
+    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, "[1,2,3]"));
+    tokens.push(minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, "null"));
+    tokens.push(
+        minter(Algorithm::HS256).sign_parts(r#"{"alg":"HS256"}"#, "{\"sub\":\"\u{fffd}\"\u{0}}"),
+    );
+    tokens.push(minter(Algorithm::HS256).sign_parts("[\"alg\",\"HS256\"]", p.to_string()));
     let mut big = p.clone();
     big["pad"] = json!("x".repeat(7000));
-    tokens.push(token_with(Algorithm::HS256, &big));
-    tokens.push(hs256_raw_text(
-        &format!(r#"{{"alg":"HS256","pad":"{}"}}"#, "x".repeat(7000)),
-        &p.to_string(),
+    tokens.push(minter(Algorithm::HS256).sign(&big));
+    tokens.push(minter(Algorithm::HS256).sign_parts(
+        format!(r#"{{"alg":"HS256","pad":"{}"}}"#, "x".repeat(7000)),
+        p.to_string(),
     ));
     // Valid b64token, not base64url: '+', '/', '~', '.' inside, and '=' padding.
-    let good = token_with(Algorithm::HS256, &p);
+    let good = minter(Algorithm::HS256).sign(&p);
     let (h, rest) = good.split_once('.').unwrap();
     let (payload, sig) = rest.split_once('.').unwrap();
     tokens.push(format!("{h}.{payload}.{sig}="));
@@ -525,17 +468,6 @@ async fn hostile_json_and_encodings() {
         "every case differs from the valid token"
     );
     assert_refused("hostile JSON and encodings", &tokens).await;
-}
-
-fn hs256_raw_text(header: &str, payload: &str) -> String {
-    let input = format!("{}.{}", b64(header), b64(payload));
-    let sig = jsonwebtoken::crypto::sign(
-        input.as_bytes(),
-        &EncodingKey::from_secret(HS256_SECRET),
-        Algorithm::HS256,
-    )
-    .unwrap();
-    format!("{input}.{sig}")
 }
 
 #[test]

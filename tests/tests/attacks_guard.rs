@@ -69,7 +69,8 @@ async fn forged_preflight_does_not_reach_a_catch_all_handler() {
     assert_eq!(res.status(), 401, "no credentials: challenged like a GET");
     assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
     // A token without the scope's scope, on a preflight, is the GET's 403.
-    let underscoped = forged_preflight("/api/orders").insert_header(bearer(&token("")));
+    let underscoped =
+        forged_preflight("/api/orders").insert_header(bearer(&minter(Algorithm::HS256).token(&[])));
     let res = app.call(underscoped.to_request()).await.unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(runs.load(Ordering::SeqCst), 0, "the handler never ran");
@@ -91,7 +92,7 @@ async fn forged_preflight_with_a_principal_argument_still_needs_the_scope() {
     for method in [Method::GET, Method::OPTIONS] {
         let req = forged_preflight("/api/me")
             .method(method.clone())
-            .insert_header(bearer(&token("")));
+            .insert_header(bearer(&minter(Algorithm::HS256).token(&[])));
         let res = app.call(req.to_request()).await.unwrap();
         assert_eq!(res.status(), 403, "{method}");
     }
@@ -218,11 +219,18 @@ async fn assert_failures_are_the_attackers(
     proxy: &str,
 ) {
     let attacker = app
-        .call(from(proxy, Some("203.0.113.1"), &token("")))
+        .call(from(
+            proxy,
+            Some("203.0.113.1"),
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(attacker.status(), 429, "the failures are the attacker's");
-    let proxy_itself = app.call(from(proxy, None, &token(""))).await.unwrap();
+    let proxy_itself = app
+        .call(from(proxy, None, &minter(Algorithm::HS256).token(&[])))
+        .await
+        .unwrap();
     assert_eq!(proxy_itself.status(), 200);
 }
 
@@ -241,12 +249,20 @@ async fn dual_stack_peer_is_canonicalised_before_the_proxy_is_trusted() {
         assert_eq!(res.status(), 401);
     }
     let blocked = app
-        .call(from(proxy, Some("203.0.113.1"), &token("")))
+        .call(from(
+            proxy,
+            Some("203.0.113.1"),
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(blocked.status(), 429, "the guessing client is blocked");
     let other = app
-        .call(from(proxy, Some("203.0.113.2"), &token("")))
+        .call(from(
+            proxy,
+            Some("203.0.113.2"),
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(other.status(), 200, "another client behind the same proxy");
@@ -276,12 +292,20 @@ async fn ipv6_clients_rotating_through_their_64_share_one_key() {
         assert_eq!(res.status(), 401);
     }
     let rotated = app
-        .call(from("[2001:db8:1:2:ffff::9]:41000", None, &token("")))
+        .call(from(
+            "[2001:db8:1:2:ffff::9]:41000",
+            None,
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(rotated.status(), 429, "a fresh address in the same /64");
     let neighbour = app
-        .call(from("[2001:db8:1:3::1]:41000", None, &token("")))
+        .call(from(
+            "[2001:db8:1:3::1]:41000",
+            None,
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(neighbour.status(), 200, "another /64");
@@ -293,7 +317,11 @@ async fn ipv6_clients_rotating_through_their_64_share_one_key() {
         app.call(from(&peer, None, "junk.junk.junk")).await.unwrap();
     }
     let other = app
-        .call(from("[2001:db8:1:2::4]:41000", None, &token("")))
+        .call(from(
+            "[2001:db8:1:2::4]:41000",
+            None,
+            &minter(Algorithm::HS256).token(&[]),
+        ))
         .await
         .unwrap();
     assert_eq!(other.status(), 200);
@@ -390,8 +418,8 @@ async fn a_principal_verified_under_another_configuration_is_not_reused() {
             ),
     )
     .await;
-    let hs256 = token("");
-    let rs256 = token_with(auth_core::Algorithm::RS256, &claims(""));
+    let hs256 = minter(Algorithm::HS256).token(&[]);
+    let rs256 = minter(auth_core::Algorithm::RS256).sign(&claims(""));
     for path in ["/admin/attr", "/admin/arg"] {
         let req = TestRequest::get().uri(path).insert_header(bearer(&hs256));
         let res = app.call(req.to_request()).await.unwrap();
@@ -489,10 +517,13 @@ async fn a_cross_site_page_cannot_lock_its_visitor_out() {
     let visitor = TestRequest::get()
         .uri("/orders")
         .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
-        .insert_header(bearer(&token("")));
+        .insert_header(bearer(&minter(Algorithm::HS256).token(&[])));
     assert_eq!(app.call(visitor.to_request()).await.unwrap().status(), 200);
     let same_site = TestRequest::get()
-        .uri(&format!("/events?access_token={}", token("")))
+        .uri(&format!(
+            "/events?access_token={}",
+            minter(Algorithm::HS256).token(&[])
+        ))
         .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_002)))
         .insert_header(("sec-fetch-site", "same-origin"));
     assert_eq!(
@@ -523,7 +554,7 @@ async fn claims_that_do_not_fit_are_logged_without_their_values() {
     claims["tenant"] = "secret-tenant-4711".into();
     let req = TestRequest::get()
         .uri("/t")
-        .insert_header(bearer(&token_with(auth_core::Algorithm::HS256, &claims)));
+        .insert_header(bearer(&minter(auth_core::Algorithm::HS256).sign(&claims)));
     let res = app.call(req.to_request()).await.unwrap();
     assert_eq!(res.status(), 401);
     to_bytes(res.into_body()).await.unwrap();
@@ -561,7 +592,7 @@ async fn malformed_tokens_a_foreign_page_makes_browsers_send_do_not_lock_the_vis
         let visitor = TestRequest::get()
             .uri("/orders")
             .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
-            .insert_header(bearer(&token("")));
+            .insert_header(bearer(&minter(Algorithm::HS256).token(&[])));
         let res = app.call(visitor.to_request()).await.unwrap();
         assert_eq!(res.status(), 200, "{junk}: the visitor's own request");
         // A client forging the mark is still throttled.
@@ -587,7 +618,7 @@ async fn same_site_pages_are_counted_apart_too() {
     let visitor = TestRequest::get()
         .uri("/orders")
         .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
-        .insert_header(bearer(&token("")));
+        .insert_header(bearer(&minter(Algorithm::HS256).token(&[])));
     assert_eq!(app.call(visitor.to_request()).await.unwrap().status(), 200);
 }
 
@@ -621,7 +652,10 @@ async fn a_hostile_page_cannot_spend_a_trusted_cross_site_apps_budget() {
         .peer_addr(SocketAddr::from(([203, 0, 113, 9], 40_001)))
         .insert_header(("sec-fetch-site", "cross-site"))
         .insert_header((header::ORIGIN, "https://app.partner.example"))
-        .insert_header((header::COOKIE, format!("access_token={}", token(""))));
+        .insert_header((
+            header::COOKIE,
+            format!("access_token={}", minter(Algorithm::HS256).token(&[])),
+        ));
     assert_eq!(app.call(spa.to_request()).await.unwrap().status(), 200);
 }
 
@@ -670,10 +704,17 @@ async fn ipv6_addresses_that_carry_an_ipv4_client_are_keyed_by_it() {
                 .await
                 .unwrap();
         }
-        let res = app.call(from(neighbour, None, &token(""))).await.unwrap();
+        let res = app
+            .call(from(neighbour, None, &minter(Algorithm::HS256).token(&[])))
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{neighbour}: another IPv4 client");
         let res = app
-            .call(from(guesser_again, None, &token("")))
+            .call(from(
+                guesser_again,
+                None,
+                &minter(Algorithm::HS256).token(&[]),
+            ))
             .await
             .unwrap();
         assert_eq!(res.status(), 429, "{guesser_again}: the same IPv4 client");

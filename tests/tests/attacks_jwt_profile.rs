@@ -13,54 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::body::to_bytes;
-use actix_web::dev::Service;
-use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, HttpServer, get, web};
-use auth_core::{
-    Algorithm, AuthConfig, ConfigError, JwtKey, JwtVerifier, KeySet, Principal, Reason,
-    require_auth,
-};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier, KeySet, Reason};
 use auth_tests::http::TestServer;
 use auth_tests::*;
-use jsonwebtoken::Header;
-use jsonwebtoken::jwk::Jwk;
 use serde_json::{Value, json};
 
-#[require_auth(scheme = "bearer")]
-#[get("/p")]
-async fn protected(user: Principal) -> String {
-    user.subject().unwrap_or("?").to_owned()
-}
-
-const INVALID_TOKEN: &str = r#"Bearer realm="orders", error="invalid_token""#;
-const BODY: &str = r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"The access token is invalid.","error":"invalid_token"}"#;
-
-/// One request with `token` to a service protected by `verifier`: status, challenge, body.
-async fn call(verifier: &JwtVerifier, token: &str) -> (u16, Option<String>, Vec<u8>) {
-    let config = AuthConfig::builder()
-        .realm(REALM)
-        .bearer(verifier.clone())
-        .build()
-        .unwrap();
-    let app = test::init_service(App::new().app_data(config).service(protected)).await;
-    let req = TestRequest::get()
-        .uri("/p")
-        .insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
-    let res = app.call(req.to_request()).await.unwrap();
-    let status = res.status().as_u16();
-    let challenge = res
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let body = to_bytes(res.into_body()).await.unwrap().to_vec();
-    (status, challenge, body)
-}
-
 async fn assert_accepted(verifier: &JwtVerifier, token: &str, what: &str) {
-    let (status, _, body) = call(verifier, token).await;
-    assert_eq!(status, 200, "{what}: {}", String::from_utf8_lossy(&body));
+    let answer = call_bearer(verifier, token).await;
+    assert_eq!(answer.status, 200, "{what}: {}", answer.text());
 }
 
 /// Each token, sent twice (the second answer may come from the verdict cache), is refused
@@ -68,36 +29,16 @@ async fn assert_accepted(verifier: &JwtVerifier, token: &str, what: &str) {
 async fn assert_refused(verifier: &JwtVerifier, tokens: &[String], what: &str) {
     for token in tokens {
         for attempt in ["first", "again"] {
-            let (status, challenge, body) = call(verifier, token).await;
-            assert_eq!(status, 401, "{what} ({attempt}): {token:.80}");
-            assert_eq!(challenge.as_deref(), Some(INVALID_TOKEN), "{what}");
-            assert_eq!(body, BODY.as_bytes(), "{what}: the one invalid_token body");
+            call_bearer(verifier, token)
+                .await
+                .assert_invalid_token(&format!("{what} ({attempt}): {token:.80}"));
         }
     }
 }
 
-/// Signs `claims` under `header` with the test key of the header's algorithm.
-fn sign(header: &Header, claims: &Value) -> String {
-    jsonwebtoken::encode(header, claims, &signing_key(header.alg)).unwrap()
-}
-
-fn header(alg: Algorithm, kid: Option<&str>, typ: &str) -> Header {
-    let mut h = Header::new(alg);
-    h.kid = kid.map(str::to_owned);
-    h.typ = Some(typ.to_owned());
-    h
-}
-
-/// The public JWK of a test signing key, without `use` (the caller adds what it tests).
+/// The public JWK of a test signing key, without `kid` or `use` (the caller adds what it tests).
 fn public_jwk(alg: Algorithm) -> Value {
-    let mut jwk =
-        serde_json::to_value(Jwk::from_encoding_key(&signing_key(alg), alg).unwrap()).unwrap();
-    let object = jwk.as_object_mut().unwrap();
-    for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        object.remove(private);
-    }
-    object.remove("use");
-    jwk
+    minter(alg).kid(None).jwk()
 }
 
 fn with(mut jwk: Value, members: Value) -> Value {
@@ -114,7 +55,7 @@ async fn rfc9449_dpop_bound_token_refused_when_dpop_unsupported() {
     let verifier = verifier();
     assert_accepted(
         &verifier,
-        &token_with(Algorithm::ES256, &claims("orders:read")),
+        &minter(Algorithm::ES256).sign(&claims("orders:read")),
         "the same claims without cnf",
     )
     .await;
@@ -138,7 +79,7 @@ async fn rfc9449_dpop_bound_token_refused_when_dpop_unsupported() {
         for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::HS256] {
             let mut c = claims("orders:read");
             c["cnf"] = cnf.clone();
-            tokens.push(token_with(alg, &c));
+            tokens.push(minter(alg).sign(&c));
         }
     }
     assert_refused(&verifier, &tokens, "cnf presented as Bearer").await;
@@ -160,7 +101,7 @@ async fn rfc9068_iat_future_must_be_rejected_beyond_leeway() {
     let with_iat = |iat: Value| {
         let mut c = claims("orders:read");
         c["iat"] = iat;
-        token_with(Algorithm::RS256, &c)
+        minter(Algorithm::RS256).sign(&c)
     };
     for iat in [now() - 600, now(), now() + 30] {
         assert_accepted(&verifier, &with_iat(json!(iat)), &format!("iat {iat}")).await;
@@ -202,7 +143,7 @@ fn mixed_jwks() -> Value {
 /// usable keys.
 async fn assert_jwk_selection(verifier: &JwtVerifier, source: &str) {
     let c = claims("orders:read");
-    let signed = |alg, kid| sign(&header(alg, Some(kid), "JWT"), &c);
+    let signed = |alg, kid| minter(alg).kid(Some(kid)).sign(&c);
     assert_accepted(verifier, &signed(Algorithm::ES256, "ec-ok"), source).await;
     assert_accepted(verifier, &signed(Algorithm::RS256, "rsa-ok"), source).await;
     let tokens = [
@@ -302,7 +243,7 @@ async fn rfc9068_required_claims_must_be_enforced() {
     assert!(base().rfc9068_profile().build().is_err());
     assert!(base().issuer(ISSUER).rfc9068_profile().build().is_err());
     assert!(base().audience(AUDIENCE).rfc9068_profile().build().is_err());
-    let at_jwt = |c: &Value| sign(&header(Algorithm::ES256, Some("kid-ES256"), "at+jwt"), c);
+    let at_jwt = |c: &Value| minter(Algorithm::ES256).typ("at+jwt").sign(c);
     let full = access_token_claims();
     assert_accepted(&profile, &at_jwt(&full), "a complete access token").await;
     let mut refused = Vec::new();
@@ -329,7 +270,7 @@ async fn rfc9068_required_claims_must_be_enforced() {
         refused.push(at_jwt(&c));
     }
     // typ JWT (an ID token, or any other JWT of the issuer).
-    let plain_jwt = sign(&header(Algorithm::ES256, Some("kid-ES256"), "JWT"), &full);
+    let plain_jwt = minter(Algorithm::ES256).sign(&full);
     assert_accepted(&without, &plain_jwt, "typ JWT, no profile").await;
     refused.push(plain_jwt);
     assert_refused(&profile, &refused, "RFC 9068 profile").await;
@@ -347,11 +288,11 @@ async fn rfc9068_token_header_must_contain_kid() {
     let without = base().build().unwrap();
     let with_switch = base().require_kid().build().unwrap();
     let c = claims("orders:read");
-    let unnamed = sign(&header(Algorithm::ES256, None, "JWT"), &c);
-    let named = sign(&header(Algorithm::ES256, Some("kid-ES256"), "JWT"), &c);
+    let unnamed = minter(Algorithm::ES256).kid(None).sign(&c);
+    let named = minter(Algorithm::ES256).sign(&c);
     assert_accepted(&without, &unnamed, "no kid, no switch").await;
     assert_accepted(&with_switch, &named, "kid, switch").await;
-    let empty = sign(&header(Algorithm::ES256, Some(""), "JWT"), &c);
+    let empty = minter(Algorithm::ES256).kid(Some("")).sign(&c);
     assert_refused(&with_switch, &[unnamed, empty], "require_kid").await;
 }
 
@@ -380,19 +321,18 @@ async fn rfc8725_allowed_jwt_algorithms_must_be_restricted() {
     let asymmetric = public_keys().asymmetric_only().build().unwrap();
     let c = claims("orders:read");
     for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
-        assert_accepted(&asymmetric, &token_with(alg, &c), &format!("{alg:?}")).await;
+        assert_accepted(&asymmetric, &minter(alg).sign(&c), &format!("{alg:?}")).await;
     }
     // Without the switch, the HMAC tokens of a configured secret are accepted.
-    let hs = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512].map(|alg| token_with(alg, &c));
+    let hs = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512].map(|alg| minter(alg).sign(&c));
     for token in &hs {
         assert_accepted(&auth_tests::verifier(), token, "HS*, no switch").await;
     }
     let mut refused = hs.to_vec();
     // And an HS256 token keyed with the RSA public key (algorithm confusion).
-    refused.push(hs256_raw(
-        &json!({"alg": "HS256", "kid": "kid-RS256"}),
-        &c,
-        RSA_PUBLIC,
+    refused.push(Minter::hmac(Algorithm::HS256, RSA_PUBLIC).sign_parts(
+        json!({"alg": "HS256", "kid": "kid-RS256"}).to_string(),
+        c.to_string(),
     ));
     refused.push(raw_jwt(&json!({"alg": "none"}), &c, b""));
     assert_refused(&asymmetric, &refused, "asymmetric_only").await;
@@ -451,7 +391,7 @@ async fn discovery_jwks_uri_pointing_inwards_is_never_fetched() {
     let issuer = format!("http://{}", server.addr);
     let mut c = claims("orders:read");
     c["iss"] = json!(issuer);
-    let token = sign(&header(Algorithm::RS256, Some("key-a"), "JWT"), &c);
+    let token = minter(Algorithm::RS256).kid(Some("key-a")).sign(&c);
     let discover = || {
         JwtVerifier::builder()
             .key_set(KeySet::discover(&issuer))
@@ -481,7 +421,7 @@ async fn discovery_jwks_uri_pointing_inwards_is_never_fetched() {
         format!("https://[::]:{port}/jwks"),
     ] {
         *doc.jwks_uri.lock().unwrap() = jwks_uri.clone();
-        let (status, _, _) = call(&discover(), &token).await;
+        let status = call_bearer(&discover(), &token).await.status;
         assert_eq!(status, 503, "{jwks_uri}: no key set could be had");
     }
     std::thread::sleep(Duration::from_millis(200));

@@ -10,13 +10,12 @@
 //!   checked (login CSRF), while the app's own and trusted origins still log in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use actix_web::{App, HttpServer, web};
-use auth_examples::orders::{DEV_OPS_PASSWORD, Settings, Store, routes};
-use auth_examples::session::{self, ACCESS_COOKIE, REFRESH_COOKIE, Sessions};
-use auth_tests::http::{RawResponse, TestServer, request};
+use auth_examples::orders::{DEV_OPS_PASSWORD, Settings};
+use auth_examples::session::{ACCESS_COOKIE, REFRESH_COOKIE};
+use auth_tests::http::{TestServer, request};
+use auth_tests::{Answer, orders};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::Value;
 
 /// Written by `bcrypt::hash`: `cheap` / `cheap-password` at cost 4, `costly` /
 /// `costly-password` at cost 8.
@@ -25,30 +24,14 @@ const MIXED_HTPASSWD: &str = "cheap:$2b$04$jxs8eJy4s.mo55quOXKblepT9AmfX2V8kJkxC
 const TRUSTED_APP: &str = "https://app.example.com";
 
 fn settings() -> Settings {
-    let mut settings = Settings::for_tests(b"orders-test-secret-of-32-bytes-or-more", None, None);
+    let mut settings = orders::settings(None, None);
     settings.cors_origins = vec![TRUSTED_APP.to_owned()];
     settings
 }
 
 /// The orders service with its session routes, as the binary assembles it.
 fn start(settings: Settings) -> TestServer {
-    let auth = settings.auth_config().unwrap();
-    let sessions = web::Data::new(Sessions::new(&settings).unwrap().unwrap());
-    TestServer::start(move || {
-        let store = web::Data::new(Store::default());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(auth.clone())
-                .app_data(store.clone())
-                .app_data(sessions.clone())
-                .configure(routes)
-                .configure(session::routes)
-        })
-        .workers(1)
-        .bind("127.0.0.1:0")?;
-        let addr = server.addrs()[0];
-        Ok((server.run(), addr))
-    })
+    orders::start(&settings)
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -59,7 +42,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 /// The response as it came off the wire, without its `Date` field.
-fn without_date(res: &RawResponse) -> String {
+fn without_date(res: &Answer) -> String {
     String::from_utf8_lossy(&res.raw)
         .split("\r\n")
         .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
@@ -67,15 +50,8 @@ fn without_date(res: &RawResponse) -> String {
         .join("\r\n")
 }
 
-fn problem_error(res: &RawResponse) -> String {
-    serde_json::from_slice::<Value>(&res.body).unwrap()["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// The `name=value` pair of the `Set-Cookie` field for `name`.
-fn cookie_pair(res: &RawResponse, name: &str) -> String {
+fn cookie_pair(res: &Answer, name: &str) -> String {
     let field = res
         .all("set-cookie")
         .into_iter()
@@ -84,7 +60,7 @@ fn cookie_pair(res: &RawResponse, name: &str) -> String {
     field.split(';').next().unwrap().to_owned()
 }
 
-fn assert_every_cookie_secure(res: &RawResponse, secure: bool, what: &str) {
+fn assert_every_cookie_secure(res: &Answer, secure: bool, what: &str) {
     let cookies = res.all("set-cookie");
     assert_eq!(cookies.len(), 2, "{what}: {cookies:?}");
     for cookie in cookies {
@@ -127,7 +103,7 @@ async fn a_cheap_hash_user_and_an_unknown_user_get_the_same_refusal() {
         };
         let unknown = refusal("nobody", "cheap-password");
         assert_eq!(unknown.status, 401, "{path}");
-        assert_eq!(problem_error(&unknown), "invalid_credentials", "{path}");
+        assert_eq!(unknown.error(), "invalid_credentials", "{path}");
         for (user, password) in [
             ("cheap", "wrong"),
             ("costly", "wrong"),
@@ -222,7 +198,7 @@ async fn a_cross_site_login_is_refused_before_its_credentials_are_checked() {
         "Sec-Fetch-Site: cross-site",
     ]);
     assert_eq!(forged_valid.status, 403, "{}", without_date(&forged_valid));
-    assert_eq!(problem_error(&forged_valid), "cross_site_request");
+    assert_eq!(forged_valid.error(), "cross_site_request");
     assert!(forged_valid.all("set-cookie").is_empty());
     assert_eq!(forged_valid.header("www-authenticate"), None);
     for forged in [

@@ -21,10 +21,13 @@ async fn refusals_are_logged_with_reason_and_redacted_credential() {
     let (capture, _guard) = capture_log();
 
     let app = test::init_service(App::new().app_data(config()).service(protected)).await;
-    let bad = format!("{}x", token("orders:read"));
+    let bad = format!("{}x", minter(Algorithm::HS256).token(&["orders:read"]));
     let cases = [
         (Some(bad.clone()), "signature does not verify"),
-        (Some(token("")), "token lacks a required scope"),
+        (
+            Some(minter(Algorithm::HS256).token(&[])),
+            "token lacks a required scope",
+        ),
         (None, "no credentials"),
         (Some("Bearer".to_owned()), "malformed credentials"),
     ];
@@ -133,7 +136,7 @@ async fn tokens_from_cookies_and_queries_are_logged_by_location_and_length_only(
             .service(protected_write),
     )
     .await;
-    let forged = format!("{}x", token("orders:read"));
+    let forged = format!("{}x", minter(Algorithm::HS256).token(&["orders:read"]));
     let requests = [
         TestRequest::get()
             .uri("/p")

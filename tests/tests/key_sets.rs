@@ -11,12 +11,10 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Service;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, HttpServer, get, web};
-use auth_core::{Algorithm, AuthConfig, ConfigError, JwtVerifier, KeySet, Principal, require_auth};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use auth_core::{Algorithm, ConfigError, JwtVerifier, KeySet};
 use auth_tests::http::TestServer;
 use auth_tests::*;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
 /// What the provider answers on its JWKS endpoint.
@@ -96,33 +94,18 @@ fn set(provider: &Provider, mode: Mode) {
     *provider.mode.lock().unwrap() = mode;
 }
 
+/// The provider's JWK of a key pair: the public key, named `kid`, for signatures.
 fn public_jwk(private_pem: &[u8], alg: Algorithm, kid: &str) -> Value {
-    let key = match alg {
-        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(private_pem),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(private_pem),
-        _ => EncodingKey::from_rsa_pem(private_pem),
-    }
-    .unwrap();
-    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(&key, alg).unwrap()).unwrap();
-    let object = jwk.as_object_mut().unwrap();
-    for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        object.remove(private);
-    }
-    object.insert("kid".into(), json!(kid));
-    object.insert("use".into(), json!("sig"));
+    let mut jwk = Minter::from_pem(alg, private_pem).kid(Some(kid)).jwk();
+    jwk["use"] = json!("sig");
     jwk
 }
 
-fn sign(private_pem: &[u8], alg: Algorithm, kid: &str, claims: &Value) -> String {
-    let key = match alg {
-        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(private_pem),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(private_pem),
-        _ => EncodingKey::from_rsa_pem(private_pem),
-    }
-    .unwrap();
-    let mut h = Header::new(alg);
-    h.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&h, claims, &key).unwrap()
+/// A token the provider's RSA key `key-a` signed.
+fn signed_by_key_a(claims: &Value) -> String {
+    Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
+        .kid(Some("key-a"))
+        .sign(claims)
 }
 
 fn key_a() -> Value {
@@ -142,40 +125,6 @@ fn verifier_for(addr: SocketAddr, tune: impl FnOnce(KeySet) -> KeySet) -> JwtVer
         .unwrap()
 }
 
-#[require_auth(scheme = "bearer", scope = "orders:read")]
-#[get("/p")]
-async fn protected(user: Principal) -> String {
-    user.subject().unwrap_or("?").to_owned()
-}
-
-async fn status_of(verifier: &JwtVerifier, token: &str) -> (u16, Option<String>, Option<String>) {
-    let config = AuthConfig::builder()
-        .realm(REALM)
-        .bearer(verifier.clone())
-        .build()
-        .unwrap();
-    let app = test::init_service(App::new().app_data(config).service(protected)).await;
-    let res = app
-        .call(
-            TestRequest::get()
-                .uri("/p")
-                .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
-                .to_request(),
-        )
-        .await
-        .unwrap();
-    let get = |n| {
-        res.headers()
-            .get(n)
-            .map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
-    };
-    (
-        res.status().as_u16(),
-        get(header::WWW_AUTHENTICATE),
-        get(header::RETRY_AFTER),
-    )
-}
-
 #[actix_rt::test]
 async fn every_key_type_of_the_set_verifies() {
     let (srv, _p) = start_provider(Mode::Keys(key_a()));
@@ -187,16 +136,23 @@ async fn every_key_type_of_the_set_verifies() {
         (ED25519_PRIVATE, Algorithm::EdDSA, "key-ed"),
     ] {
         assert_eq!(
-            status_of(&v, &sign(pem, alg, kid, &c)).await.0,
+            call_bearer(&v, &Minter::from_pem(alg, pem).kid(Some(kid)).sign(&c))
+                .await
+                .status,
             200,
             "{alg:?}"
         );
     }
     // A JWK's alg binds it: the RSA key does not verify PS256, even with its kid.
     assert_eq!(
-        status_of(&v, &sign(RSA_PRIVATE, Algorithm::PS256, "key-a", &c))
-            .await
-            .0,
+        call_bearer(
+            &v,
+            &Minter::from_pem(Algorithm::PS256, RSA_PRIVATE)
+                .kid(Some("key-a"))
+                .sign(&c)
+        )
+        .await
+        .status,
         401
     );
 }
@@ -206,23 +162,25 @@ async fn rotation_is_picked_up_without_restart_and_removed_keys_are_refused() {
     let (srv, p) = start_provider(Mode::Keys(key_a()));
     let v = verifier_for(srv.addr, |s| s.cooldown(Duration::from_millis(200)));
     let c = claims("orders:read");
-    let old = sign(RSA_PRIVATE, Algorithm::RS256, "key-a", &c);
-    let new = sign(ATTACKER_RSA_PRIVATE, Algorithm::RS256, "key-b", &c);
-    assert_eq!(status_of(&v, &old).await.0, 200);
+    let old = signed_by_key_a(&c);
+    let new = Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE)
+        .kid(Some("key-b"))
+        .sign(&c);
+    assert_eq!(call_bearer(&v, &old).await.status, 200);
     set(&p, Mode::Keys(key_b()));
     let started = Instant::now();
     assert_eq!(
-        status_of(&v, &new).await.0,
+        call_bearer(&v, &new).await.status,
         200,
         "the new key, fetched on demand"
     );
     println!("first request after rotation: {:?}", started.elapsed());
     assert_eq!(
-        status_of(&v, &old).await.0,
+        call_bearer(&v, &old).await.status,
         401,
         "the removed key, after the refresh"
     );
-    assert_eq!(status_of(&v, &new).await.0, 200);
+    assert_eq!(call_bearer(&v, &new).await.status, 200);
 }
 
 #[actix_rt::test]
@@ -230,28 +188,20 @@ async fn a_storm_of_unknown_kids_costs_at_most_one_fetch_per_cooldown() {
     let (srv, p) = start_provider(Mode::Keys(key_a()));
     let v = verifier_for(srv.addr, |s| s.cooldown(Duration::from_secs(30)));
     let c = claims("orders:read");
-    assert_eq!(
-        status_of(&v, &sign(RSA_PRIVATE, Algorithm::RS256, "key-a", &c))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 200);
     let before = p.jwks_hits.load(Ordering::SeqCst);
-    let config = AuthConfig::builder()
-        .realm(REALM)
-        .bearer(v.clone())
-        .build()
-        .unwrap();
-    let app = test::init_service(App::new().app_data(config).service(protected)).await;
+    let app = test::init_service(
+        App::new()
+            .app_data(config_with(v.clone()))
+            .service(protected),
+    )
+    .await;
     // 300 requests with random kids, 100 of them concurrent.
     let tokens: Vec<String> = (0..300)
         .map(|i| {
-            sign(
-                ATTACKER_RSA_PRIVATE,
-                Algorithm::RS256,
-                &format!("random-{i}"),
-                &c,
-            )
+            Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE)
+                .kid(Some(&format!("random-{i}")))
+                .sign(&c)
         })
         .collect();
     let concurrent = tokens[..100].iter().map(|t| {
@@ -290,13 +240,10 @@ async fn an_outage_with_a_warm_cache_keeps_serving() {
     let v = verifier_for(srv.addr, |s| {
         s.refresh_interval(fast, fast, fast).cooldown(fast)
     });
-    let ok = sign(
-        RSA_PRIVATE,
-        Algorithm::RS256,
-        "key-a",
-        &claims("orders:read"),
-    );
-    assert_eq!(status_of(&v, &ok).await.0, 200);
+    let ok = Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
+        .kid(Some("key-a"))
+        .sign(&claims("orders:read"));
+    assert_eq!(call_bearer(&v, &ok).await.status, 200);
     for mode in [
         Mode::Status(500),
         Mode::Body("<html>oops</html>"),
@@ -309,14 +256,14 @@ async fn an_outage_with_a_warm_cache_keeps_serving() {
             actix_rt::time::sleep(fast).await;
         }
         assert_eq!(
-            status_of(&v, &ok).await.0,
+            call_bearer(&v, &ok).await.status,
             200,
             "the last good set still serves"
         );
     }
     drop(srv); // the provider is gone entirely
     actix_rt::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(status_of(&v, &ok).await.0, 200);
+    assert_eq!(call_bearer(&v, &ok).await.status, 200);
 }
 
 #[actix_rt::test]
@@ -327,17 +274,14 @@ async fn stale_keys_expire() {
         s.refresh_interval(fast, fast, fast)
             .max_stale(Duration::from_millis(300))
     });
-    let ok = sign(
-        RSA_PRIVATE,
-        Algorithm::RS256,
-        "key-a",
-        &claims("orders:read"),
-    );
-    assert_eq!(status_of(&v, &ok).await.0, 200);
+    let ok = Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
+        .kid(Some("key-a"))
+        .sign(&claims("orders:read"));
+    assert_eq!(call_bearer(&v, &ok).await.status, 200);
     set(&p, Mode::Status(503));
     actix_rt::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
-        status_of(&v, &ok).await.0,
+        call_bearer(&v, &ok).await.status,
         503,
         "past max_stale nothing is trusted"
     );
@@ -350,28 +294,30 @@ async fn a_cold_start_with_no_key_set_is_503_and_recovers() {
         .local_addr()
         .unwrap();
     let v = verifier_for(closed, |s| s);
-    let token = sign(
-        RSA_PRIVATE,
-        Algorithm::RS256,
-        "key-a",
-        &claims("orders:read"),
+    let token = Minter::from_pem(Algorithm::RS256, RSA_PRIVATE)
+        .kid(Some("key-a"))
+        .sign(&claims("orders:read"));
+    let answer = call_bearer(&v, &token).await;
+    let (status, challenge, retry) = (
+        answer.status,
+        answer.challenge(),
+        answer.header("retry-after"),
     );
-    let (status, challenge, retry) = status_of(&v, &token).await;
     assert_eq!(
         (status, challenge),
         (503, None),
         "not 401: the token is not at fault"
     );
-    assert_eq!(retry.as_deref(), Some("5"));
+    assert_eq!(retry, Some("5"));
 
     // Garbage on a cold start is the same; the set is used as soon as it is good.
     let (srv, p) = start_provider(Mode::Body("not json"));
     let fast = Duration::from_millis(50);
     let v = verifier_for(srv.addr, |s| s.cooldown(fast));
-    assert_eq!(status_of(&v, &token).await.0, 503);
+    assert_eq!(call_bearer(&v, &token).await.status, 503);
     set(&p, Mode::Keys(key_a()));
     actix_rt::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(status_of(&v, &token).await.0, 200);
+    assert_eq!(call_bearer(&v, &token).await.status, 200);
 }
 
 #[actix_rt::test]
@@ -385,17 +331,10 @@ async fn openid_discovery_enforces_the_issuer() {
         .unwrap();
     let mut c = claims("orders:read");
     c["iss"] = json!(issuer);
-    assert_eq!(
-        status_of(&v, &sign(RSA_PRIVATE, Algorithm::RS256, "key-a", &c))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 200);
     c["iss"] = json!(ISSUER);
     assert_eq!(
-        status_of(&v, &sign(RSA_PRIVATE, Algorithm::RS256, "key-a", &c))
-            .await
-            .0,
+        call_bearer(&v, &signed_by_key_a(&c)).await.status,
         401,
         "another issuer"
     );
@@ -414,12 +353,7 @@ async fn openid_discovery_enforces_the_issuer() {
         .build()
         .unwrap();
     c["iss"] = json!(issuer);
-    assert_eq!(
-        status_of(&v, &sign(RSA_PRIVATE, Algorithm::RS256, "key-a", &c))
-            .await
-            .0,
-        503
-    );
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 503);
     drop(srv);
 }
 
@@ -430,7 +364,7 @@ async fn urls_and_keys_named_by_the_token_are_never_used() {
     let c = claims("orders:read");
     let attacker_url = format!("http://{}/attacker-jwks", srv.addr);
     let evil_jwk = public_jwk(ATTACKER_RSA_PRIVATE, Algorithm::RS256, "evil");
-    let key = EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE).unwrap();
+    let attacker = Minter::from_pem(Algorithm::RS256, ATTACKER_RSA_PRIVATE);
     for extra in [
         json!({"jku": attacker_url}),
         json!({"x5u": attacker_url}),
@@ -443,13 +377,8 @@ async fn urls_and_keys_named_by_the_token_are_never_used() {
                 .as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
-            let input = format!("{}.{}", b64(&header), b64(&c));
-            let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
-            assert_eq!(
-                status_of(&v, &format!("{input}.{sig}")).await.0,
-                401,
-                "{extra}"
-            );
+            let token = attacker.sign_parts(header.to_string(), c.to_string());
+            assert_eq!(call_bearer(&v, &token).await.status, 401, "{extra}");
         }
     }
     assert_eq!(
@@ -457,11 +386,6 @@ async fn urls_and_keys_named_by_the_token_are_never_used() {
         0,
         "a URL named by a token was fetched"
     );
-}
-
-fn b64(v: &Value) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
 #[test]

@@ -8,18 +8,12 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::body::to_bytes;
-use actix_web::dev::Service;
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
-use auth_examples::orders::{ApiDoc, Settings, Store, routes};
-use serde_json::Value;
+use auth_examples::orders::{ApiDoc, Store, routes};
+use auth_tests::{call, orders};
 use utoipa::OpenApi as _;
-
-fn settings() -> Settings {
-    Settings::for_tests(b"orders-test-secret-of-32-bytes-or-more", None, None)
-}
 
 /// The auth-scheme names a 401's `WWW-Authenticate` fields name, mapped to the document's.
 fn challenged_schemes(challenges: &[String]) -> BTreeSet<String> {
@@ -36,7 +30,7 @@ fn challenged_schemes(challenges: &[String]) -> BTreeSet<String> {
 
 #[actix_rt::test]
 async fn every_operations_security_matches_what_its_guard_enforces() {
-    let settings = settings();
+    let settings = orders::settings(None, None);
     let app = test::init_service(
         App::new()
             .app_data(settings.auth_config().unwrap())
@@ -46,12 +40,9 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
     .await;
 
     // The document as served, and as built in-process: the same.
-    let res = app
-        .call(TestRequest::get().uri("/openapi.json").to_request())
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let served: Value = serde_json::from_slice(&to_bytes(res.into_body()).await.unwrap()).unwrap();
+    let res = call(&app, TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(res.status, 200);
+    let served = res.json();
     assert_eq!(served, serde_json::to_value(ApiDoc::openapi()).unwrap());
     let schemes = served["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(
@@ -69,26 +60,18 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
                 if let Some(auth) = auth {
                     req = req.insert_header((header::AUTHORIZATION, auth));
                 }
-                app.call(req.to_request())
+                call(&app, req)
             };
-            let res = send(None).await.unwrap();
+            let res = send(None).await;
             let security = operation["security"].as_array();
             let Some(alternatives) = security else {
-                assert_ne!(
-                    res.status(),
-                    StatusCode::UNAUTHORIZED,
-                    "{method} {path} is public"
-                );
+                assert_ne!(res.status, 401, "{method} {path} is public");
                 probed += 1;
                 continue;
             };
             // 1. The challenges name exactly the declared schemes.
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-            let challenges: Vec<String> = res
-                .headers()
-                .get_all(header::WWW_AUTHENTICATE)
-                .map(|v| v.to_str().unwrap().to_owned())
-                .collect();
+            assert_eq!(res.status, 401, "{method} {path}");
+            let challenges = res.challenges();
             let declared: BTreeSet<String> = alternatives
                 .iter()
                 .flat_map(|a| a.as_object().unwrap().keys().cloned())
@@ -119,34 +102,30 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
                     all_scopes.push(scope.clone());
                 }
             }
-            let bearer = |scope: &str| {
-                Some(format!(
-                    "Bearer {}",
-                    settings.mint("dora", scope, 600).unwrap()
-                ))
-            };
-            let res = send(bearer("")).await.unwrap();
+            let minter = orders::minter(&settings).claim("sub", "dora").lifetime(600);
+            let bearer = |scope: &str| Some(format!("Bearer {}", minter.token(&[scope])));
+            let res = send(bearer("")).await;
             if all_scopes.is_empty() {
                 assert!(
-                    res.status().is_success(),
+                    (200..300).contains(&res.status),
                     "{method} {path}: {}",
-                    res.status()
+                    res.status
                 );
             } else {
-                assert_eq!(res.status(), StatusCode::FORBIDDEN, "{method} {path}");
-                let challenge = res.headers().get(header::WWW_AUTHENTICATE).unwrap();
+                assert_eq!(res.status, 403, "{method} {path}");
+                let challenge = res.challenge().unwrap();
                 let expected = format!("scope=\"{}\"", all_scopes.join(" "));
                 assert!(
-                    challenge.to_str().unwrap().contains(&expected),
+                    challenge.contains(&expected),
                     "{method} {path}: {challenge:?} vs {expected}"
                 );
             }
             for scopes in &bearer_alternatives {
-                let res = send(bearer(&scopes.join(" "))).await.unwrap();
+                let res = send(bearer(&scopes.join(" "))).await;
                 assert!(
-                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&res.status()),
+                    ![401, 403].contains(&res.status),
                     "{method} {path} with {scopes:?}: {}",
-                    res.status()
+                    res.status
                 );
             }
             probed += 1;

@@ -2,41 +2,28 @@
 //! its routes and handler forms, HEAD, duplicated fields and the order of extractors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use actix_web::{App, HttpServer, web};
-use auth_examples::orders::{Settings, Store, routes};
+use auth_examples::orders::Settings;
 use auth_tests::http::{TestServer, request, send};
-use serde_json::Value;
+use auth_tests::{AUDIENCE, ISSUER, orders};
 
 fn settings() -> Settings {
-    Settings::for_tests(
-        b"orders-test-secret-of-32-bytes-or-more",
-        Some("https://id.test.example"),
-        Some("orders-api"),
-    )
+    orders::settings(Some(ISSUER), Some(AUDIENCE))
 }
 
 fn start() -> TestServer {
-    let auth = settings().auth_config().unwrap();
-    TestServer::start(move || {
-        let store = web::Data::new(Store::default());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(auth.clone())
-                .app_data(store.clone())
-                .configure(routes)
-        })
-        .workers(1)
-        .bind("127.0.0.1:0")?;
-        let addr = server.addrs()[0];
-        Ok((server.run(), addr))
-    })
+    orders::start(&settings())
 }
 
 fn auth(scope: &str) -> String {
-    format!(
-        "Authorization: Bearer {}",
-        settings().mint("carol", scope, 600).unwrap()
-    )
+    format!("Authorization: Bearer {}", token(scope))
+}
+
+/// What the tests of this file send: `carol`'s token with `scope`, for ten minutes.
+fn token(scope: &str) -> String {
+    orders::minter(&settings())
+        .claim("sub", "carol")
+        .lifetime(600)
+        .token(&[scope])
 }
 
 #[test]
@@ -68,7 +55,7 @@ fn routes_answer_per_their_requirement() {
     let created = post("orders:write");
     assert_eq!(created.status, 201);
     assert_eq!(created.header("location"), Some("/orders/1"));
-    let order: Value = serde_json::from_slice(&created.body).unwrap();
+    let order = created.json();
     assert_eq!(order["owner"], "carol");
 
     let one = request(a, "GET", "/orders/1", &[&auth("orders:read")]);
@@ -102,10 +89,7 @@ fn routes_answer_per_their_requirement() {
 
     let me = request(a, "GET", "/me", &[&auth("")]);
     assert_eq!(me.status, 200);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&me.body).unwrap()["subject"],
-        "carol"
-    );
+    assert_eq!(me.json()["subject"], "carol");
 }
 
 #[test]
@@ -125,7 +109,7 @@ fn refusal_comes_before_other_extractors() {
 fn raw_wire_forms() {
     let srv = start();
     let a = srv.addr;
-    let token = settings().mint("carol", "orders:read", 600).unwrap();
+    let token = token("orders:read");
     // Two Authorization fields on the wire.
     let dup = request(
         a,
@@ -220,10 +204,7 @@ fn basic_api_key_and_either_routes() {
     let key = DEV_API_KEYS.split_once('=').unwrap().1;
     let ok = request(a, "GET", "/partner/orders", &[&format!("X-API-Key: {key}")]);
     assert_eq!(ok.status, 200);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&ok.body).unwrap()["partner"],
-        "partner-dev"
-    );
+    assert_eq!(ok.json()["partner"], "partner-dev");
 
     let either = request(a, "GET", "/whoami", &[]);
     assert_eq!(
@@ -234,9 +215,6 @@ fn basic_api_key_and_either_routes() {
         ]
     );
     let me = request(a, "GET", "/whoami", &[&basic("ops", DEV_OPS_PASSWORD)]);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&me.body).unwrap()["scheme"],
-        "Basic"
-    );
+    assert_eq!(me.json()["scheme"], "Basic");
     assert_eq!(request(a, "GET", "/whoami", &[&auth("")]).status, 200);
 }

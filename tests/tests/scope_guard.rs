@@ -50,10 +50,16 @@ async fn a_scope_answers_like_the_attribute() {
         Some("Bearer x.y.z".into()),
         Some(format!(
             "Bearer {}",
-            token_with(auth_core::Algorithm::HS256, &expired)
+            minter(auth_core::Algorithm::HS256).sign(&expired)
         )),
-        Some(format!("Bearer {}", token("orders:write"))),
-        Some(format!("Bearer {}", token("orders:read"))),
+        Some(format!(
+            "Bearer {}",
+            minter(Algorithm::HS256).token(&["orders:write"])
+        )),
+        Some(format!(
+            "Bearer {}",
+            minter(Algorithm::HS256).token(&["orders:read"])
+        )),
     ];
     for auth in cases {
         let a = app.call(send("/attr", auth.clone())).await.unwrap();

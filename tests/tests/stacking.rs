@@ -122,7 +122,10 @@ async fn every_stacking_guards() {
                         .uri(path)
                         .insert_header((
                             header::AUTHORIZATION,
-                            format!("Bearer {}", token("orders:write")),
+                            format!(
+                                "Bearer {}",
+                                minter(Algorithm::HS256).token(&["orders:write"])
+                            ),
                         ))
                         .to_request(),
                 )
@@ -136,7 +139,10 @@ async fn every_stacking_guards() {
                         .uri(path)
                         .insert_header((
                             header::AUTHORIZATION,
-                            format!("Bearer {}", token("orders:read")),
+                            format!(
+                                "Bearer {}",
+                                minter(Algorithm::HS256).token(&["orders:read"])
+                            ),
                         ))
                         .to_request(),
                 )
@@ -149,7 +155,10 @@ async fn every_stacking_guards() {
     let call = |scope: &'static str| {
         TestRequest::get()
             .uri("/twice")
-            .insert_header((header::AUTHORIZATION, format!("Bearer {}", token(scope))))
+            .insert_header((
+                header::AUTHORIZATION,
+                format!("Bearer {}", minter(Algorithm::HS256).token(&[scope])),
+            ))
             .to_request()
     };
     assert_eq!(app.call(call("orders:read")).await.unwrap().status(), 403);

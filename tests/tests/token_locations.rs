@@ -3,8 +3,6 @@
 //! attribute on a fn, the generated extractor struct, and the scope-wide `RequireAuth`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use actix_web::body::to_bytes;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpResponse, get, web};
@@ -85,32 +83,8 @@ macro_rules! app {
 
 const FORMS: [&str; 3] = ["/attr", "/struct", "/scope"];
 
-/// Sends `req`: (status, headers, body).
-async fn call<S, B>(app: &S, req: TestRequest) -> (StatusCode, Vec<(String, String)>, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let res = app.call(req.to_request()).await.unwrap();
-    let status = res.status();
-    let headers = res
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
-        .collect();
-    let body = to_bytes(res.into_body()).await.ok().unwrap_or_default();
-    (status, headers, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn header_of<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 fn good() -> String {
-    token("orders:read")
+    minter(Algorithm::HS256).token(&["orders:read"])
 }
 
 #[actix_rt::test]
@@ -131,30 +105,30 @@ async fn each_location_authenticates_when_enabled_and_is_ignored_when_not() {
                 .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
                 .set_payload(format!("note=kept+intact&access_token={t}"))
         };
-        let (status, _, body) = call(&on, cookie()).await;
-        assert_eq!(
-            (status, body.trim()),
-            (StatusCode::OK, "alice"),
-            "{path} cookie"
-        );
-        let (status, headers, _) = call(&on, query()).await;
+        let a = call(&on, cookie()).await;
+        let (status, body) = (a.status, a.text());
+        assert_eq!((status, body.trim()), (200, "alice"), "{path} cookie");
+        let a = call(&on, query()).await;
+        let status = a.status;
         assert_eq!(status, StatusCode::OK, "{path} query");
         if path == "/scope" {
             // RFC 6750 §2.3: a success answered to a query token is `private`.
-            assert_eq!(header_of(&headers, "cache-control"), Some("private"));
+            assert_eq!(a.header("cache-control"), Some("private"));
         }
-        let (status, _, body) = call(&on, form()).await;
+        let a = call(&on, form()).await;
+        let (status, body) = (a.status, a.text());
         assert_eq!(
             (status, body.as_str()),
-            (StatusCode::OK, "alice kept intact"),
+            (200, "alice kept intact"),
             "{path} form: authenticated, and the handler still reads the whole body"
         );
         // Off: the location is not looked at, so there are no credentials at all.
         for req in [cookie(), query(), form()] {
-            let (status, headers, body) = call(&off, req).await;
+            let a = call(&off, req).await;
+            let (status, body) = (a.status, a.text());
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
             assert_eq!(
-                header_of(&headers, "www-authenticate"),
+                a.header("www-authenticate"),
                 Some(r#"Bearer realm="orders""#)
             );
             assert!(body.contains(r#""error":"unauthorized""#), "{body}");
@@ -190,14 +164,15 @@ async fn a_token_sent_by_two_methods_is_invalid_request() {
                 .append_header((header::COOKIE, format!("session={t}"))),
         ];
         for (i, req) in pairs.into_iter().enumerate() {
-            let (status, headers, body) = call(&app, req).await;
+            let a = call(&app, req).await;
+            let (status, body) = (a.status, a.text());
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path} case {i}");
             assert_eq!(
-                header_of(&headers, "www-authenticate"),
+                a.header("www-authenticate"),
                 Some(r#"Bearer realm="orders", error="invalid_request""#)
             );
             assert!(body.contains(r#""error":"invalid_request""#));
-            assert!(!body.contains(&t) && !headers.iter().any(|(_, v)| v.contains(&t)));
+            assert!(!body.contains(&t) && !a.headers.iter().any(|(_, v)| v.contains(&t)));
         }
     }
 }
@@ -207,26 +182,33 @@ async fn cookie_tokens_answer_every_verification_row() {
     let app = app!(ALL);
     let mut expired = claims("orders:read");
     expired["exp"] = serde_json::json!(now() - 3600);
-    let expired = token_with(auth_core::Algorithm::HS256, &expired);
+    let expired = minter(auth_core::Algorithm::HS256).sign(&expired);
     for path in FORMS {
         let with_cookie = |value: &str| {
             TestRequest::get()
                 .uri(path)
                 .insert_header((header::COOKIE, format!("session={value}")))
         };
-        let (status, headers, _) = call(&app, with_cookie("x.y.z")).await;
+        let a = call(&app, with_cookie("x.y.z")).await;
+        let status = a.status;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(
-            header_of(&headers, "www-authenticate"),
+            a.header("www-authenticate"),
             Some(r#"Bearer realm="orders", error="invalid_token""#)
         );
-        let (status, _, body) = call(&app, with_cookie(&expired)).await;
+        let a = call(&app, with_cookie(&expired)).await;
+        let (status, body) = (a.status, a.text());
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(body.contains("token_expired"));
-        let (status, headers, _) = call(&app, with_cookie(&token("orders:write"))).await;
+        let a = call(
+            &app,
+            with_cookie(&minter(Algorithm::HS256).token(&["orders:write"])),
+        )
+        .await;
+        let status = a.status;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(
-            header_of(&headers, "www-authenticate"),
+            a.header("www-authenticate"),
             Some(r#"Bearer realm="orders", error="insufficient_scope", scope="orders:read""#)
         );
     }
@@ -256,14 +238,12 @@ async fn cookie_tokens_on_unsafe_methods_need_a_trusted_origin() {
                 Some(("sec-fetch-site", "same-site")),
                 Some(("x-requested-with", "XMLHttpRequest")),
             ] {
-                let (status, headers, body) = call(&app, req(refused)).await;
+                let a = call(&app, req(refused)).await;
+                let (status, body) = (a.status, a.text());
                 assert_eq!(status, StatusCode::FORBIDDEN, "{path} {method} {refused:?}");
-                assert_eq!(header_of(&headers, "www-authenticate"), None);
-                assert_eq!(header_of(&headers, "cache-control"), Some("no-store"));
-                assert_eq!(
-                    header_of(&headers, "content-type"),
-                    Some("application/problem+json")
-                );
+                assert_eq!(a.header("www-authenticate"), None);
+                assert_eq!(a.header("cache-control"), Some("no-store"));
+                assert_eq!(a.header("content-type"), Some("application/problem+json"));
                 assert!(body.contains(r#""error":"cross_site_request""#), "{body}");
             }
             for allowed in [
@@ -271,7 +251,8 @@ async fn cookie_tokens_on_unsafe_methods_need_a_trusted_origin() {
                 ("origin", "http://api.test"),
                 ("sec-fetch-site", "same-origin"),
             ] {
-                let (status, _, _) = call(&app, req(Some(allowed))).await;
+                let a = call(&app, req(Some(allowed))).await;
+                let status = a.status;
                 assert_eq!(status, StatusCode::OK, "{path} {method} {allowed:?}");
             }
         }
@@ -280,12 +261,12 @@ async fn cookie_tokens_on_unsafe_methods_need_a_trusted_origin() {
             .uri(path)
             .insert_header((header::COOKIE, format!("session={t}")))
             .insert_header(("origin", "http://evil.test"));
-        assert_eq!(call(&app, get).await.0, StatusCode::OK);
+        assert_eq!(call(&app, get).await.status, StatusCode::OK);
         let header_post = TestRequest::post()
             .uri(path)
             .insert_header((header::AUTHORIZATION, format!("Bearer {t}")))
             .insert_header(("origin", "http://evil.test"));
-        assert_eq!(call(&app, header_post).await.0, StatusCode::OK);
+        assert_eq!(call(&app, header_post).await.status, StatusCode::OK);
     }
 }
 
@@ -314,8 +295,8 @@ async fn a_custom_header_can_be_the_csrf_proof() {
         }
         req
     };
-    assert_eq!(call(&app, req(false)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&app, req(true)).await.0, StatusCode::OK);
+    assert_eq!(call(&app, req(false)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, req(true)).await.status, StatusCode::OK);
 }
 
 #[require_auth(scheme = "bearer", token_in = "cookie")]
@@ -344,27 +325,28 @@ async fn an_endpoint_chooses_its_own_locations() {
     let cookie = TestRequest::get()
         .uri("/cookie-only")
         .insert_header((header::COOKIE, format!("session={t}")));
-    assert_eq!(call(&app, cookie).await.0, StatusCode::OK);
+    assert_eq!(call(&app, cookie).await.status, StatusCode::OK);
     let header = TestRequest::get()
         .uri("/cookie-only")
         .insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
-    let (status, headers, body) = call(&app, header).await;
+    let a = call(&app, header).await;
+    let (status, body) = (a.status, a.text());
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
         "the header is not a location here"
     );
     assert_eq!(
-        header_of(&headers, "www-authenticate"),
+        a.header("www-authenticate"),
         Some(r#"Bearer realm="orders""#)
     );
     assert!(body.contains(r#""error":"unauthorized""#));
     let query = TestRequest::get().uri(&format!("/events?access_token={t}"));
-    assert_eq!(call(&app, query).await.0, StatusCode::OK);
+    assert_eq!(call(&app, query).await.status, StatusCode::OK);
     let cookie = TestRequest::get()
         .uri("/events")
         .insert_header((header::COOKIE, format!("session={t}")));
-    assert_eq!(call(&app, cookie).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, cookie).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[actix_rt::test]
@@ -382,11 +364,12 @@ async fn form_tokens_without_the_body_reader_fail_closed() {
             .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
             .set_payload(format!("access_token={}", good()))
     };
-    let (status, headers, body) = call(&app, form("/attr")).await;
+    let a = call(&app, form("/attr")).await;
+    let (status, body) = (a.status, a.text());
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(header_of(&headers, "www-authenticate"), None);
+    assert_eq!(a.header("www-authenticate"), None);
     assert!(body.contains("server_error"));
-    assert_eq!(call(&app, form("/open")).await.0, StatusCode::OK);
+    assert_eq!(call(&app, form("/open")).await.status, StatusCode::OK);
 }
 
 #[actix_rt::test]
@@ -410,14 +393,16 @@ async fn long_form_bodies_reach_unprotected_handlers_whole() {
             .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
             .set_payload(body.clone())
     };
-    let (status, _, echoed) = call(&app, req("/open")).await;
-    assert_eq!((status, echoed), (StatusCode::OK, body.len().to_string()));
+    let a = call(&app, req("/open")).await;
+    let (status, echoed) = (a.status, a.text());
+    assert_eq!((status, echoed), (200, body.len().to_string()));
     // A protected form endpoint refuses a body it cannot search.
-    let (status, _, _) = call(
+    let a = call(
         &app,
         req("/attr").insert_header((header::AUTHORIZATION, format!("Bearer {}", good()))),
     )
     .await;
+    let status = a.status;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -441,16 +426,17 @@ async fn a_principal_from_a_cookie_does_not_serve_a_header_only_endpoint() {
     let cookie = TestRequest::get()
         .uri("/s/h")
         .insert_header((header::COOKIE, format!("session={t}")));
-    let (status, headers, _) = call(&app, cookie).await;
+    let a = call(&app, cookie).await;
+    let status = a.status;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        header_of(&headers, "www-authenticate"),
+        a.header("www-authenticate"),
         Some(r#"Bearer realm="orders""#)
     );
     let header = TestRequest::get()
         .uri("/s/h")
         .insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
-    assert_eq!(call(&app, header).await.0, StatusCode::OK);
+    assert_eq!(call(&app, header).await.status, StatusCode::OK);
 }
 
 #[actix_rt::test]
@@ -466,10 +452,15 @@ async fn a_cross_origin_websocket_handshake_with_a_cookie_is_refused() {
                 .insert_header((header::CONNECTION, "Upgrade"))
                 .insert_header((header::ORIGIN, origin))
         };
-        let (status, _, body) = call(&app, handshake("http://evil.test")).await;
+        let a = call(&app, handshake("http://evil.test")).await;
+        let (status, body) = (a.status, a.text());
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(body.contains("cross_site_request"));
-        assert_eq!(call(&app, handshake(SPA)).await.0, StatusCode::OK, "{path}");
+        assert_eq!(
+            call(&app, handshake(SPA)).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }
 
@@ -483,7 +474,11 @@ async fn compressed_form_bodies_are_not_searched() {
             .insert_header((header::CONTENT_ENCODING, "gzip"))
             .insert_header((header::AUTHORIZATION, format!("Bearer {}", good())))
             .set_payload("not really gzip");
-        assert_eq!(call(&app, req).await.0, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            call(&app, req).await.status,
+            StatusCode::BAD_REQUEST,
+            "{path}"
+        );
     }
 }
 
@@ -521,19 +516,22 @@ async fn junk_tokens_a_foreign_page_makes_browsers_send_do_not_throttle_the_visi
         } else {
             StatusCode::TOO_MANY_REQUESTS
         };
-        assert_eq!(call(&app, junk(true)).await.0, expected, "{i}");
+        assert_eq!(call(&app, junk(true)).await.status, expected, "{i}");
     }
     let ok = TestRequest::get()
         .uri("/attr")
         .peer_addr(peer)
         .insert_header((header::AUTHORIZATION, format!("Bearer {}", good())));
-    assert_eq!(call(&app, ok).await.0, StatusCode::OK);
+    assert_eq!(call(&app, ok).await.status, StatusCode::OK);
     // The same junk sent by the client itself counts as usual.
     for _ in 0..2 {
-        assert_eq!(call(&app, junk(false)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            call(&app, junk(false)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(
-        call(&app, junk(false)).await.0,
+        call(&app, junk(false)).await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
 }

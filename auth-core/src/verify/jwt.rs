@@ -47,7 +47,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// # use serde_json::json;
 /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
 /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-/// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+/// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
 /// use auth_core::verify::jwt::DEFAULT_LEEWAY;
 /// assert_eq!(DEFAULT_LEEWAY.as_secs(), 60);
 /// let verifier = JwtVerifier::builder().key(key).clock(|| 1_000).build()?;
@@ -68,7 +68,7 @@ type RevocationHook = Arc<dyn Fn(&Principal) -> bool + Send + Sync>;
 /// # use serde_json::json;
 /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
 /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-/// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+/// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
 /// use auth_core::verify::jwt::{DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
 /// assert_eq!(DEFAULT_CACHE_CAPACITY, 8192);
 /// // The default cache, spelled out.
@@ -193,7 +193,7 @@ impl JwtVerifier {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// // `exp` is required by default.
     /// assert_eq!(verifier.verify_now(&mint(json!({"sub": "alice"}))).unwrap_err(), Reason::InvalidClaim("exp"));
@@ -230,7 +230,7 @@ impl JwtVerifier {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// let token = mint(json!({"sub": "alice", "scope": "orders:read", "exp": 4102444800u64}));
     /// let principal = actix_web::rt::System::new().block_on(verifier.verify(&token)).unwrap();
@@ -259,7 +259,7 @@ impl JwtVerifier {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// let token = mint(json!({"sub": "alice", "scope": "orders:read", "exp": 4102444800u64}));
     /// assert_eq!(verifier.verify_now(&token).unwrap().subject(), Some("alice"));
@@ -570,12 +570,11 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).build()?;
     /// assert!(verifier.verify_now(&mint(json!({"exp": 4102444800u64}))).is_ok());
     /// // HS384 is the algorithm of no configured key.
-    /// let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS384);
-    /// let hs384 = jsonwebtoken::encode(&header, &json!({"exp": 4102444800u64}), &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let hs384 = auth_core::testing::Minter::hmac(Algorithm::HS384, SECRET).sign(&json!({"exp": 4102444800u64}));
     /// assert_eq!(verifier.verify_now(&hs384).unwrap_err(), Reason::AlgorithmNotAllowed);
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
@@ -609,7 +608,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).issuer("https://id.example.com").build()?;
     /// assert!(verifier.verify_now(&mint(json!({"iss": "https://id.example.com", "exp": 4102444800u64}))).is_ok());
     /// let forged = mint(json!({"iss": "https://evil.example", "exp": 4102444800u64}));
@@ -629,7 +628,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).audience("orders-api").build()?;
     /// assert!(verifier.verify_now(&mint(json!({"aud": ["billing", "orders-api"], "exp": 4102444800u64}))).is_ok());
     /// let other = mint(json!({"aud": "billing", "exp": 4102444800u64}));
@@ -650,7 +649,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// use std::time::Duration;
     /// let verifier = JwtVerifier::builder().key(key).leeway(Duration::from_secs(10)).clock(|| 1_000).build()?;
     /// assert!(verifier.verify_now(&mint(json!({"exp": 995}))).is_ok());
@@ -673,7 +672,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).require_exp(false).build()?;
     /// assert!(verifier.verify_now(&mint(json!({"sub": "a-service"}))).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
@@ -691,12 +690,10 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).require_at_jwt_type(true).build()?;
     /// let claims = json!({"sub": "alice", "exp": 4102444800u64});
-    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    /// header.typ = Some("at+jwt".into());
-    /// let access = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let access = auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET).typ("at+jwt").sign(&claims);
     /// assert!(verifier.verify_now(&access).is_ok());
     /// assert_eq!(verifier.verify_now(&mint(claims)).unwrap_err(), Reason::WrongType); // `typ` is "JWT"
     /// # Ok::<(), auth_core::ConfigError>(())
@@ -728,13 +725,11 @@ impl JwtVerifierBuilder {
     ///     .issuer("https://id.example.com").audience("orders-api").rfc9068_profile().build()?;
     /// let claims = json!({"iss": "https://id.example.com", "exp": 4102444800u64, "aud": "orders-api",
     ///     "sub": "alice", "client_id": "web", "iat": 1_700_000_000, "jti": "t-1"});
-    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    /// header.typ = Some("at+jwt".into());
-    /// let sign = |claims: &serde_json::Value| jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
-    /// assert!(verifier.verify_now(&sign(&claims)).is_ok());
+    /// let at_jwt = auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET).typ("at+jwt");
+    /// assert!(verifier.verify_now(&at_jwt.sign(&claims)).is_ok());
     /// let mut no_jti = claims.clone();
     /// no_jti.as_object_mut().unwrap().remove("jti");
-    /// assert_eq!(verifier.verify_now(&sign(&no_jti)).unwrap_err(), Reason::InvalidClaim("jti"));
+    /// assert_eq!(verifier.verify_now(&at_jwt.sign(&no_jti)).unwrap_err(), Reason::InvalidClaim("jti"));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn rfc9068_profile(mut self) -> Self {
@@ -756,11 +751,10 @@ impl JwtVerifierBuilder {
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
     /// let verifier = JwtVerifier::builder().key(key.with_kid("k1")).require_kid().build()?;
     /// let claims = json!({"sub": "alice", "exp": 4102444800u64});
-    /// let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    /// let unnamed = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let minter = auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET);
+    /// let unnamed = minter.sign(&claims);
     /// assert!(matches!(verifier.verify_now(&unnamed).unwrap_err(), Reason::MalformedToken(_)));
-    /// header.kid = Some("k1".into());
-    /// let named = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// let named = minter.kid(Some("k1")).sign(&claims);
     /// assert!(verifier.verify_now(&named).is_ok());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
@@ -803,7 +797,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).scope_claim("permissions").build()?;
     /// let token = mint(json!({"permissions": ["orders:read"], "scope": "admin", "exp": 4102444800u64}));
     /// let principal = verifier.verify_now(&token).unwrap();
@@ -822,7 +816,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let verifier = JwtVerifier::builder().key(key).max_token_bytes(64).build()?;
     /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
     /// assert!(token.len() > 64);
@@ -842,7 +836,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// use std::time::Duration;
     /// let verifier = JwtVerifier::builder().key(key.clone()).verdict_cache(1024, Duration::from_secs(30)).build()?;
     /// let token = mint(json!({"sub": "alice", "exp": 4102444800u64}));
@@ -884,7 +878,7 @@ impl JwtVerifierBuilder {
     /// # use serde_json::json;
     /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
     /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
-    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(auth_core::Algorithm::HS256, SECRET).sign(&claims);
     /// let token = mint(json!({"sub": "alice", "exp": 2_000}));
     /// let before = JwtVerifier::builder().key(key.clone()).clock(|| 1_000).build()?;
     /// assert!(before.verify_now(&token).is_ok());
