@@ -322,12 +322,14 @@ impl AuthConfigBuilder {
     /// own user store.
     ///
     /// ```
+    /// # #[cfg(feature = "htpasswd")] {
     /// use auth_core::{AuthConfig, Htpasswd, Scheme};
     ///
     /// // Written by `htpasswd -nbB ops 'correct horse'`.
     /// let users = Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n")?;
     /// let auth = AuthConfig::builder().basic(users).build()?;
     /// assert!(auth.registered_schemes().contains(Scheme::Basic));
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn basic(mut self, verifier: impl BasicVerifier) -> Self {

@@ -133,6 +133,7 @@ pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKe
 pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
 pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier};
 pub use verify::bearer::{BearerFuture, BearerVerdict, BearerVerifier};
+#[cfg(feature = "htpasswd")]
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;

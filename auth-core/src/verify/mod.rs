@@ -5,6 +5,7 @@ pub mod basic;
 pub mod bearer;
 mod cache;
 pub mod claims;
+#[cfg(feature = "htpasswd")]
 pub mod htpasswd;
 pub mod jwt;
 pub mod keys;
