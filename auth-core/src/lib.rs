@@ -137,4 +137,5 @@ pub use verify::bearer::{BearerFuture, BearerVerdict, BearerVerifier};
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
+#[cfg(feature = "jwks")]
 pub use verify::keyset::KeySet;

@@ -9,4 +9,5 @@ pub mod claims;
 pub mod htpasswd;
 pub mod jwt;
 pub mod keys;
+#[cfg(feature = "jwks")]
 pub mod keyset;
