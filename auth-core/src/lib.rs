@@ -49,6 +49,31 @@
 //!
 //! The flow, one module per step: [`credentials`] → [`verify`] → [`Requirement`] →
 //! [`Principal`] or [`Rejection`].
+//!
+//! # Features
+//!
+//! Pay only for what you use: the dependencies of what an application may not need are
+//! optional.
+//!
+//! | feature | default | enables | pulls in |
+//! |---|---|---|---|
+//! | `jwks` | on | [`KeySet`]: keys fetched from a JWKS URL or by OpenID Connect discovery, refreshed in the background ([`JwtVerifierBuilder::key_set`]) | `reqwest` (rustls), `tokio`, `arc-swap` |
+//! | `htpasswd` | off | [`Htpasswd`]: Basic users from Apache `htpasswd` files (bcrypt, Argon2; legacy formats on request) | `bcrypt`, `argon2`, `sha1`, `md-5` |
+//! | `openapi` | off | [`openapi`]: security schemes for `utoipa` documents | `utoipa` |
+//! | `testing` | off | [`testing`]: token minting and response assertions for an application's own tests | nothing |
+//!
+//! With `default-features = false` the rest is all there: Bearer JWTs with static [`JwtKey`]s
+//! (HMAC secrets, PEM keys, JWK and JWKS documents), API keys, Basic with the application's own
+//! [`BasicVerifier`], throttling, the middleware and `#[require_auth]`. `tokio` still comes in
+//! through actix-web (it is actix's runtime), but not as a dependency of this crate: `Htpasswd`
+//! hashes on actix's blocking pool (`web::block`), which needs no feature.
+//!
+//! ```toml
+//! # Bearer with static keys only:
+//! auth-core = { version = "0.1", default-features = false }
+//! # Key sets, htpasswd files and OpenAPI:
+//! auth-core = { version = "0.1", features = ["htpasswd", "openapi"] }
+//! ```
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
