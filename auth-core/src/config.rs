@@ -19,6 +19,7 @@ use crate::transport::{CsrfDefence, DEFAULT_TOKEN_COOKIE, TokenLocation, TokenLo
 use crate::verify::api_key::ApiKeys;
 use crate::verify::basic::BasicVerifier;
 use crate::verify::bearer::BearerVerifier;
+#[cfg(feature = "digest")]
 use crate::verify::digest::DigestAuth;
 
 /// The realm of challenges when neither the application nor the endpoint names one.
@@ -76,6 +77,7 @@ struct Inner {
     bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
+    #[cfg(feature = "digest")]
     digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
@@ -92,7 +94,6 @@ impl std::fmt::Debug for AuthConfig {
             .field("bearer", &self.inner.bearer)
             .field("basic", &self.inner.basic.is_some())
             .field("api_keys", &self.inner.api_keys)
-            .field("digest", &self.inner.digest)
             .field("throttle", &self.inner.throttle)
             .field("body_hook", &self.inner.body_hook.is_some())
             .field("token_locations", &self.inner.token_locations)
@@ -119,6 +120,7 @@ impl AuthConfig {
             bearer: None,
             basic: None,
             api_keys: None,
+            #[cfg(feature = "digest")]
             digest: None,
             throttle: None,
             body_hook: None,
@@ -172,6 +174,7 @@ impl AuthConfig {
         self.inner.api_keys.as_ref()
     }
 
+    #[cfg(feature = "digest")]
     pub(crate) fn digest(&self) -> Option<&DigestAuth> {
         self.inner.digest.as_ref()
     }
@@ -277,6 +280,7 @@ pub struct AuthConfigBuilder {
     bearer: Option<Arc<dyn BearerVerifier>>,
     basic: Option<Arc<dyn BasicVerifier>>,
     api_keys: Option<ApiKeys>,
+    #[cfg(feature = "digest")]
     digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
@@ -331,12 +335,14 @@ impl AuthConfigBuilder {
     /// own user store.
     ///
     /// ```
+    /// # #[cfg(feature = "htpasswd")] {
     /// use auth_core::{AuthConfig, Htpasswd, Scheme};
     ///
     /// // Written by `htpasswd -nbB ops 'correct horse'`.
     /// let users = Htpasswd::parse("ops:$2y$05$ggiwRqbwwKXmuqrQ5kWCwO6k08OjLLuXbB23pK1n9Z1orlmwb1Utu\n")?;
     /// let auth = AuthConfig::builder().basic(users).build()?;
     /// assert!(auth.registered_schemes().contains(Scheme::Basic));
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn basic(mut self, verifier: impl BasicVerifier) -> Self {
@@ -359,7 +365,8 @@ impl AuthConfigBuilder {
         self
     }
 
-    /// Registers the Digest scheme (RFC 7616): its user store, algorithms and nonce settings.
+    /// Registers the Digest scheme (RFC 7616): its user store, algorithms and nonce settings
+    /// (feature `digest`).
     ///
     /// ```
     /// use auth_core::{AuthConfig, DigestAuth, Htdigest, Scheme};
@@ -369,6 +376,7 @@ impl AuthConfigBuilder {
     /// assert!(auth.registered_schemes().contains(Scheme::Digest));
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
+    #[cfg(feature = "digest")]
     pub fn digest(mut self, digest: DigestAuth) -> Self {
         self.digest = Some(digest);
         self
@@ -493,16 +501,17 @@ impl AuthConfigBuilder {
             (self.bearer.is_some(), Scheme::Bearer),
             (self.basic.is_some(), Scheme::Basic),
             (self.api_keys.is_some(), Scheme::ApiKey),
-            (self.digest.is_some(), Scheme::Digest),
         ] {
             if registered {
                 schemes = schemes.with(scheme);
             }
         }
-        self.csrf.validate()?;
+        #[cfg(feature = "digest")]
         if let Some(digest) = &self.digest {
             digest.validate()?;
+            schemes = schemes.with(Scheme::Digest);
         }
+        self.csrf.validate()?;
         let cookie_ok =
             !self.token_cookie.is_empty() && self.token_cookie.bytes().all(crate::syntax::is_tchar);
         if !cookie_ok {
@@ -531,6 +540,7 @@ impl AuthConfigBuilder {
                 bearer: self.bearer,
                 basic: self.basic,
                 api_keys: self.api_keys,
+                #[cfg(feature = "digest")]
                 digest: self.digest,
                 throttle: self.throttle,
                 body_hook: self.body_hook,

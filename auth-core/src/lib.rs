@@ -49,6 +49,32 @@
 //!
 //! The flow, one module per step: [`credentials`] → [`verify`] → [`Requirement`] →
 //! [`Principal`] or [`Rejection`].
+//!
+//! # Features
+//!
+//! Pay only for what you use: the dependencies of what an application may not need are
+//! optional.
+//!
+//! | feature | default | enables | pulls in |
+//! |---|---|---|---|
+//! | `jwks` | on | [`KeySet`]: keys fetched from a JWKS URL or by OpenID Connect discovery, refreshed in the background ([`JwtVerifierBuilder::key_set`]) | `reqwest` (rustls), `tokio`, `arc-swap` |
+//! | `htpasswd` | off | [`Htpasswd`]: Basic users from Apache `htpasswd` files (bcrypt, Argon2; legacy formats on request) | `bcrypt`, `argon2`, `sha1`, `md-5` |
+//! | `digest` | off | [`DigestAuth`], [`Htdigest`]: the HTTP Digest scheme (RFC 7616), `scheme = "digest"`; without it a Digest endpoint answers 500 (no verifier), never opens | `md-5`, `hmac`, `getrandom` |
+//! | `openapi` | off | [`openapi`]: security schemes for `utoipa` documents | `utoipa` |
+//! | `testing` | off | [`testing`]: token minting and response assertions for an application's own tests | nothing |
+//!
+//! With `default-features = false` the rest is all there: Bearer JWTs with static [`JwtKey`]s
+//! (HMAC secrets, PEM keys, JWK and JWKS documents), API keys, Basic with the application's own
+//! [`BasicVerifier`], throttling, the middleware and `#[require_auth]`. `tokio` still comes in
+//! through actix-web (it is actix's runtime), but not as a dependency of this crate: `Htpasswd`
+//! hashes on actix's blocking pool (`web::block`), which needs no feature.
+//!
+//! ```toml
+//! # Bearer with static keys only:
+//! auth-core = { version = "0.1", default-features = false }
+//! # Key sets, htpasswd files, Digest and OpenAPI:
+//! auth-core = { version = "0.1", features = ["htpasswd", "digest", "openapi"] }
+//! ```
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -297,11 +323,14 @@ pub use throttle::{AttemptStore, FailureThrottle, MemoryAttemptStore, ThrottleKe
 pub use verify::api_key::{ApiKeys, ApiKeysBuilder};
 pub use verify::basic::{BasicFuture, BasicOutcome, BasicVerifier};
 pub use verify::bearer::{BearerFuture, BearerVerdict, BearerVerifier};
+#[cfg(feature = "digest")]
 pub use verify::digest::{
     DigestAlgorithm, DigestAuth, DigestFuture, DigestLookup, DigestUser, DigestVerifier, Htdigest,
     HtdigestError, digest_ha1,
 };
+#[cfg(feature = "htpasswd")]
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
+#[cfg(feature = "jwks")]
 pub use verify::keyset::KeySet;

@@ -11,7 +11,10 @@
 mod api_key;
 mod basic;
 mod bearer;
+#[cfg(feature = "digest")]
 mod digest;
+#[cfg(not(feature = "digest"))]
+mod absent;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,7 +36,10 @@ static REGISTRY: [&dyn SchemeImpl; 4] = [
     &bearer::Bearer,
     &basic::Basic,
     &api_key::ApiKey,
+    #[cfg(feature = "digest")]
     &digest::Digest,
+    #[cfg(not(feature = "digest"))]
+    &absent::Absent(Scheme::Digest),
 ];
 
 /// The behaviour of `scheme`.
@@ -53,6 +59,8 @@ pub(crate) enum Parsed<'r> {
     /// A decoded Basic `user-pass`.
     UserPass(BasicCredentials),
     /// A list of `auth-param`s (name, unescaped value), in order.
+    // Only Digest's credentials have this shape so far.
+    #[cfg_attr(not(feature = "digest"), allow(dead_code))]
     Params(Vec<(String, String)>),
 }
 
@@ -79,6 +87,7 @@ pub(crate) struct ChallengeContext<'a> {
     /// The scopes of a 403.
     pub(crate) scope: Option<&'a str>,
     /// Why the request was refused (a stale Digest nonce asks for `stale=true`).
+    #[cfg_attr(not(feature = "digest"), allow(dead_code))]
     pub(crate) reason: &'a Reason,
 }
 

@@ -9,6 +9,10 @@
 //!
 //! Hashing runs on actix's blocking pool (`web::block`), never on the async worker.
 //!
+//! Requires the feature `htpasswd` (off by default), which brings in `bcrypt`, `argon2`, `sha1`
+//! and `md-5`. Without it, applications plug their own store in with
+//! [`BasicVerifier`].
+//!
 //! # Every check costs the same
 //!
 //! The time a check takes must not tell a client whether a user exists, nor which kind of hash
@@ -113,7 +117,7 @@ impl Hash {
     }
 }
 
-/// Why an `htpasswd` file was refused.
+/// Why an `htpasswd` file was refused (feature `htpasswd`).
 ///
 /// ```
 /// use auth_core::{Htpasswd, HtpasswdError};
@@ -151,7 +155,8 @@ pub enum HtpasswdError {
     Empty,
 }
 
-/// A Basic user store from an `htpasswd` file. Cheap to clone.
+/// A Basic user store from an `htpasswd` file. Cheap to clone. Requires the feature
+/// `htpasswd`.
 ///
 /// ```
 /// use auth_core::Htpasswd;

@@ -23,6 +23,7 @@ use super::bearer::{BearerVerdict, BearerVerifier};
 use super::cache::VerdictCache;
 use super::claims::{ClaimRules, JoseHeader, check_sender_binding, read_payload};
 use super::keys::{JwtKey, algorithm_from_header};
+#[cfg(feature = "jwks")]
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
 use crate::error::ConfigError;
 use crate::principal::Principal;
@@ -108,6 +109,7 @@ pub struct JwtVerifier {
 
 enum KeySource {
     Static(Vec<JwtKey>),
+    #[cfg(feature = "jwks")]
     Remote(RemoteKeys),
 }
 
@@ -115,6 +117,7 @@ impl std::fmt::Debug for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeySource::Static(keys) => f.debug_tuple("Static").field(keys).finish(),
+            #[cfg(feature = "jwks")]
             KeySource::Remote(remote) => f.debug_tuple("Remote").field(remote).finish(),
         }
     }
@@ -161,6 +164,7 @@ impl std::fmt::Debug for JwtVerifier {
 /// ```
 pub struct JwtVerifierBuilder {
     keys: Vec<JwtKey>,
+    #[cfg(feature = "jwks")]
     key_set: Option<KeySet>,
     issuer: Option<String>,
     audience: Option<String>,
@@ -203,6 +207,7 @@ impl JwtVerifier {
     pub fn builder() -> JwtVerifierBuilder {
         JwtVerifierBuilder {
             keys: Vec::new(),
+            #[cfg(feature = "jwks")]
             key_set: None,
             issuer: None,
             audience: None,
@@ -221,8 +226,8 @@ impl JwtVerifier {
     }
 
     /// Verifies a token and returns its principal, or the internal reason of the refusal
-    /// ([`Reason::Expired`] is the one a client is told apart). With a [`KeySet`], a `kid`
-    /// missing from the current keys waits for the (shared, rate-limited) refetch first, as
+    /// ([`Reason::Expired`] is the one a client is told apart). With a [`KeySet`] (feature
+    /// `jwks`), a `kid` missing from the current keys waits for the (shared, rate-limited) refetch first, as
     /// `#[require_auth]` does: the one entry point that decides as the framework does.
     ///
     /// ```
@@ -241,6 +246,7 @@ impl JwtVerifier {
     pub async fn verify(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
+            #[cfg(feature = "jwks")]
             Verdict::Refetch(receiver, bound) => {
                 wait_for_attempt(receiver, bound).await;
                 self.finish(token)
@@ -249,8 +255,8 @@ impl JwtVerifier {
     }
 
     /// Verifies a token with the keys there are now, never waiting. Exactly
-    /// [`JwtVerifier::verify`] with static keys; with a [`KeySet`] a token whose `kid` is not
-    /// in the current keys is refused at once (a refetch is requested in the background), so
+    /// [`JwtVerifier::verify`] with static keys; with a [`KeySet`] (feature `jwks`) a token
+    /// whose `kid` is not in the current keys is refused at once (a refetch is requested in the background), so
     /// during a key rotation this refuses tokens `verify` accepts. For tests and synchronous
     /// tools with static keys.
     ///
@@ -269,6 +275,7 @@ impl JwtVerifier {
     pub fn verify_now(&self, token: &str) -> Result<Principal, Reason> {
         match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
+            #[cfg(feature = "jwks")]
             Verdict::Refetch(..) => self.finish(token),
         }
     }
@@ -286,6 +293,7 @@ impl JwtVerifier {
     pub fn key_set_fetches(&self) -> u64 {
         match &self.inner.keys {
             KeySource::Static(_) => 0,
+            #[cfg(feature = "jwks")]
             KeySource::Remote(remote) => remote.fetch_count(),
         }
     }
@@ -293,16 +301,41 @@ impl JwtVerifier {
     /// Decides at once (from the verdict cache when the same token was seen), or asks to wait
     /// for a refetch of the key set.
     fn start(&self, token: &str) -> Verdict {
-        let inner = &*self.inner;
-        if token.len() > inner.max_token_bytes {
+        if token.len() > self.inner.max_token_bytes {
             return Verdict::Ready(Err(Reason::TokenTooLarge(token.len())));
         }
+        match &self.inner.keys {
+            KeySource::Static(keys) => self.decide(token, 0, |_| Ok(keys)),
+            #[cfg(feature = "jwks")]
+            KeySource::Remote(remote) => {
+                let snapshot = remote.snapshot();
+                let generation = snapshot.as_ref().map_or(0, |s| s.generation);
+                self.decide(token, generation, |parsed| match &snapshot {
+                    Some(s) if parsed.kid.is_none() || has_candidate(parsed, &s.keys) => {
+                        Ok(&s.keys)
+                    }
+                    _ => match remote.demand() {
+                        Demand::Wait(receiver, bound) => Err(Verdict::Refetch(receiver, bound)),
+                        Demand::No => match &snapshot {
+                            Some(s) => Ok(&s.keys),
+                            None => Err(Verdict::Ready(Err(Reason::Unavailable))),
+                        },
+                    },
+                })
+            }
+        }
+    }
+
+    /// The verdict cache for keys of this `generation`, else parse, the keys `choose` picks for
+    /// the token (or its verdict, when there are none to decide with now), and check.
+    fn decide<'k>(
+        &self,
+        token: &str,
+        generation: u64,
+        choose: impl FnOnce(&Parsed<'_>) -> Result<&'k [JwtKey], Verdict>,
+    ) -> Verdict {
+        let inner = &*self.inner;
         let now = (inner.clock)();
-        let snapshot = match &inner.keys {
-            KeySource::Static(_) => None,
-            KeySource::Remote(remote) => remote.snapshot(),
-        };
-        let generation = snapshot.as_ref().map_or(0, |s| s.generation);
         if let Some(hit) = inner
             .cache
             .as_ref()
@@ -316,20 +349,9 @@ impl JwtVerifier {
                 return Verdict::Ready(self.remember(token, Err(reason), now, generation));
             }
         };
-        let keys = match (&inner.keys, &snapshot) {
-            (KeySource::Static(keys), _) => keys.as_slice(),
-            (KeySource::Remote(remote), snapshot) => match snapshot {
-                Some(s) if parsed.kid.is_none() || has_candidate(&parsed, &s.keys) => {
-                    s.keys.as_slice()
-                }
-                _ => match remote.demand() {
-                    Demand::Wait(receiver, bound) => return Verdict::Refetch(receiver, bound),
-                    Demand::No => match snapshot {
-                        Some(s) => s.keys.as_slice(),
-                        None => return Verdict::Ready(Err(Reason::Unavailable)),
-                    },
-                },
-            },
+        let keys = match choose(&parsed) {
+            Ok(keys) => keys,
+            Err(verdict) => return verdict,
         };
         let verdict = self.check(&parsed, keys, now);
         Verdict::Ready(self.remember(token, verdict, now, generation))
@@ -346,6 +368,7 @@ impl JwtVerifier {
         }
         let generation = match &inner.keys {
             KeySource::Static(_) => 0,
+            #[cfg(feature = "jwks")]
             KeySource::Remote(remote) => remote.snapshot()?.generation,
         };
         cache
@@ -354,6 +377,7 @@ impl JwtVerifier {
     }
 
     /// Decides with the keys there are now (after waiting for a refetch).
+    #[cfg(feature = "jwks")]
     fn finish(&self, token: &str) -> Result<Principal, Reason> {
         let now = (self.inner.clock)();
         let parsed = self.parse(token)?;
@@ -513,6 +537,7 @@ fn is_candidate(parsed: &Parsed<'_>, key: &JwtKey) -> bool {
             || key.kid.as_deref() == parsed.kid.as_deref())
 }
 
+#[cfg(feature = "jwks")]
 fn has_candidate(parsed: &Parsed<'_>, keys: &[JwtKey]) -> bool {
     keys.iter().any(|k| is_candidate(parsed, k))
 }
@@ -522,6 +547,7 @@ impl BearerVerifier for JwtVerifier {
         match self.start(token) {
             Verdict::Ready(result) => BearerVerdict::Ready(result),
             Verdict::Cached(result) => BearerVerdict::Repeated(result),
+            #[cfg(feature = "jwks")]
             Verdict::Refetch(receiver, bound) => {
                 // The token names a key the set lacks: wait for the (shared, rate-limited)
                 // refetch, then decide with the keys there are.
@@ -545,6 +571,7 @@ enum Verdict {
     /// Answered from the verdict cache (the same token was decided before).
     Cached(Result<Principal, Reason>),
     /// The key is not in the current set: wait for this fetch attempt, then [`JwtVerifier::finish`].
+    #[cfg(feature = "jwks")]
     Refetch(tokio::sync::watch::Receiver<u64>, Duration),
 }
 
@@ -585,6 +612,7 @@ impl JwtVerifierBuilder {
 
     /// Takes the keys from an identity provider's key set (JWKS URL or OpenID discovery)
     /// instead of static keys. A background thread fetches it at once and keeps it fresh.
+    /// Requires the feature `jwks` (on by default).
     ///
     /// ```
     /// use auth_core::{Algorithm, ConfigError, JwtKey, JwtVerifier, KeySet};
@@ -596,6 +624,7 @@ impl JwtVerifierBuilder {
     /// assert!(matches!(both, Err(ConfigError::InvalidSetting { what: "keys", .. })));
     /// # Ok::<(), ConfigError>(())
     /// ```
+    #[cfg(feature = "jwks")]
     pub fn key_set(mut self, key_set: KeySet) -> Self {
         self.key_set = Some(key_set);
         self
@@ -902,19 +931,9 @@ impl JwtVerifierBuilder {
     /// assert!(matches!(empty_issuer, Err(ConfigError::InvalidSetting { what: "issuer", .. })));
     /// # Ok::<(), ConfigError>(())
     /// ```
-    pub fn build(mut self) -> Result<JwtVerifier, ConfigError> {
-        if let Some(issuer) = self.key_set.as_ref().and_then(KeySet::discovered_issuer) {
-            match &self.issuer {
-                Some(configured) if configured != issuer => {
-                    return Err(ConfigError::InvalidSetting {
-                        what: "issuer",
-                        detail: "differs from the issuer of the discovery key set".into(),
-                    });
-                }
-                _ => self.issuer = Some(issuer.to_owned()),
-            }
-        }
-        for (what, value) in [("issuer", &self.issuer), ("audience", &self.audience)] {
+    pub fn build(self) -> Result<JwtVerifier, ConfigError> {
+        let issuer = self.enforced_issuer()?;
+        for (what, value) in [("issuer", &issuer), ("audience", &self.audience)] {
             if value.as_deref().is_some_and(str::is_empty) {
                 return Err(ConfigError::InvalidSetting {
                     what,
@@ -922,7 +941,7 @@ impl JwtVerifierBuilder {
                 });
             }
         }
-        if self.rfc9068_profile && (self.issuer.is_none() || self.audience.is_none()) {
+        if self.rfc9068_profile && (issuer.is_none() || self.audience.is_none()) {
             // RFC 9068 §4: the resource server checks `iss` and `aud`; a profile that only
             // demanded their presence would accept another tenant's tokens.
             return Err(ConfigError::InvalidSetting {
@@ -955,6 +974,7 @@ impl JwtVerifierBuilder {
         let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
             &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
         );
+        #[cfg(feature = "jwks")]
         let keys = match (self.key_set, self.keys.is_empty()) {
             (None, true) => return Err(ConfigError::NoKeys),
             (None, false) => KeySource::Static(self.keys),
@@ -966,13 +986,18 @@ impl JwtVerifierBuilder {
                 });
             }
         };
+        #[cfg(not(feature = "jwks"))]
+        let keys = match self.keys.is_empty() {
+            true => return Err(ConfigError::NoKeys),
+            false => KeySource::Static(self.keys),
+        };
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
                 keys,
                 cache: VerdictCache::new(self.cache.0, self.cache.1.as_secs()),
                 revoked: self.revoked,
                 rules: ClaimRules {
-                    issuer: self.issuer,
+                    issuer,
                     audience: self.audience,
                     leeway: self.leeway.as_secs(),
                     require_exp: self.require_exp || self.rfc9068_profile,
@@ -986,5 +1011,21 @@ impl JwtVerifierBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
             }),
         })
+    }
+
+    /// The issuer tokens must name: the configured one, or that of a discovery key set (which a
+    /// configured one must equal).
+    fn enforced_issuer(&self) -> Result<Option<String>, ConfigError> {
+        #[cfg(feature = "jwks")]
+        if let Some(discovered) = self.key_set.as_ref().and_then(KeySet::discovered_issuer) {
+            return match &self.issuer {
+                Some(configured) if configured != discovered => Err(ConfigError::InvalidSetting {
+                    what: "issuer",
+                    detail: "differs from the issuer of the discovery key set".into(),
+                }),
+                _ => Ok(Some(discovered.to_owned())),
+            };
+        }
+        Ok(self.issuer.clone())
     }
 }

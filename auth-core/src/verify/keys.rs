@@ -249,9 +249,10 @@ impl JwtKey {
     }
 
     /// Every usable signature key of a JWKS document (RFC 7517 §5), for a key set kept in a file
-    /// or in configuration. The same rules as a fetched [`KeySet`](crate::KeySet): `use` other
-    /// than `sig`, `key_ops` without `verify` and `oct` keys are skipped, RSA keys without `alg`
-    /// verify RS256; a document with no usable key is refused.
+    /// or in configuration (no feature needed). The same rules as a fetched
+    /// [`KeySet`](crate::KeySet) (feature `jwks`): `use` other than `sig`, `key_ops` without
+    /// `verify` and `oct` keys are skipped, RSA keys without `alg` verify RS256; a document with
+    /// no usable key is refused.
     ///
     /// ```
     /// use auth_core::JwtKey;

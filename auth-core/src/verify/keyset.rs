@@ -19,6 +19,10 @@
 //!   host (unless the issuer itself is on loopback), a link-local one (169.254.0.0/16, where
 //!   cloud metadata services answer; fe80::/10) or the unspecified address is refused as a
 //!   failed fetch, loudly logged, before any request to it.
+//!
+//! Requires the feature `jwks` (on by default), which brings in `reqwest` (rustls) and `tokio`
+//! (the refresher's own single-threaded runtime). Without it, [`JwtVerifier`](crate::JwtVerifier)
+//! verifies with static [`JwtKey`]s only.
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,7 +39,8 @@ use crate::error::ConfigError;
 
 const MAX_BODY: usize = 1 << 20;
 
-/// Where a verifier's keys come from when an identity provider publishes them.
+/// Where a verifier's keys come from when an identity provider publishes them. Requires the
+/// feature `jwks` (on by default).
 ///
 /// ```no_run
 /// use auth_core::{JwtVerifier, KeySet};

@@ -5,8 +5,11 @@ pub mod basic;
 pub mod bearer;
 mod cache;
 pub mod claims;
+#[cfg(feature = "digest")]
 pub mod digest;
+#[cfg(feature = "htpasswd")]
 pub mod htpasswd;
 pub mod jwt;
 pub mod keys;
+#[cfg(feature = "jwks")]
 pub mod keyset;
