@@ -297,5 +297,5 @@ impl<'p> Answer<'p> {
 fn is_this_target(req: &HttpRequest, uri: &str) -> bool {
     let target = req.uri();
     let origin_form = target.path_and_query().map_or("/", |pq| pq.as_str());
-    uri == origin_form || (target.scheme().is_some() && uri == target.to_string())
+    uri == origin_form || (target.scheme().is_some() && *target == *uri)
 }
