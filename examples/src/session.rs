@@ -43,17 +43,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, post, web};
 use auth_core::{
-    Algorithm, AuthConfig, ErrorCode, JwtKey, JwtVerifier, Principal, Reason, Rejection,
-    require_auth,
+    Algorithm, AuthConfig, ErrorCode, JwtKey, JwtVerifier, Principal, Reason, Requirement, Scheme,
+    SchemeSet, require_auth,
 };
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 
-use crate::orders::{REALM, Settings};
+use crate::orders::Settings;
 
 /// The access-token cookie (read by the framework: `AuthConfigBuilder::token_cookie`).
 pub const ACCESS_COOKIE: &str = "orders_access";
@@ -212,9 +212,9 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
     }
     let token = match auth_core::transport::cookie(&req, REFRESH_COOKIE) {
         Ok(Some(token)) => token,
-        Ok(None) => return refused(ErrorCode::Unauthorized, Reason::NoCredentials),
+        Ok(None) => return refused(&req, ErrorCode::Unauthorized, Reason::NoCredentials),
         Err(why) => {
-            return refused(ErrorCode::InvalidRequest, Reason::MalformedCredentials(why));
+            return refused(&req, ErrorCode::InvalidRequest, Reason::MalformedCredentials(why));
         }
     };
     let verified = sessions
@@ -232,27 +232,18 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
         Ok((principal, auth_time)) => {
             sessions.issue(principal.subject().unwrap_or_default(), auth_time)
         }
-        Err(reason) => {
-            tracing::warn!(target: "auth", %reason, "refresh token refused");
-            refused(ErrorCode::InvalidToken, reason)
-        }
+        Err(reason) => refused(&req, ErrorCode::InvalidToken, reason),
     }
 }
 
-/// A refusal of the session endpoints, worded like the framework's (the challenge names the
-/// service's realm; the refresh cookie is a bearer credential of sorts).
-fn refused(code: ErrorCode, reason: Reason) -> HttpResponse {
-    let mut res = Rejection::new(code, reason).error_response();
-    let challenge = match code.bearer_error() {
-        Some(error) => format!("Bearer realm=\"{REALM}\", error=\"{error}\""),
-        None => format!("Bearer realm=\"{REALM}\""),
-    };
-    if code.has_challenge()
-        && let Ok(value) = HeaderValue::try_from(challenge)
-    {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-    }
-    res
+/// What the session endpoints require: a bearer credential of sorts (the refresh cookie), so
+/// their refusals carry the `Bearer` challenge in the service's realm.
+static SESSION: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer));
+
+/// A refusal of the session endpoints, made by the framework: the same status, challenge,
+/// body (or the application's body hook) and audit event as its own.
+fn refused(req: &HttpRequest, code: ErrorCode, reason: Reason) -> HttpResponse {
+    auth_core::refuse(req, &SESSION, code, reason).error_response()
 }
 
 /// The refusal of the framework's CSRF defence for the session cookies, if any; a missing
@@ -263,8 +254,7 @@ fn csrf_refusal(req: &HttpRequest) -> Option<HttpResponse> {
         return Some(HttpResponse::InternalServerError().finish());
     };
     let why = config.csrf().check(req).err()?;
-    tracing::warn!(target: "auth", why, "session request refused");
-    Some(refused(ErrorCode::CrossSiteRequest, Reason::CrossSite(why)))
+    Some(refused(req, ErrorCode::CrossSiteRequest, Reason::CrossSite(why)))
 }
 
 /// `POST /auth/logout`: clears both cookies (with the attributes they were set with).
