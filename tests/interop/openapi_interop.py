@@ -32,7 +32,7 @@ def main(binary):
                     schemes["api_key"]["type"] == "apiKey" and schemes["api_key"]["in"] == "header"
                     and schemes["api_key"]["name"] == "X-API-Key")
         operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
-        tally.check("11 operations", len(operations) == 11, len(operations))
+        tally.check("12 operations", len(operations) == 12, len(operations))
         for path, method, op in operations:
             for alternative in op.get("security", []):
                 for name in alternative:
