@@ -214,7 +214,11 @@ async fn refresh(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpRespons
         Ok(Some(token)) => token,
         Ok(None) => return refused(&req, ErrorCode::Unauthorized, Reason::NoCredentials),
         Err(why) => {
-            return refused(&req, ErrorCode::InvalidRequest, Reason::MalformedCredentials(why));
+            return refused(
+                &req,
+                ErrorCode::InvalidRequest,
+                Reason::MalformedCredentials(why),
+            );
         }
     };
     let verified = sessions
@@ -254,7 +258,11 @@ fn csrf_refusal(req: &HttpRequest) -> Option<HttpResponse> {
         return Some(HttpResponse::InternalServerError().finish());
     };
     let why = config.csrf().check(req).err()?;
-    Some(refused(req, ErrorCode::CrossSiteRequest, Reason::CrossSite(why)))
+    Some(refused(
+        req,
+        ErrorCode::CrossSiteRequest,
+        Reason::CrossSite(why),
+    ))
 }
 
 /// `POST /auth/logout`: clears both cookies (with the attributes they were set with).

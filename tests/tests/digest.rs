@@ -386,7 +386,10 @@ async fn bearer_or_digest_challenges_with_both_and_accepts_either() {
     assert_eq!(res.challenges[0].get("realm"), Some(OPS_REALM));
     let bearer = get("/either").insert_header((
         header::AUTHORIZATION,
-        format!("Bearer {}", minter(Algorithm::HS256).token(&["orders:read"])),
+        format!(
+            "Bearer {}",
+            minter(Algorithm::HS256).token(&["orders:read"])
+        ),
     ));
     let ok = send(&config, bearer).await;
     assert_eq!((ok.status, ok.body.starts_with(b"Bearer")), (200, true));

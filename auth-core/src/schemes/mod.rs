@@ -8,13 +8,13 @@
 //! [`Scheme`] variant, its row in [`REGISTRY`], and its verifier's slot in the
 //! configuration (`AuthConfigBuilder::digest` and the like).
 
+#[cfg(not(feature = "digest"))]
+mod absent;
 mod api_key;
 mod basic;
 mod bearer;
 #[cfg(feature = "digest")]
 mod digest;
-#[cfg(not(feature = "digest"))]
-mod absent;
 
 use std::future::Future;
 use std::pin::Pin;
