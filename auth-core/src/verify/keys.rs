@@ -23,6 +23,10 @@ pub struct JwtKey {
     pub(crate) alg: Algorithm,
     pub(crate) kid: Option<String>,
     pub(crate) key: DecodingKey,
+    /// For an HMAC algorithm, the key with its inner and outer pads already hashed: verifying
+    /// then costs the message's blocks only, where `jsonwebtoken` would set the key up again
+    /// (two more SHA blocks, two allocations) on every token.
+    pub(crate) hmac: Option<aws_lc_rs::hmac::Key>,
 }
 
 impl std::fmt::Debug for JwtKey {
@@ -68,6 +72,27 @@ fn bad_key(alg: Algorithm, e: impl std::fmt::Display) -> ConfigError {
 }
 
 impl JwtKey {
+    /// Whether `signature_b64` (base64url, no padding) is this key's signature of `message`
+    /// under `alg` (the token's, already matched to the key's). HMAC keys verify with their
+    /// precomputed pads and no allocation; the others through `jsonwebtoken`.
+    pub(crate) fn verifies(&self, alg: Algorithm, message: &[u8], signature_b64: &str) -> bool {
+        use base64::Engine as _;
+        match &self.hmac {
+            Some(key) => {
+                // HS512 signatures are 64 bytes; a longer one cannot be valid.
+                let mut signature = [0u8; 64];
+                match base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode_slice(signature_b64, &mut signature)
+                {
+                    Ok(len) => aws_lc_rs::hmac::verify(key, message, &signature[..len]).is_ok(),
+                    Err(_) => false,
+                }
+            }
+            None => jsonwebtoken::crypto::verify(signature_b64, message, &self.key, alg)
+                .unwrap_or(false),
+        }
+    }
+
     /// An HMAC secret for `HS256`, `HS384` or `HS512`.
     ///
     /// Refuses a secret shorter than the hash output (32, 48 or 64 bytes: RFC 7518 §3.2), and a
@@ -99,10 +124,16 @@ impl JwtKey {
                 min,
             });
         }
+        let hmac_alg = match alg {
+            Algorithm::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
+            Algorithm::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
+            _ => aws_lc_rs::hmac::HMAC_SHA256,
+        };
         Ok(JwtKey {
             alg,
             kid: None,
             key: DecodingKey::from_secret(secret),
+            hmac: Some(aws_lc_rs::hmac::Key::new(hmac_alg, secret)),
         })
     }
 
@@ -136,6 +167,7 @@ impl JwtKey {
             alg,
             kid: None,
             key,
+            hmac: None,
         })
     }
 
@@ -245,6 +277,7 @@ impl JwtKey {
             alg,
             kid: jwk.common.key_id.clone(),
             key,
+            hmac: None,
         })
     }
 
@@ -356,4 +389,46 @@ pub(crate) fn parse_jwks(body: &[u8], rsa_algorithms: &[Algorithm]) -> Result<Ve
         return Err("no usable signature key".into());
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The precomputed HMAC path answers exactly as `jsonwebtoken`'s own check does.
+    #[test]
+    fn precomputed_hmac_keys_verify_like_jsonwebtoken() {
+        let secret = [7u8; 64];
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let key = JwtKey::hmac(alg, &secret).unwrap_or_else(|e| panic!("{e}"));
+            let other = JwtKey::hmac(alg, &[8u8; 64]).unwrap_or_else(|e| panic!("{e}"));
+            let message = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0";
+            let encoding = jsonwebtoken::EncodingKey::from_secret(&secret);
+            let signature = jsonwebtoken::crypto::sign(message, &encoding, alg)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let by_jsonwebtoken = |m: &[u8], s: &str| {
+                jsonwebtoken::crypto::verify(s, m, &key.key, alg).unwrap_or(false)
+            };
+            let mut tampered = signature.clone().into_bytes();
+            tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(tampered).unwrap_or_default();
+            let too_long = format!("{signature}{signature}");
+            let cases: [(&[u8], &str); 5] = [
+                (message, &signature),
+                (b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiIn0", &signature),
+                (message, &tampered),
+                (message, &too_long),
+                (message, "not base64url!"),
+            ];
+            for (m, s) in cases {
+                assert_eq!(
+                    key.verifies(alg, m, s),
+                    by_jsonwebtoken(m, s),
+                    "{alg:?} {s}"
+                );
+            }
+            assert!(key.verifies(alg, message, &signature));
+            assert!(!other.verifies(alg, message, &signature));
+        }
+    }
 }
