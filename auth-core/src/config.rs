@@ -234,7 +234,7 @@ impl AuthConfig {
     /// The token locations in force for `requirement`.
     pub(crate) fn locations_for(&self, requirement: &Requirement) -> TokenLocations {
         requirement
-            .token_location_override()
+            .token_locations()
             .unwrap_or(self.inner.token_locations)
     }
 

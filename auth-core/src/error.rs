@@ -4,7 +4,7 @@
 ///
 /// ```
 /// use auth_core::{ConfigError, Requirement, SchemeSet};
-/// let err = Requirement::new(SchemeSet::ANY).realm("").validate().unwrap_err();
+/// let err = Requirement::new(SchemeSet::ANY).with_realm("").validate().unwrap_err();
 /// assert!(matches!(err, ConfigError::InvalidSetting { what: "realm", .. }));
 /// assert!(err.to_string().starts_with("invalid realm: "));
 /// ```

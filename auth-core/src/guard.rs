@@ -182,10 +182,7 @@ impl<'r> Check<'r> {
                 return Outcome::Ready(Err(self.throttled(seconds)));
             }
         }
-        let realm = self
-            .requirement
-            .realm_override()
-            .unwrap_or(self.config.realm());
+        let realm = self.requirement.realm().unwrap_or(self.config.realm());
         let verdict = scheme.verify(self.req, self.config, realm, parsed);
         self.decide(verdict)
     }

@@ -43,7 +43,7 @@ use crate::transport::{
 /// use actix_web::{web, App, HttpResponse};
 /// use auth_core::{Principal, RequireAuth, Requirement, Scheme, SchemeSet};
 /// const API: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
-///     .all_scopes(&["orders:read"]);
+///     .with_all_scopes(&["orders:read"]);
 /// let app = App::new().service(
 ///     web::scope("/api")
 ///         .wrap(RequireAuth::new(&API).public("/api/health"))

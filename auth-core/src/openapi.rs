@@ -138,7 +138,7 @@ impl Modify for SecuritySchemes {
 /// use auth_core::openapi::security_of;
 /// use auth_core::{Requirement, Scheme, SchemeSet};
 /// let security = security_of(
-///     &Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).any_scopes(&["a", "b"]),
+///     &Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_any_scopes(&["a", "b"]),
 /// );
 /// assert_eq!(
 ///     serde_json::to_value(&security).unwrap(),
@@ -153,12 +153,12 @@ pub fn security_of(requirement: &Requirement) -> Vec<SecurityRequirement> {
     } else {
         requirement.schemes()
     };
-    let all_of = requirement.all_of();
-    let scope_sets: Vec<Vec<&str>> = if requirement.any_of().is_empty() {
+    let all_of = requirement.all_scopes();
+    let scope_sets: Vec<Vec<&str>> = if requirement.any_scopes().is_empty() {
         vec![all_of.to_vec()]
     } else {
         requirement
-            .any_of()
+            .any_scopes()
             .iter()
             .map(|one| all_of.iter().chain([one]).copied().collect())
             .collect()

@@ -28,7 +28,7 @@ pub(crate) const RETRY_AFTER_UNAVAILABLE: u32 = 5;
 /// use actix_web::{test::TestRequest, ResponseError as _};
 /// use auth_core::{refuse, ApiKeys, AuthConfig, ErrorCode, Reason, Requirement, Scheme, SchemeSet};
 ///
-/// static SESSION: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::ApiKey)).realm("orders");
+/// static SESSION: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::ApiKey)).with_realm("orders");
 /// let keys = ApiKeys::builder().key("ci", "k_8c1f2d9e6b7a40f1c3d2").build()?;
 /// let auth = AuthConfig::builder().api_keys(keys).build()?;
 /// let req = TestRequest::default().app_data(auth).to_http_request();
@@ -66,7 +66,7 @@ pub(crate) fn refuse_as(
         let ctx = ChallengeContext {
             config,
             realm: requirement
-                .realm_override()
+                .realm()
                 .or(config.map(AuthConfig::realm))
                 .unwrap_or(DEFAULT_REALM),
             scope: scope.as_deref(),

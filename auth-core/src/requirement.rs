@@ -13,8 +13,8 @@ use crate::transport::TokenLocations;
 /// ```
 /// use auth_core::{Requirement, Scheme, SchemeSet};
 /// const WRITE: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
-///     .all_scopes(&["orders:write", "orders:admin"])
-///     .realm("orders");
+///     .with_all_scopes(&["orders:write", "orders:admin"])
+///     .with_realm("orders");
 /// assert_eq!(WRITE.required_scopes().collect::<Vec<_>>(), ["orders:write", "orders:admin"]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl Requirement {
     /// use auth_core::{Requirement, SchemeSet};
     /// assert_eq!(Requirement::AUTHENTICATED.schemes(), SchemeSet::ANY);
     /// assert!(Requirement::AUTHENTICATED.scopes_satisfied::<&str>(&[]));
-    /// assert_eq!(Requirement::AUTHENTICATED.realm_override(), None);
+    /// assert_eq!(Requirement::AUTHENTICATED.realm(), None);
     /// ```
     pub const AUTHENTICATED: Requirement = Requirement::new(SchemeSet::ANY);
 
@@ -59,11 +59,11 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::{Requirement, SchemeSet};
-    /// const R: Requirement = Requirement::new(SchemeSet::ANY).all_scopes(&["a", "b"]);
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_all_scopes(&["a", "b"]);
     /// assert!(R.scopes_satisfied(&["b", "a"]));
     /// assert!(!R.scopes_satisfied(&["a"]));
     /// ```
-    pub const fn all_scopes(mut self, scopes: &'static [&'static str]) -> Self {
+    pub const fn with_all_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.all_of = scopes;
         self
     }
@@ -72,11 +72,11 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::{Requirement, SchemeSet};
-    /// const R: Requirement = Requirement::new(SchemeSet::ANY).any_scopes(&["read", "admin"]);
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_any_scopes(&["read", "admin"]);
     /// assert!(R.scopes_satisfied(&["admin"]));
     /// assert!(!R.scopes_satisfied(&["write"]));
     /// ```
-    pub const fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
+    pub const fn with_any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.any_of = scopes;
         self
     }
@@ -85,10 +85,10 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::{Requirement, SchemeSet};
-    /// const R: Requirement = Requirement::new(SchemeSet::ANY).realm("orders");
-    /// assert_eq!(R.realm_override(), Some("orders"));
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_realm("orders");
+    /// assert_eq!(R.realm(), Some("orders"));
     /// ```
-    pub const fn realm(mut self, realm: &'static str) -> Self {
+    pub const fn with_realm(mut self, realm: &'static str) -> Self {
         self.realm = Some(realm);
         self
     }
@@ -100,10 +100,10 @@ impl Requirement {
     /// use auth_core::transport::{TokenLocation, TokenLocations};
     /// use auth_core::{Requirement, Scheme, SchemeSet};
     /// const EVENTS: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
-    ///     .token_locations(TokenLocations::HEADER.with(TokenLocation::Query));
-    /// assert!(EVENTS.token_location_override().is_some());
+    ///     .with_token_locations(TokenLocations::HEADER.with(TokenLocation::Query));
+    /// assert!(EVENTS.token_locations().is_some());
     /// ```
-    pub const fn token_locations(mut self, locations: TokenLocations) -> Self {
+    pub const fn with_token_locations(mut self, locations: TokenLocations) -> Self {
         self.locations = Some(locations);
         self
     }
@@ -113,11 +113,11 @@ impl Requirement {
     /// ```
     /// use auth_core::transport::TokenLocations;
     /// use auth_core::Requirement;
-    /// assert!(Requirement::AUTHENTICATED.token_location_override().is_none());
-    /// let r = Requirement::AUTHENTICATED.token_locations(TokenLocations::HEADER);
-    /// assert!(r.token_location_override() == Some(TokenLocations::HEADER));
+    /// assert!(Requirement::AUTHENTICATED.token_locations().is_none());
+    /// let r = Requirement::AUTHENTICATED.with_token_locations(TokenLocations::HEADER);
+    /// assert!(r.token_locations() == Some(TokenLocations::HEADER));
     /// ```
-    pub const fn token_location_override(&self) -> Option<TokenLocations> {
+    pub const fn token_locations(&self) -> Option<TokenLocations> {
         self.locations
     }
 
@@ -136,10 +136,10 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::Requirement;
-    /// assert_eq!(Requirement::AUTHENTICATED.realm_override(), None);
-    /// assert_eq!(Requirement::AUTHENTICATED.realm("admin").realm_override(), Some("admin"));
+    /// assert_eq!(Requirement::AUTHENTICATED.realm(), None);
+    /// assert_eq!(Requirement::AUTHENTICATED.with_realm("admin").realm(), Some("admin"));
     /// ```
-    pub const fn realm_override(&self) -> Option<&'static str> {
+    pub const fn realm(&self) -> Option<&'static str> {
         self.realm
     }
 
@@ -147,10 +147,10 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::Requirement;
-    /// let r = Requirement::AUTHENTICATED.all_scopes(&["a", "b"]).any_scopes(&["c"]);
-    /// assert_eq!(r.all_of(), ["a", "b"]);
+    /// let r = Requirement::AUTHENTICATED.with_all_scopes(&["a", "b"]).with_any_scopes(&["c"]);
+    /// assert_eq!(r.all_scopes(), ["a", "b"]);
     /// ```
-    pub const fn all_of(&self) -> &'static [&'static str] {
+    pub const fn all_scopes(&self) -> &'static [&'static str] {
         self.all_of
     }
 
@@ -158,11 +158,11 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::Requirement;
-    /// assert!(Requirement::AUTHENTICATED.any_of().is_empty());
-    /// let r = Requirement::AUTHENTICATED.all_scopes(&["a"]).any_scopes(&["b", "c"]);
-    /// assert_eq!(r.any_of(), ["b", "c"]);
+    /// assert!(Requirement::AUTHENTICATED.any_scopes().is_empty());
+    /// let r = Requirement::AUTHENTICATED.with_all_scopes(&["a"]).with_any_scopes(&["b", "c"]);
+    /// assert_eq!(r.any_scopes(), ["b", "c"]);
     /// ```
-    pub const fn any_of(&self) -> &'static [&'static str] {
+    pub const fn any_scopes(&self) -> &'static [&'static str] {
         self.any_of
     }
 
@@ -171,7 +171,7 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::Requirement;
-    /// let r = Requirement::AUTHENTICATED.any_scopes(&["b", "c"]).all_scopes(&["a"]);
+    /// let r = Requirement::AUTHENTICATED.with_any_scopes(&["b", "c"]).with_all_scopes(&["a"]);
     /// assert_eq!(r.required_scopes().collect::<Vec<_>>(), ["a", "b", "c"]);
     /// ```
     pub fn required_scopes(&self) -> impl Iterator<Item = &'static str> {
@@ -184,9 +184,9 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::{Requirement, SchemeSet};
-    /// assert!(Requirement::new(SchemeSet::ANY).all_scopes(&["orders:read"]).validate().is_ok());
-    /// assert!(Requirement::new(SchemeSet::ANY).all_scopes(&["two words"]).validate().is_err());
-    /// assert!(Requirement::new(SchemeSet::ANY).realm("a\r\nb").validate().is_err());
+    /// assert!(Requirement::new(SchemeSet::ANY).with_all_scopes(&["orders:read"]).validate().is_ok());
+    /// assert!(Requirement::new(SchemeSet::ANY).with_all_scopes(&["two words"]).validate().is_err());
+    /// assert!(Requirement::new(SchemeSet::ANY).with_realm("a\r\nb").validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), crate::ConfigError> {
         let invalid = |what, detail: String| crate::ConfigError::InvalidSetting { what, detail };
@@ -215,7 +215,7 @@ impl Requirement {
     ///
     /// ```
     /// use auth_core::Requirement;
-    /// let r = Requirement::AUTHENTICATED.all_scopes(&["orders:read"]);
+    /// let r = Requirement::AUTHENTICATED.with_all_scopes(&["orders:read"]);
     /// assert!(r.scopes_satisfied(&["orders:read", "profile"]));
     /// assert!(!r.scopes_satisfied(&["ORDERS:READ"]));
     /// ```
@@ -233,8 +233,8 @@ mod tests {
     #[test]
     fn all_and_any_of() {
         const R: Requirement = Requirement::new(SchemeSet::ANY)
-            .all_scopes(&["a"])
-            .any_scopes(&["b", "c"]);
+            .with_all_scopes(&["a"])
+            .with_any_scopes(&["b", "c"]);
         assert!(R.scopes_satisfied(&["a", "c"]));
         assert!(!R.scopes_satisfied(&["a"]));
         assert!(!R.scopes_satisfied(&["b", "c"]));

@@ -712,7 +712,7 @@ pub async fn assert_invalid_request<B: MessageBody>(res: ServiceResponse<B>) {
 /// use actix_web::{test, web, HttpResponse};
 /// use auth_core::testing::{assert_insufficient_scope, TestAuth};
 /// use auth_core::{RequireAuth, Requirement, Scheme, SchemeSet};
-/// const READ: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+/// const READ: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 /// # actix_web::rt::System::new().block_on(async {
 /// let auth = TestAuth::new();
 /// let app = test::init_service(auth.app().wrap(RequireAuth::new(&READ)).route("/", web::get().to(HttpResponse::Ok))).await;

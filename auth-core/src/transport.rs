@@ -10,7 +10,7 @@
 //!
 //! Locations are chosen for the application ([`AuthConfigBuilder::token_locations`]) and may be
 //! narrowed or widened per endpoint (`#[require_auth(token_in = "header | cookie")]`,
-//! [`Requirement::token_locations`]). A location that is off is not looked at: an
+//! [`Requirement::with_token_locations`]). A location that is off is not looked at: an
 //! `access_token` query parameter on a header-only endpoint is the application's own business.
 //! A token found in two enabled locations is `400 invalid_request` (RFC 6750 §2: "Clients MUST
 //! NOT use more than one method to transmit the token in each request").
@@ -31,7 +31,7 @@
 //! tokens there. The audit log of this crate writes the path only, never the query.
 //!
 //! [`AuthConfigBuilder::token_locations`]: crate::AuthConfigBuilder::token_locations
-//! [`Requirement::token_locations`]: crate::Requirement::token_locations
+//! [`Requirement::with_token_locations`]: crate::Requirement::with_token_locations
 
 use std::fmt;
 

@@ -127,7 +127,7 @@ fn target(item: TokenStream, errors: &mut Errors) -> Option<Target> {
     }
 }
 
-/// `&<krate>::__private::Requirement::new(<schemes>).all_scopes(..).any_scopes(..).realm(..)`
+/// `&<krate>::__private::Requirement::new(<schemes>).with_all_scopes(..).with_any_scopes(..).realm(..)`
 fn requirement_expr(requirement: &Requirement) -> TokenStream {
     let Requirement {
         krate,
@@ -146,13 +146,13 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
     };
     let all_of = all_of
         .as_ref()
-        .map(|scopes| quote!(.all_scopes(&[#(#scopes),*])));
+        .map(|scopes| quote!(.with_all_scopes(&[#(#scopes),*])));
     let any_of = any_of
         .as_ref()
-        .map(|scopes| quote!(.any_scopes(&[#(#scopes),*])));
-    let realm = realm.as_ref().map(|realm| quote!(.realm(#realm)));
+        .map(|scopes| quote!(.with_any_scopes(&[#(#scopes),*])));
+    let realm = realm.as_ref().map(|realm| quote!(.with_realm(#realm)));
     let token_in = token_in.as_ref().map(|locations| {
-        quote!(.token_locations(
+        quote!(.with_token_locations(
             #private::TokenLocations::NONE #(.with(#private::TokenLocation::#locations))*
         ))
     });
@@ -345,8 +345,8 @@ mod tests {
         assert!(
             requirement.contains(
                 "&::auth_core::__private::Requirement::new(::auth_core::__private::SchemeSet::\
-                 EMPTY.with(::auth_core::__private::Scheme::Bearer)).all_scopes(&[\"a\",\"b\"])\
-                 .any_scopes(&[\"c\"]).realm(\"r\")"
+                 EMPTY.with(::auth_core::__private::Scheme::Bearer)).with_all_scopes(&[\"a\",\"b\"])\
+                 .with_any_scopes(&[\"c\"]).with_realm(\"r\")"
             ),
             "{requirement}"
         );

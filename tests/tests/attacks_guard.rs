@@ -26,7 +26,7 @@ use auth_tests::*;
 use base64::Engine as _;
 
 const READ: Requirement =
-    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 
 fn bearer(token: &str) -> (header::HeaderName, String) {
     (header::AUTHORIZATION, format!("Bearer {token}"))

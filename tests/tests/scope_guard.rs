@@ -11,7 +11,7 @@ use auth_core::{Principal, RequireAuth, Requirement, Scheme, SchemeSet, require_
 use auth_tests::*;
 
 const API: Requirement =
-    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 
 #[require_auth(scheme = "bearer", scope = "orders:read")]
 #[get("/attr")]

@@ -76,7 +76,7 @@ fn unrenderable_realms_and_scopes() {
     assert!(
         message(
             Requirement::new(SchemeSet::ANY)
-                .any_scopes(&["a\"b"])
+                .with_any_scopes(&["a\"b"])
                 .validate()
         )
         .contains("scope token")
@@ -84,7 +84,7 @@ fn unrenderable_realms_and_scopes() {
     assert!(
         message(
             Requirement::new(SchemeSet::ANY)
-                .all_scopes(&[""])
+                .with_all_scopes(&[""])
                 .validate()
         )
         .contains("scope token")

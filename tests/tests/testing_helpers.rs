@@ -21,7 +21,7 @@ async fn write(Writer(user): Writer) -> String {
 }
 
 const ADMIN: Requirement =
-    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["admin"]);
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["admin"]);
 
 #[actix_rt::test]
 async fn three_lines_per_refusal_for_every_handler_form() {

@@ -53,7 +53,7 @@ async fn by_struct(Reader(user): Reader, form: Option<web::Form<Note>>) -> Strin
 }
 
 const READ: Requirement =
-    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 
 /// The three forms, each under its own prefix; `/attr` and `/struct` behind `ReadFormToken`.
 macro_rules! app {

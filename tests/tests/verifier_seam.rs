@@ -52,7 +52,7 @@ async fn by_struct(Reader(user): Reader) -> String {
 }
 
 const READ: Requirement =
-    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).all_scopes(&["orders:read"]);
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 
 #[actix_rt::test]
 async fn a_verifier_that_decides_later_is_answered_by_the_contract_in_every_form() {

@@ -71,18 +71,18 @@ fn main() {
 
     let writer = OrderWriter::REQUIREMENT;
     assert!(writer.schemes().contains(Scheme::Bearer));
-    assert_eq!(writer.all_of(), ["orders:write"]);
-    assert!(writer.any_of().is_empty());
-    assert_eq!(writer.realm_override(), None);
+    assert_eq!(writer.all_scopes(), ["orders:write"]);
+    assert!(writer.any_scopes().is_empty());
+    assert_eq!(writer.realm(), None);
 
     let staff_req = Staff::REQUIREMENT;
-    assert!(staff_req.all_of().is_empty());
-    assert_eq!(staff_req.any_of(), ["admin", "support"]);
-    assert_eq!(staff_req.realm_override(), Some("staff"));
+    assert!(staff_req.all_scopes().is_empty());
+    assert_eq!(staff_req.any_scopes(), ["admin", "support"]);
+    assert_eq!(staff_req.realm(), Some("staff"));
 
     assert_eq!(
         *Authenticated::REQUIREMENT,
         auth_core::Requirement::AUTHENTICATED
     );
-    assert_eq!(<Tenant<TenantClaims>>::REQUIREMENT.all_of(), ["tenant"]);
+    assert_eq!(<Tenant<TenantClaims>>::REQUIREMENT.all_scopes(), ["tenant"]);
 }
