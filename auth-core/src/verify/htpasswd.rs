@@ -567,29 +567,6 @@ mod tests {
     }
 
     #[test]
-    fn a_known_cheap_user_costs_as_much_as_an_unknown_user() {
-        // Coarse and generous, on top of the exact count above: bcrypt cost 4 and 6 (4×).
-        let cheap = bcrypt::hash("cheap-pw", 4).unwrap();
-        let costly = bcrypt::hash("costly-pw", 6).unwrap();
-        let store = Htpasswd::parse(&format!("cheap:{cheap}\ncostly:{costly}\n")).unwrap();
-        let fastest = |user: &str| {
-            (0..5)
-                .map(|_| {
-                    let start = Instant::now();
-                    let _ = store.check(&BasicCredentials::new(user, "wrong"));
-                    start.elapsed()
-                })
-                .min()
-                .unwrap_or(Duration::ZERO)
-        };
-        let (known, unknown) = (fastest("cheap"), fastest("nobody"));
-        assert!(
-            known * 2 >= unknown,
-            "known cheap user {known:?} vs unknown user {unknown:?}"
-        );
-    }
-
-    #[test]
     fn apr1_matches_openssl() {
         // `openssl passwd -apr1 -salt abcdefgh password`
         assert_eq!(
