@@ -499,7 +499,6 @@ mod tests {
     use super::*;
 
     use std::cell::RefCell;
-    use std::time::{Duration, Instant};
 
     thread_local! {
         /// The cost class of every hash evaluated on this thread, in order.
