@@ -69,6 +69,7 @@ mod rejection;
 mod requirement;
 mod scheme;
 mod schemes;
+pub mod store;
 pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
