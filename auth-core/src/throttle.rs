@@ -50,11 +50,12 @@ use crate::store::{StoreError, StoreFuture};
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
+/// use futures_util::FutureExt as _;
 /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
 ///
 /// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
 /// let store = MemoryAttemptStore::new(64, minute);
-/// let _ = store.record_failure(&ThrottleKey::user("ops"), now, 1, minute); // ready at once
+/// store.record_failure(&ThrottleKey::user("ops"), now, 1, minute).now_or_never(); // ready at once
 /// assert!(store.blocked_for(&ThrottleKey::user("ops"), now).is_some());
 /// assert!(store.blocked_for(&ThrottleKey::Client([192, 0, 2, 1].into()), now).is_none());
 /// // A user-id of any length is a 32-byte key.
@@ -163,13 +164,14 @@ pub trait AttemptStore: Send + Sync + 'static {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
     /// let (t0, minute) = (SystemTime::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
     /// let key = ThrottleKey::Client([192, 0, 2, 1].into());
     /// assert_eq!(store.blocked_for(&key, t0), None);
-    /// let _ = store.record_failure(&key, t0, 1, minute);
+    /// store.record_failure(&key, t0, 1, minute).now_or_never();
     /// assert_eq!(store.blocked_for(&key, t0 + Duration::from_secs(20)), Some(Duration::from_secs(40)));
     /// ```
     fn blocked_for(&self, key: &ThrottleKey, now: SystemTime) -> Option<Duration>;
@@ -213,12 +215,13 @@ struct Entry {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
+/// use futures_util::FutureExt as _;
 /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
 ///
 /// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
 /// let store = MemoryAttemptStore::new(16, minute);
 /// for i in 0..=255u8 {
-///     let _ = store.record_failure(&ThrottleKey::Client([10, 0, 0, i].into()), now, 5, minute);
+///     store.record_failure(&ThrottleKey::Client([10, 0, 0, i].into()), now, 5, minute).now_or_never();
 /// }
 /// assert!(store.len() <= 16);
 /// ```
@@ -259,12 +262,13 @@ impl MemoryAttemptStore {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
     /// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
-    /// let _ = store.record_failure(&ThrottleKey::user("ops"), now, 5, minute);
-    /// let _ = store.record_failure(&ThrottleKey::user("dev"), now, 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), now, 5, minute).now_or_never();
+    /// store.record_failure(&ThrottleKey::user("dev"), now, 5, minute).now_or_never();
     /// assert_eq!(store.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
@@ -278,12 +282,13 @@ impl MemoryAttemptStore {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
     /// let minute = Duration::from_secs(60);
     /// let store = MemoryAttemptStore::new(64, minute);
     /// assert!(store.is_empty());
-    /// let _ = store.record_failure(&ThrottleKey::user("ops"), SystemTime::now(), 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), SystemTime::now(), 5, minute).now_or_never();
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {

@@ -318,7 +318,8 @@ async fn attacker_sized_basic_user_ids_are_capped_and_kept_as_fixed_size_digests
     let small = MemoryAttemptStore::new(1024, minute);
     for i in 0..4096 {
         let user = format!("{i:0>3000}");
-        let _ = small.record_failure(&ThrottleKey::user(&user), now, 5, minute);
+        let key = ThrottleKey::user(&user);
+        small.record_failure(&key, now, 5, minute).await.unwrap();
     }
     assert!(small.len() <= 1024);
 
