@@ -306,3 +306,4 @@ pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
 pub use verify::keyset::KeySet;
+pub use verify::revocation::{MemoryRevocations, RevocationCheck, RevocationStore, TokenIdentity};

@@ -10,3 +10,4 @@ pub mod htpasswd;
 pub mod jwt;
 pub mod keys;
 pub mod keyset;
+pub mod revocation;
