@@ -716,7 +716,7 @@ impl FailureThrottle {
         answer: Result<Option<Duration>, StoreError>,
     ) {
         match answer {
-            Ok(Some(blocked)) => crate::audit::blocked(req, key, seconds(blocked)),
+            Ok(Some(blocked)) => log_blocked(req, key, seconds(blocked)),
             Ok(None) => {}
             Err(error) => {
                 let errors = self.store_errors.fetch_add(1, Ordering::Relaxed) + 1;
@@ -730,6 +730,19 @@ impl FailureThrottle {
             }
         }
     }
+}
+
+/// The audit event of `key` crossing the failure limit.
+fn log_blocked(req: &HttpRequest, key: &ThrottleKey, seconds: u32) {
+    let (kind, value) = match key {
+        ThrottleKey::Client(ip) => ("client", ip.to_string()),
+        ThrottleKey::CrossSite { client, origin } => (
+            "cross-site client",
+            format!("{client} (origin class {origin})"),
+        ),
+        ThrottleKey::User(digest) => ("user digest", digest.to_string()),
+    };
+    crate::audit::blocked(req, kind, &value, seconds);
 }
 
 /// The IPv4 client behind an IPv6 address that carries one, so it is keyed like any IPv4
