@@ -297,8 +297,5 @@ impl<'p> Answer<'p> {
 fn is_this_target(req: &HttpRequest, uri: &str) -> bool {
     let target = req.uri();
     let origin_form = target.path_and_query().map_or("/", |pq| pq.as_str());
-    // The absolute form is compared as rendered, byte for byte (`Uri`'s own `PartialEq<str>`
-    // would ignore case in the scheme and authority).
-    let absolute_form = target.scheme().map(|_| target.to_string());
-    uri == origin_form || absolute_form.is_some_and(|absolute| absolute == uri)
+    uri == origin_form || (target.scheme().is_some() && *target == *uri)
 }
