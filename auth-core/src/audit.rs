@@ -80,18 +80,9 @@ pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&st
     }
 }
 
-/// A client address or user-id just crossed the failure limit (a user by its digest's prefix:
-/// the refusal events name the user already, and a digest is what an operator matches across
-/// instances).
-pub(crate) fn blocked(req: &HttpRequest, key: &crate::throttle::ThrottleKey, seconds: u32) {
-    use crate::throttle::ThrottleKey;
-    let (kind, value) = match key {
-        ThrottleKey::Client(ip) => ("client", ip.to_string()),
-        ThrottleKey::CrossSite { client, origin } => (
-            "cross-site client",
-            format!("{client} (origin class {origin})"),
-        ),
-        ThrottleKey::User(digest) => ("user digest", digest.to_string()),
-    };
-    tracing::warn!(target: TARGET, kind, key = %value, seconds, path = req.path(), "too many failed attempts: blocked");
+/// A client address or user-id just crossed the failure limit: `kind` names what `key` is
+/// (`client`, `cross-site client`, `user digest`; a user by its digest's prefix: the refusal
+/// events name the user already, and a digest is what an operator matches across instances).
+pub(crate) fn blocked(req: &HttpRequest, kind: &'static str, key: &str, seconds: u32) {
+    tracing::warn!(target: TARGET, kind, key = %key, seconds, path = req.path(), "too many failed attempts: blocked");
 }

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
 
-use crate::audit;
 use crate::config::AuthConfig;
 use crate::credentials;
 use crate::principal::Principal;
@@ -158,9 +157,7 @@ impl<'r> Check<'r> {
         let user = self.user.as_deref().map(ThrottleKey::user);
         let keys = self.client.into_iter().chain(user);
         for key in keys {
-            if let Some(seconds) = throttle.fail(&key) {
-                audit::blocked(self.req, &key, seconds);
-            }
+            throttle.fail(self.req, &key);
         }
     }
 

@@ -95,6 +95,7 @@ mod rejection;
 mod requirement;
 mod scheme;
 mod schemes;
+pub mod store;
 pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -334,3 +335,4 @@ pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use verify::keys::JwtKey;
 #[cfg(feature = "jwks")]
 pub use verify::keyset::KeySet;
+pub use verify::revocation::{MemoryRevocations, RevocationCheck, RevocationStore, TokenIdentity};

@@ -35,6 +35,18 @@ struct Inner {
     claims: ClaimSource,
     /// For a JWT: `exp` + leeway (when the verdict cache must forget it).
     dies_at: Option<f64>,
+    /// For a JWT verified by a verifier with a revocation store: what it is revoked by.
+    token_ids: Option<TokenIds>,
+}
+
+/// A verified JWT's `iss`, `jti` and `iat` (its `sub` is the principal's subject), read once
+/// at verification so the revocation check of every later request (a verdict-cache hit) is a
+/// lookup, not a parse.
+#[derive(Debug)]
+pub(crate) struct TokenIds {
+    pub(crate) issuer: Option<Box<str>>,
+    pub(crate) jti: Option<Box<str>>,
+    pub(crate) issued_at: Option<i64>,
 }
 
 /// The claims: given, or the verified payload's JSON, parsed into a map the first time a
@@ -70,6 +82,7 @@ impl Principal {
                 scopes,
                 claims: ClaimSource::Map(claims),
                 dies_at: None,
+                token_ids: None,
             }),
         }
     }
@@ -80,6 +93,7 @@ impl Principal {
         scopes: Vec<String>,
         payload: Vec<u8>,
         dies_at: Option<f64>,
+        token_ids: Option<TokenIds>,
     ) -> Self {
         Principal {
             inner: Arc::new(Inner {
@@ -91,12 +105,17 @@ impl Principal {
                     map: OnceLock::new(),
                 },
                 dies_at,
+                token_ids,
             }),
         }
     }
 
     pub(crate) fn dies_at(&self) -> Option<f64> {
         self.inner.dies_at
+    }
+
+    pub(crate) fn token_ids(&self) -> Option<&TokenIds> {
+        self.inner.token_ids.as_ref()
     }
 
     /// The scheme that authenticated the request.

@@ -280,8 +280,12 @@ pub enum Reason {
     UnknownKey,
     /// The signature does not verify.
     BadSignature,
-    /// The application's revocation hook refused the token.
+    /// The token is revoked: by the verifier's revocation store (its id, or its subject's
+    /// cut-off) or by the application's revocation hook.
     Revoked,
+    /// The revocation store's local view is older than its configured bound (its backend is
+    /// unreachable): a revocation may be missing, so the token is refused with 503.
+    RevocationStale,
     /// Unknown user or wrong password (deliberately one reason).
     WrongPassword,
     /// A Digest nonce older than its lifetime, in an answer otherwise right: the client is
@@ -349,7 +353,10 @@ impl fmt::Display for Reason {
             Reason::WrongPassword => f.write_str("unknown user or wrong password"),
             Reason::StaleNonce => f.write_str("digest nonce expired"),
             Reason::ReplayedNonce => f.write_str("digest nonce and count seen before"),
-            Reason::Revoked => f.write_str("token revoked by the application's hook"),
+            Reason::Revoked => f.write_str("token revoked"),
+            Reason::RevocationStale => f.write_str(
+                "the revocation store's view is older than its bound (its backend unreachable)",
+            ),
             Reason::UnknownApiKey => f.write_str("no configured API key matches"),
             Reason::InvalidClaim(name) => write!(f, "claim {name} is missing or of the wrong type"),
             Reason::Expired => f.write_str("token expired"),

@@ -17,19 +17,31 @@
 //! The counters live behind [`AttemptStore`]; the default, [`MemoryAttemptStore`], is bounded
 //! in entries and, since every key is fixed-size, in bytes ([`MemoryAttemptStore::max_bytes`]):
 //! an attacker spraying addresses or user-ids of any length evicts the oldest entries, never
-//! grows memory. The store's methods are synchronous because they run on every protected
-//! request; a store shared by several instances keeps a local view and synchronizes in the
-//! background.
+//! grows memory. The store's read ([`AttemptStore::blocked_for`]) is synchronous because it runs
+//! on every protected request: a store shared by several instances answers it from a local view
+//! it keeps fresh in the background. Its write ([`AttemptStore::record_failure`]) is
+//! asynchronous (a [`StoreFuture`]), so a network store never blocks an actix worker; time is
+//! wall-clock ([`SystemTime`]), which instances sharing a store agree on.
+//!
+//! **When the store fails** (a write answers [`StoreError`]), throttling fails open, as the
+//! response contract says: the failure is not counted, requests are decided as if no client
+//! were blocked, an error is logged (target `auth`) and counted
+//! ([`FailureThrottle::store_errors`]). A throttle that locked everyone out whenever its store
+//! was down would turn an outage of the store into one of the service.
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher as _;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use actix_web::HttpRequest;
+use futures_util::FutureExt as _;
 use sha2::{Digest as _, Sha256};
+
+use crate::store::{StoreError, StoreFuture};
 
 /// What failures are counted under. Every key is a fixed-size value (`Copy`, no heap): an
 /// attacker who sends enormous user-ids or sprays addresses grows neither a key nor the store
@@ -37,12 +49,13 @@ use sha2::{Digest as _, Sha256};
 /// ([`MemoryAttemptStore::max_bytes`]).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::{Duration, SystemTime};
+/// use futures_util::FutureExt as _;
 /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
 ///
-/// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+/// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
 /// let store = MemoryAttemptStore::new(64, minute);
-/// store.record_failure(&ThrottleKey::user("ops"), now, 1, minute);
+/// store.record_failure(&ThrottleKey::user("ops"), now, 1, minute).now_or_never(); // ready at once
 /// assert!(store.blocked_for(&ThrottleKey::user("ops"), now).is_some());
 /// assert!(store.blocked_for(&ThrottleKey::Client([192, 0, 2, 1].into()), now).is_none());
 /// // A user-id of any length is a 32-byte key.
@@ -115,78 +128,100 @@ impl std::fmt::Display for UserDigest {
     }
 }
 
-/// Where failure counters live.
+/// Where failure counters live: a synchronous read of the local view on the request path, and
+/// an asynchronous write on failures.
+///
+/// A store shared by several instances (a Redis) answers [`blocked_for`](Self::blocked_for)
+/// from a local view it keeps fresh in the background, and in
+/// [`record_failure`](Self::record_failure) updates that view synchronously (before returning
+/// its future), so this instance throttles the client at once while the round trip runs. When
+/// the write fails it answers [`StoreError`]; the throttle then fails open (the module's docs).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::{Duration, SystemTime};
+/// use futures_util::FutureExt as _;
+/// use auth_core::store::{StoreError, StoreFuture};
 /// use auth_core::{AttemptStore, FailureThrottle, ThrottleKey};
 ///
 /// // A store that counts nothing and blocks nobody.
 /// struct Open;
 /// impl AttemptStore for Open {
-///     fn blocked_for(&self, _: &ThrottleKey, _: Instant) -> Option<Duration> { None }
-///     fn record_failure(&self, _: &ThrottleKey, _: Instant, _: u32, _: Duration) -> Option<Duration> { None }
+///     fn blocked_for(&self, _: &ThrottleKey, _: SystemTime) -> Option<Duration> { None }
+///     fn record_failure(&self, _: &ThrottleKey, _: SystemTime, _: u32, _: Duration)
+///         -> StoreFuture<Result<Option<Duration>, StoreError>> {
+///         Box::pin(std::future::ready(Ok(None)))
+///     }
 /// }
 /// let key = ThrottleKey::user("ops");
-/// assert_eq!(Open.record_failure(&key, Instant::now(), 1, Duration::from_secs(60)), None);
+/// let answer = Open.record_failure(&key, SystemTime::now(), 1, Duration::from_secs(60));
+/// assert_eq!(answer.now_or_never(), Some(Ok(None)));
 /// let throttle = FailureThrottle::per_minute(1).store(Open);
 /// assert_eq!(throttle.limit(), 1);
 /// ```
 pub trait AttemptStore: Send + Sync + 'static {
-    /// How long `key` is still blocked at `now`, if it is.
+    /// How long `key` is still blocked at `now`, if it is: the local view, read on every
+    /// protected request (never a network round trip).
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
-    /// let (t0, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let (t0, minute) = (SystemTime::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
     /// let key = ThrottleKey::Client([192, 0, 2, 1].into());
     /// assert_eq!(store.blocked_for(&key, t0), None);
-    /// store.record_failure(&key, t0, 1, minute);
+    /// store.record_failure(&key, t0, 1, minute).now_or_never();
     /// assert_eq!(store.blocked_for(&key, t0 + Duration::from_secs(20)), Some(Duration::from_secs(40)));
     /// ```
-    fn blocked_for(&self, key: &ThrottleKey, now: Instant) -> Option<Duration>;
+    fn blocked_for(&self, key: &ThrottleKey, now: SystemTime) -> Option<Duration>;
 
     /// Counts one failure of `key` at `now`; answers how long `key` is blocked if this failure
-    /// reached `limit` within `window`.
+    /// reached `limit` within `window`. A network store updates its local view before
+    /// returning (so [`blocked_for`](Self::blocked_for) sees the block at once) and completes
+    /// the future after its round trip; [`StoreError`] when that fails.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
-    /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
     /// let key = ThrottleKey::user("ops");
-    /// assert_eq!(store.record_failure(&key, now, 2, minute), None);
-    /// assert_eq!(store.record_failure(&key, now, 2, minute), Some(minute));
+    /// // The in-memory store's answer is ready at once.
+    /// assert_eq!(store.record_failure(&key, now, 2, minute).now_or_never(), Some(Ok(None)));
+    /// assert_eq!(store.record_failure(&key, now, 2, minute).now_or_never(), Some(Ok(Some(minute))));
     /// ```
     fn record_failure(
         &self,
         key: &ThrottleKey,
-        now: Instant,
+        now: SystemTime,
         limit: u32,
         window: Duration,
-    ) -> Option<Duration>;
+    ) -> StoreFuture<Result<Option<Duration>, StoreError>>;
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    window_start: Instant,
+    window_start: SystemTime,
     failures: u32,
-    blocked_until: Option<Instant>,
+    blocked_until: Option<SystemTime>,
 }
 
-/// The in-memory [`AttemptStore`]: sharded maps with a fixed total capacity.
+/// The in-memory [`AttemptStore`]: sharded maps with a fixed total capacity. Its writes are
+/// done before [`record_failure`](AttemptStore::record_failure) returns (the future is ready),
+/// and never fail: a full shard evicts its oldest entry.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::{Duration, SystemTime};
+/// use futures_util::FutureExt as _;
 /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
 ///
-/// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+/// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
 /// let store = MemoryAttemptStore::new(16, minute);
 /// for i in 0..=255u8 {
-///     store.record_failure(&ThrottleKey::Client([10, 0, 0, i].into()), now, 5, minute);
+///     store.record_failure(&ThrottleKey::Client([10, 0, 0, i].into()), now, 5, minute).now_or_never();
 /// }
 /// assert!(store.len() <= 16);
 /// ```
@@ -226,13 +261,14 @@ impl MemoryAttemptStore {
     /// How many keys are tracked now.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
-    /// let (now, minute) = (Instant::now(), Duration::from_secs(60));
+    /// let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
     /// let store = MemoryAttemptStore::new(64, minute);
-    /// store.record_failure(&ThrottleKey::user("ops"), now, 5, minute);
-    /// store.record_failure(&ThrottleKey::user("dev"), now, 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), now, 5, minute).now_or_never();
+    /// store.record_failure(&ThrottleKey::user("dev"), now, 5, minute).now_or_never();
     /// assert_eq!(store.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
@@ -245,13 +281,14 @@ impl MemoryAttemptStore {
     /// Whether no key is tracked.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::{Duration, SystemTime};
+    /// use futures_util::FutureExt as _;
     /// use auth_core::{AttemptStore, MemoryAttemptStore, ThrottleKey};
     ///
     /// let minute = Duration::from_secs(60);
     /// let store = MemoryAttemptStore::new(64, minute);
     /// assert!(store.is_empty());
-    /// store.record_failure(&ThrottleKey::user("ops"), Instant::now(), 5, minute);
+    /// store.record_failure(&ThrottleKey::user("ops"), SystemTime::now(), 5, minute).now_or_never();
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -283,32 +320,30 @@ impl MemoryAttemptStore {
     }
 }
 
-fn remaining(until: Instant, now: Instant) -> Option<Duration> {
-    (until > now).then(|| until - now)
+/// How long from `now` until `until`, if `until` is later. (A clock stepped back makes a block
+/// last longer, never shorter.)
+fn remaining(until: SystemTime, now: SystemTime) -> Option<Duration> {
+    until.duration_since(now).ok().filter(|d| !d.is_zero())
 }
 
-impl AttemptStore for MemoryAttemptStore {
-    fn blocked_for(&self, key: &ThrottleKey, now: Instant) -> Option<Duration> {
-        // A poisoned shard only means a panic elsewhere mid-update; its entries are plain data.
-        let shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
-        shard
-            .get(key)
-            .and_then(|e| e.blocked_until)
-            .and_then(|until| remaining(until, now))
-    }
+/// The time from `earlier` to `now`; zero if the clock was stepped back past `earlier`.
+fn since(now: SystemTime, earlier: SystemTime) -> Duration {
+    now.duration_since(earlier).unwrap_or(Duration::ZERO)
+}
 
-    fn record_failure(
+impl MemoryAttemptStore {
+    /// [`AttemptStore::record_failure`], done now.
+    fn count(
         &self,
         key: &ThrottleKey,
-        now: Instant,
+        now: SystemTime,
         limit: u32,
         window: Duration,
     ) -> Option<Duration> {
         let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         if !shard.contains_key(key) && shard.len() >= self.per_shard {
             let live = |e: &Entry| {
-                e.blocked_until.is_some_and(|u| u > now)
-                    || now.duration_since(e.window_start) < self.window
+                e.blocked_until.is_some_and(|u| u > now) || since(now, e.window_start) < self.window
             };
             shard.retain(|_, e| live(e));
             if shard.len() >= self.per_shard {
@@ -328,9 +363,7 @@ impl AttemptStore for MemoryAttemptStore {
         });
         let expired = entry
             .blocked_until
-            .map_or(now.duration_since(entry.window_start) >= window, |u| {
-                u <= now
-            });
+            .map_or(since(now, entry.window_start) >= window, |u| u <= now);
         if expired {
             *entry = Entry {
                 window_start: now,
@@ -343,6 +376,27 @@ impl AttemptStore for MemoryAttemptStore {
             entry.blocked_until = Some(now + window);
         }
         entry.blocked_until.and_then(|until| remaining(until, now))
+    }
+}
+
+impl AttemptStore for MemoryAttemptStore {
+    fn blocked_for(&self, key: &ThrottleKey, now: SystemTime) -> Option<Duration> {
+        // A poisoned shard only means a panic elsewhere mid-update; its entries are plain data.
+        let shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        shard
+            .get(key)
+            .and_then(|e| e.blocked_until)
+            .and_then(|until| remaining(until, now))
+    }
+
+    fn record_failure(
+        &self,
+        key: &ThrottleKey,
+        now: SystemTime,
+        limit: u32,
+        window: Duration,
+    ) -> StoreFuture<Result<Option<Duration>, StoreError>> {
+        Box::pin(std::future::ready(Ok(self.count(key, now, limit, window))))
     }
 }
 
@@ -363,6 +417,8 @@ pub struct FailureThrottle {
     trusted_proxies: Arc<[IpAddr]>,
     ipv6_prefix: u8,
     store: Arc<dyn AttemptStore>,
+    /// Writes the store failed (shared by the clones of this policy).
+    store_errors: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for FailureThrottle {
@@ -372,6 +428,7 @@ impl std::fmt::Debug for FailureThrottle {
             .field("window", &self.window)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("ipv6_prefix", &self.ipv6_prefix)
+            .field("store_errors", &self.store_errors())
             .finish_non_exhaustive()
     }
 }
@@ -414,6 +471,7 @@ impl FailureThrottle {
             trusted_proxies: Arc::from(Vec::new()),
             ipv6_prefix: DEFAULT_IPV6_PREFIX,
             store: Arc::new(MemoryAttemptStore::new(DEFAULT_CAPACITY, window)),
+            store_errors: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -584,17 +642,107 @@ impl FailureThrottle {
         self.trusted_proxies.contains(&ip)
     }
 
-    /// Seconds `key` is still blocked (rounded up), if it is.
-    pub(crate) fn blocked(&self, key: &ThrottleKey) -> Option<u32> {
-        self.store.blocked_for(key, Instant::now()).map(seconds)
+    /// How many of the store's writes failed since start-up (each one a failure not counted:
+    /// the throttle fails open). Shared by the clones of this policy.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use auth_core::store::{StoreError, StoreFuture};
+    /// use auth_core::{AttemptStore, FailureThrottle, ThrottleKey};
+    ///
+    /// /// A shared store whose backend is down.
+    /// struct Down;
+    /// impl AttemptStore for Down {
+    ///     fn blocked_for(&self, _: &ThrottleKey, _: SystemTime) -> Option<Duration> { None }
+    ///     fn record_failure(&self, _: &ThrottleKey, _: SystemTime, _: u32, _: Duration)
+    ///         -> StoreFuture<Result<Option<Duration>, StoreError>> {
+    ///         Box::pin(std::future::ready(Err(StoreError::Unavailable("connection refused"))))
+    ///     }
+    /// }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// use actix_web::{test, web, App, HttpResponse};
+    /// use auth_core::{ApiKeys, AuthConfig, RequireAuth, Requirement};
+    ///
+    /// let throttle = FailureThrottle::per_minute(1).store(Down);
+    /// let keys = ApiKeys::builder().key("ci", "k_8c1f2d9e6b7a40f1c3d2").build().unwrap();
+    /// let auth = AuthConfig::builder().api_keys(keys).throttle(throttle.clone()).build().unwrap();
+    /// let app = App::new().app_data(auth)
+    ///     .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
+    ///     .route("/", web::get().to(HttpResponse::Ok));
+    /// let app = test::init_service(app).await;
+    /// let guess = || test::TestRequest::get().peer_addr("192.0.2.1:50000".parse().unwrap())
+    ///     .insert_header(("x-api-key", "k_guess_0000000000000")).to_request();
+    /// // Over the limit of 1, yet never 429: the store is down, the throttle fails open.
+    /// for _ in 0..3 {
+    ///     assert_eq!(test::call_service(&app, guess()).await.status(), 401);
+    /// }
+    /// assert_eq!(throttle.store_errors(), 3);
+    /// # });
+    /// ```
+    pub fn store_errors(&self) -> u64 {
+        self.store_errors.load(Ordering::Relaxed)
     }
 
-    /// Counts a failure; seconds of block if it crossed the limit.
-    pub(crate) fn fail(&self, key: &ThrottleKey) -> Option<u32> {
-        self.store
-            .record_failure(key, Instant::now(), self.limit, self.window)
-            .map(seconds)
+    /// Seconds `key` is still blocked (rounded up), if it is: the store's local view.
+    pub(crate) fn blocked(&self, key: &ThrottleKey) -> Option<u32> {
+        self.store.blocked_for(key, SystemTime::now()).map(seconds)
     }
+
+    /// Counts a failure of `req`'s `key`, logging `audit::blocked` when it crosses the limit:
+    /// at once if the store answers at once (the in-memory store always does), else when its
+    /// write completes, on this worker. A store error is logged and counted, and the failure
+    /// is not counted (the throttle fails open).
+    pub(crate) fn fail(&self, req: &HttpRequest, key: &ThrottleKey) {
+        let mut write = self
+            .store
+            .record_failure(key, SystemTime::now(), self.limit, self.window);
+        // Poll once: a store whose write is done (or failed) answers without a task.
+        match (&mut write).now_or_never() {
+            Some(answer) => self.answered(req, key, answer),
+            None => {
+                let (throttle, req, key) = (self.clone(), req.clone(), *key);
+                actix_web::rt::spawn(async move {
+                    let answer = write.await;
+                    throttle.answered(&req, &key, answer);
+                });
+            }
+        }
+    }
+
+    fn answered(
+        &self,
+        req: &HttpRequest,
+        key: &ThrottleKey,
+        answer: Result<Option<Duration>, StoreError>,
+    ) {
+        match answer {
+            Ok(Some(blocked)) => log_blocked(req, key, seconds(blocked)),
+            Ok(None) => {}
+            Err(error) => {
+                let errors = self.store_errors.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::error!(
+                    target: crate::audit::TARGET,
+                    %error,
+                    errors,
+                    path = req.path(),
+                    "failure throttle: the store failed, the failure is not counted (failing open)"
+                );
+            }
+        }
+    }
+}
+
+/// The audit event of `key` crossing the failure limit.
+fn log_blocked(req: &HttpRequest, key: &ThrottleKey, seconds: u32) {
+    let (kind, value) = match key {
+        ThrottleKey::Client(ip) => ("client", ip.to_string()),
+        ThrottleKey::CrossSite { client, origin } => (
+            "cross-site client",
+            format!("{client} (origin class {origin})"),
+        ),
+        ThrottleKey::User(digest) => ("user digest", digest.to_string()),
+    };
+    crate::audit::blocked(req, kind, &value, seconds);
 }
 
 /// The IPv4 client behind an IPv6 address that carries one, so it is keyed like any IPv4
@@ -637,20 +785,33 @@ fn seconds(d: Duration) -> u32 {
 mod tests {
     use super::*;
 
+    fn record(
+        store: &MemoryAttemptStore,
+        key: &ThrottleKey,
+        now: SystemTime,
+        limit: u32,
+        window: Duration,
+    ) -> Option<Duration> {
+        match store.record_failure(key, now, limit, window).now_or_never() {
+            Some(Ok(answer)) => answer,
+            other => panic!("the in-memory store answers at once: {other:?}"),
+        }
+    }
+
     #[test]
     fn blocks_after_the_limit_until_the_window_passes() {
         let store = MemoryAttemptStore::new(64, Duration::from_secs(60));
         let key = ThrottleKey::Client([10, 0, 0, 1].into());
-        let t0 = Instant::now();
+        let t0 = SystemTime::now();
         let w = Duration::from_secs(60);
         for i in 0..2 {
             assert_eq!(
-                store.record_failure(&key, t0 + Duration::from_secs(i), 3, w),
+                record(&store, &key, t0 + Duration::from_secs(i), 3, w),
                 None
             );
         }
         assert_eq!(
-            store.record_failure(&key, t0 + Duration::from_secs(2), 3, w),
+            record(&store, &key, t0 + Duration::from_secs(2), 3, w),
             Some(w)
         );
         assert_eq!(
@@ -660,18 +821,42 @@ mod tests {
         assert_eq!(store.blocked_for(&key, t0 + Duration::from_secs(62)), None);
         // A fresh window after the block.
         assert_eq!(
-            store.record_failure(&key, t0 + Duration::from_secs(63), 3, w),
+            record(&store, &key, t0 + Duration::from_secs(63), 3, w),
             None
         );
     }
 
     #[test]
+    fn a_clock_stepped_back_never_shortens_a_block() {
+        let store = MemoryAttemptStore::new(64, Duration::from_secs(60));
+        let key = ThrottleKey::user("ops");
+        let t0 = SystemTime::now();
+        let w = Duration::from_secs(60);
+        assert_eq!(record(&store, &key, t0, 1, w), Some(w));
+        let earlier = t0 - Duration::from_secs(5);
+        assert_eq!(
+            store.blocked_for(&key, earlier),
+            Some(Duration::from_secs(65))
+        );
+        // Failures before the window's start (as seen after the step) count in that window.
+        let other = ThrottleKey::user("dev");
+        assert_eq!(record(&store, &other, t0, 2, w), None);
+        assert_eq!(record(&store, &other, earlier, 2, w), Some(w));
+    }
+
+    #[test]
     fn memory_stays_bounded_under_spraying() {
         let store = MemoryAttemptStore::new(1024, Duration::from_secs(60));
-        let now = Instant::now();
+        let now = SystemTime::now();
         for i in 0..100_000u32 {
             let ip = IpAddr::from(i.to_be_bytes());
-            store.record_failure(&ThrottleKey::Client(ip), now, 10, Duration::from_secs(60));
+            record(
+                &store,
+                &ThrottleKey::Client(ip),
+                now,
+                10,
+                Duration::from_secs(60),
+            );
         }
         assert!(store.len() <= 1024, "{}", store.len());
     }

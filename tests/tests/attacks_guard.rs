@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use actix_web::body::to_bytes;
 use actix_web::dev::{Service, ServiceResponse};
@@ -342,11 +342,12 @@ async fn attacker_sized_basic_user_ids_are_capped_and_kept_as_fixed_size_digests
         "{} bytes at most",
         store.max_bytes()
     );
-    let (now, minute) = (Instant::now(), Duration::from_secs(60));
+    let (now, minute) = (SystemTime::now(), Duration::from_secs(60));
     let small = MemoryAttemptStore::new(1024, minute);
     for i in 0..4096 {
         let user = format!("{i:0>3000}");
-        small.record_failure(&ThrottleKey::user(&user), now, 5, minute);
+        let key = ThrottleKey::user(&user);
+        small.record_failure(&key, now, 5, minute).await.unwrap();
     }
     assert!(small.len() <= 1024);
 

@@ -91,7 +91,7 @@ impl SchemeImpl for Bearer {
 fn failure(reason: Reason) -> (ErrorCode, Reason) {
     let code = match reason {
         Reason::Expired => ErrorCode::TokenExpired,
-        Reason::Unavailable => ErrorCode::TemporarilyUnavailable,
+        Reason::Unavailable | Reason::RevocationStale => ErrorCode::TemporarilyUnavailable,
         _ => ErrorCode::InvalidToken,
     };
     (code, reason)

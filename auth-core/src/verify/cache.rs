@@ -3,6 +3,9 @@
 //! refused without touching the crypto.
 //!
 //! - The key is the whole token: a hit compares every byte (the map's equality), never a hash.
+//! - Revocation is never cached: the verifier checks every hit's principal against its
+//!   revocation store (by the `iss`, `jti`, `sub` and `iat` the principal carries, read when
+//!   it was verified), so a token revoked after its verdict was cached is refused at once.
 //! - A valid verdict lives until the earlier of the token's `exp` + leeway and the cache TTL; a
 //!   refusal for a permanent reason (bad signature, malformed, wrong issuer …) until the TTL.
 //!   Refusals that time or a key rotation can change (`nbf` or `iat` in the future, unknown
@@ -88,6 +91,7 @@ fn permanent(reason: &Reason) -> bool {
             | Reason::IssuedInFuture
             | Reason::UnknownKey
             | Reason::Unavailable
+            | Reason::RevocationStale
             | Reason::TokenTooLarge(_)
     )
 }

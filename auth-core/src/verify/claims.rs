@@ -309,6 +309,27 @@ pub(crate) struct Registered<'a> {
 }
 
 /// Reads `payload` (JSON bytes) with the scope claim configured (`None`: `scope`, then `scp`).
+impl Registered<'_> {
+    /// What revocation is decided on besides the subject: `iss` and `jti` when they are
+    /// strings, `iat` when it is a number (rounded down to whole seconds: an earlier `iat` is
+    /// the one more often refused).
+    pub(crate) fn revocation_ids(&self) -> (Option<&str>, Option<&str>, Option<i64>) {
+        let iss = match &self.iss {
+            Claim::Text(t) => Some(t.as_ref()),
+            _ => None,
+        };
+        let jti = match &self.jti {
+            Claim::Text(t) => Some(t.as_ref()),
+            _ => None,
+        };
+        let iat = match self.iat {
+            Claim::Number(n) => Some(n.floor() as i64),
+            _ => None,
+        };
+        (iss, jti, iat)
+    }
+}
+
 pub(crate) fn read_payload<'a>(
     payload: &'a [u8],
     scope_claim: Option<&str>,

@@ -8,7 +8,9 @@
 //! - a `crit` header parameter is refused (we implement no extension);
 //! - the size bound is checked before any decoding; header and payload members must be unique;
 //! - claims are checked after the signature, by [`ClaimRules`](super::claims), and a `cnf`
-//!   claim (a sender-constrained token) by [`check_sender_binding`](super::claims).
+//!   claim (a sender-constrained token) by [`check_sender_binding`](super::claims);
+//! - revocation ([`revocations`](JwtVerifierBuilder::revocations)) is checked after the
+//!   claims and on every verdict-cache hit, never cached itself.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,8 +27,9 @@ use super::claims::{ClaimRules, JoseHeader, check_sender_binding, read_payload};
 use super::keys::{JwtKey, algorithm_from_header};
 #[cfg(feature = "jwks")]
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
+use super::revocation::{RevocationCheck, RevocationStore, TokenIdentity};
 use crate::error::ConfigError;
-use crate::principal::Principal;
+use crate::principal::{Principal, TokenIds};
 use crate::rejection::Reason;
 
 /// The default bound on a token's length, checked before decoding.
@@ -126,6 +129,7 @@ impl std::fmt::Debug for KeySource {
 struct Inner {
     keys: KeySource,
     cache: Option<VerdictCache>,
+    revocations: Option<Box<dyn RevocationStore>>,
     revoked: Option<RevocationHook>,
     rules: ClaimRules,
     require_at_jwt: bool,
@@ -144,6 +148,7 @@ impl std::fmt::Debug for JwtVerifier {
             .field("require_kid", &self.inner.require_kid)
             .field("asymmetric_only", &self.inner.asymmetric_only)
             .field("max_token_bytes", &self.inner.max_token_bytes)
+            .field("revocations", &self.inner.revocations.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -178,6 +183,7 @@ pub struct JwtVerifierBuilder {
     max_token_bytes: usize,
     clock: Option<Clock>,
     cache: (usize, Duration),
+    revocations: Option<Box<dyn RevocationStore>>,
     revoked: Option<RevocationHook>,
 }
 
@@ -221,6 +227,7 @@ impl JwtVerifier {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: None,
             cache: (DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL),
+            revocations: None,
             revoked: None,
         }
     }
@@ -341,7 +348,7 @@ impl JwtVerifier {
             .as_ref()
             .and_then(|c| c.get(token.as_bytes(), now, generation))
         {
-            return Verdict::Cached(self.revocation(hit));
+            return Verdict::Cached(self.revocation(hit, now));
         }
         let parsed = match self.parse(token) {
             Ok(parsed) => parsed,
@@ -371,9 +378,10 @@ impl JwtVerifier {
             #[cfg(feature = "jwks")]
             KeySource::Remote(remote) => remote.snapshot()?.generation,
         };
+        let now = (inner.clock)();
         cache
-            .get(token, (inner.clock)(), generation)
-            .map(|hit| self.revocation(hit))
+            .get(token, now, generation)
+            .map(|hit| self.revocation(hit, now))
     }
 
     /// Decides with the keys there are now (after waiting for a refetch).
@@ -396,7 +404,7 @@ impl JwtVerifier {
         }
     }
 
-    /// Caches a fresh verdict, then applies the revocation hook (never cached: it runs on every
+    /// Caches a fresh verdict, then applies revocation (never cached: it runs on every
     /// request).
     fn remember(
         &self,
@@ -413,13 +421,35 @@ impl JwtVerifier {
                 .map(|at| at.ceil().max(0.0) as u64);
             cache.put(token.as_bytes(), &verdict, expires, now, generation);
         }
-        self.revocation(verdict)
+        self.revocation(verdict, now)
     }
 
-    fn revocation(&self, verdict: Result<Principal, Reason>) -> Result<Principal, Reason> {
-        match (&self.inner.revoked, verdict) {
-            (Some(revoked), Ok(principal)) if revoked(&principal) => Err(Reason::Revoked),
-            (_, verdict) => verdict,
+    /// The one check point of revocation, after verification and on every cache hit: the
+    /// store's local view (a lookup; nothing when no store is configured), then the hook.
+    fn revocation(
+        &self,
+        verdict: Result<Principal, Reason>,
+        now: u64,
+    ) -> Result<Principal, Reason> {
+        let inner = &*self.inner;
+        let principal = verdict?;
+        if let Some(store) = &inner.revocations {
+            let ids = principal.token_ids();
+            let token = TokenIdentity {
+                issuer: ids.and_then(|i| i.issuer.as_deref()),
+                jti: ids.and_then(|i| i.jti.as_deref()),
+                subject: principal.subject(),
+                issued_at: ids.and_then(|i| i.issued_at),
+            };
+            match store.check(&token, at_unix(now)) {
+                RevocationCheck::Live => {}
+                RevocationCheck::Revoked => return Err(Reason::Revoked),
+                RevocationCheck::Stale => return Err(Reason::RevocationStale),
+            }
+        }
+        match &inner.revoked {
+            Some(revoked) if revoked(&principal) => Err(Reason::Revoked),
+            _ => Ok(principal),
         }
     }
 
@@ -504,12 +534,22 @@ impl JwtVerifier {
         let registered = read_payload(&payload, inner.rules.scope_claim.as_deref())?;
         let checked = inner.rules.check(&registered, now)?;
         check_sender_binding(&registered.cnf)?;
+        // Read once here, so the check on every cache hit is a lookup (only with a store).
+        let token_ids = inner.revocations.as_ref().map(|_| {
+            let (issuer, jti, issued_at) = registered.revocation_ids();
+            TokenIds {
+                issuer: issuer.map(Box::from),
+                jti: jti.map(Box::from),
+                issued_at,
+            }
+        });
         drop(registered);
         Ok(Principal::from_verified_jwt(
             checked.subject,
             checked.scopes,
             payload,
             checked.dies_at,
+            token_ids,
         ))
     }
 }
@@ -575,6 +615,13 @@ fn is_at_jwt(typ: &str) -> bool {
     typ.strip_prefix("application/")
         .unwrap_or(typ)
         .eq_ignore_ascii_case("at+jwt")
+}
+
+/// `secs` since the Unix epoch as a `SystemTime` (the latest one when out of range).
+fn at_unix(secs: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs))
+        .unwrap_or_else(|| UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2))
 }
 
 fn system_clock() -> u64 {
@@ -876,7 +923,13 @@ impl JwtVerifierBuilder {
     }
 
     /// A revocation check run on every request, after verification and after a cache hit alike:
-    /// `true` refuses the token (401 `invalid_token`).
+    /// `true` refuses the token (401 `invalid_token`). It runs after the
+    /// [`revocations`](Self::revocations) store, at the same check point.
+    ///
+    /// A store is the way forward: it revokes by `jti` and by subject cut-off, takes writes,
+    /// can be shared by every instance, and answers from a local view by a hash lookup, where
+    /// a hook is an opaque function of the principal (reading a claim through it parses the
+    /// token's claims on every verification that is not a cache hit).
     ///
     /// ```
     /// use auth_core::{Algorithm, JwtKey, JwtVerifier};
@@ -891,6 +944,45 @@ impl JwtVerifierBuilder {
         revoked: impl Fn(&Principal) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.revoked = Some(Arc::new(revoked));
+        self
+    }
+
+    /// Checks every token against `store` ([`verify::revocation`](super::revocation)): after
+    /// the signature and the claims, and on every hit of the verdict cache, so a token revoked
+    /// after it was cached is refused from the next request on. A revoked token is refused
+    /// with 401 `invalid_token` ([`Reason::Revoked`]); when the store's local view is older
+    /// than its bound ([`RevocationCheck::Stale`]), with 503 `temporarily_unavailable` and
+    /// `Retry-After` ([`Reason::RevocationStale`]).
+    ///
+    /// The check is one synchronous read of the store's local view at the verifier's
+    /// [`clock`](Self::clock); `iss`, `jti` and `iat` are read once, when the token is
+    /// verified. Without a store, no work at all.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
+    /// # use serde_json::json;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET)).unwrap();
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use futures_util::FutureExt as _;
+    /// use auth_core::{MemoryRevocations, RevocationStore};
+    ///
+    /// let revocations = Arc::new(MemoryRevocations::default());
+    /// let verifier = JwtVerifier::builder().key(key).revocations(revocations.clone()).build()?;
+    /// let exp = 4102444800u64;
+    /// let token = mint(json!({"iss": "https://id.example.com", "jti": "t-1", "sub": "alice", "exp": exp}));
+    /// for _ in 0..3 {
+    ///     assert!(verifier.verify_now(&token).is_ok()); // cached from the second time on
+    /// }
+    /// let until = UNIX_EPOCH + Duration::from_secs(exp);
+    /// revocations.revoke_token(Some("https://id.example.com"), "t-1", until).now_or_never().unwrap().unwrap();
+    /// assert_eq!(verifier.verify_now(&token).unwrap_err(), Reason::Revoked);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn revocations(mut self, store: impl RevocationStore) -> Self {
+        self.revocations = Some(Box::new(store));
         self
     }
 
@@ -989,6 +1081,7 @@ impl JwtVerifierBuilder {
             inner: Arc::new(Inner {
                 keys,
                 cache: VerdictCache::new(self.cache.0, self.cache.1.as_secs()),
+                revocations: self.revocations,
                 revoked: self.revoked,
                 rules: ClaimRules {
                     issuer,

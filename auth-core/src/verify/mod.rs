@@ -13,3 +13,4 @@ pub mod jwt;
 pub mod keys;
 #[cfg(feature = "jwks")]
 pub mod keyset;
+pub mod revocation;
