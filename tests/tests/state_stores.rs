@@ -30,6 +30,15 @@ use auth_tests::*;
 use futures_util::FutureExt as _;
 use serde_json::{Value, json};
 
+/// An HS256 test token with `scope` (the one minter: `auth_core::testing`).
+fn token(scope: &str) -> String {
+    minter(Algorithm::HS256).sign(&claims(scope))
+}
+
+fn token_with(alg: Algorithm, claims: &Value) -> String {
+    minter(alg).sign(claims)
+}
+
 const OTHER_ISSUER: &str = "https://other-id.test.example";
 
 async fn guarded(
@@ -294,7 +303,7 @@ async fn a_stale_revocation_view_is_refused_with_503_and_retry_after_even_when_c
     assert_eq!(write.await, Err(StoreError::Timeout));
 
     store.stale.store(true, Ordering::SeqCst);
-    for token in [token.clone(), auth_tests::token("orders:read")] {
+    for token in [token.clone(), self::token("orders:read")] {
         let res = app.call(bearer(&token)).await.unwrap();
         assert_eq!(res.status(), 503, "a stale view refuses, cached or not");
         assert_eq!(
