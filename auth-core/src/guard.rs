@@ -129,6 +129,14 @@ impl<'r> Check<'r> {
                 check_scopes(self.req, self.requirement, principal).map(Some)
             }
             Err((code, reason)) => {
+                // A stale Digest nonce follows a right answer: the client retries at once with
+                // the fresh one, and must not be counted as guessing.
+                let counted = matches!(
+                    code,
+                    ErrorCode::InvalidRequest
+                        | ErrorCode::InvalidToken
+                        | ErrorCode::InvalidCredentials
+                ) && reason != Reason::StaleNonce;
                 let rejection = refuse_as(
                     self.req,
                     self.requirement,
@@ -137,12 +145,7 @@ impl<'r> Check<'r> {
                     self.user.as_deref(),
                     quiet,
                 );
-                if matches!(
-                    code,
-                    ErrorCode::InvalidRequest
-                        | ErrorCode::InvalidToken
-                        | ErrorCode::InvalidCredentials
-                ) {
+                if counted {
                     self.record_failure();
                 }
                 Err(rejection)

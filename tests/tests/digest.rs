@@ -461,3 +461,59 @@ async fn a_fleet_sharing_the_nonce_secret_accepts_each_others_nonces() {
         401
     );
 }
+
+/// A hashed user name is hex, matched in any case: re-casing its letters is the same user and
+/// the same throttle budget.
+#[actix_web::test]
+async fn re_casing_a_hashed_user_name_does_not_buy_a_fresh_throttle_budget() {
+    let config = config_with(
+        DigestAuth::new(users()),
+        Some(FailureThrottle::per_minute(3)),
+    );
+    let userhash = DigestAlgorithm::Sha256.hex(format!("ops:{OPS_REALM}").as_bytes());
+    let mut statuses = Vec::new();
+    for attempt in 0..4 {
+        let c = challenge(&config, "/ops", "SHA-256").await;
+        let mut wrong = Reply::to(&c, "/ops");
+        wrong.password = "guess".into();
+        wrong.userhash = true;
+        // A different spelling of the same hex name each time.
+        let spelled: String = userhash
+            .chars()
+            .enumerate()
+            .map(|(i, ch)| {
+                if (i + attempt) % 2 == 0 {
+                    ch.to_ascii_uppercase()
+                } else {
+                    ch
+                }
+            })
+            .collect();
+        let header = wrong.header().replace(&userhash, &spelled);
+        let res = send(
+            &config,
+            get("/ops").insert_header((header::AUTHORIZATION, header)),
+        )
+        .await;
+        statuses.push(res.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
+/// `stale=true` follows a right answer: the client's retry with the fresh nonce must not find
+/// the stale answer counted as a guess.
+#[actix_web::test]
+async fn a_stale_nonce_is_not_counted_as_a_failure() {
+    let config = config_with(
+        DigestAuth::new(users()).nonce_lifetime(Duration::from_secs(1)),
+        Some(FailureThrottle::per_minute(1)),
+    );
+    let c = challenge(&config, "/ops", "SHA-256").await;
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    let stale = send(&config, Reply::to(&c, "/ops").request("/ops")).await;
+    assert_eq!(stale.status, 401);
+    let fresh = stale.challenge("SHA-256").clone();
+    assert_eq!(fresh.get("stale"), Some("true"));
+    let retry = send(&config, Reply::to(&fresh, "/ops").request("/ops")).await;
+    assert_eq!(retry.status, 200);
+}

@@ -66,11 +66,20 @@ impl SchemeImpl for Digest {
         Ok(Parsed::Params(answer.params))
     }
 
+    /// The name failures are counted under. A hashed name (`userhash=true`) is hex, matched
+    /// case-insensitively, so it is counted in one case: re-casing its letters must not buy a
+    /// fresh budget for the same user.
     fn user(&self, parsed: &Parsed<'_>) -> Option<String> {
-        match parsed {
-            Parsed::Params(params) => param(params, "username").map(str::to_owned),
-            _ => None,
-        }
+        let Parsed::Params(params) = parsed else {
+            return None;
+        };
+        let name = param(params, "username")?;
+        let hashed = param(params, "userhash").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Some(if hashed {
+            name.to_ascii_lowercase()
+        } else {
+            name.to_owned()
+        })
     }
 
     fn verify(
@@ -97,15 +106,18 @@ impl SchemeImpl for Digest {
         let Ok(age) = settings.check_nonce(answer.nonce, realm) else {
             return malformed("nonce not issued here");
         };
-        let user = if answer.userhash && settings.verifier().supports_userhash() {
-            DigestUser::Hashed(answer.username)
-        } else if answer.userhash {
-            // Offered only where supported: a client that hashes anyway is an unknown user.
-            DigestUser::Hashed("")
+        let lookup = if answer.userhash && !settings.verifier().supports_userhash() {
+            // Offered only where supported: a client that hashes anyway is an unknown user, and
+            // the store is not asked (it might match an empty or foreign key).
+            Box::pin(std::future::ready(DigestLookup::Unknown))
         } else {
-            DigestUser::Name(answer.username)
+            let user = if answer.userhash {
+                DigestUser::Hashed(answer.username)
+            } else {
+                DigestUser::Name(answer.username)
+            };
+            settings.verifier().lookup(user, realm, answer.algorithm)
         };
-        let lookup = settings.verifier().lookup(user, realm, answer.algorithm);
         // What the answer must prove, computed now so the future owns nothing of the request.
         let algorithm = answer.algorithm;
         let ha2 = algorithm.hex(format!("{}:{}", req.method(), answer.uri).as_bytes());

@@ -12,7 +12,11 @@
 //! than [`DigestAuth::nonce_lifetime`] in an answer that is otherwise right is refused with
 //! `stale=true`, so the client retries with the fresh nonce without asking its user again.
 //! What is remembered is which (`nonce`, `nc`) pairs were answered, until the nonce expires,
-//! so a captured request cannot be replayed.
+//! so a captured request cannot be replayed to this process. That memory is in-process today:
+//! build one `DigestAuth` outside `HttpServer::new`'s factory (its clones share the memory and
+//! the secret across workers), and know that instances sharing a `nonce_secret` do not share
+//! it yet — a request captured from one could be replayed once to each other instance within
+//! the nonce lifetime. A shared replay store, behind the store seam, is the next step.
 //!
 //! **Algorithms.** SHA-256 is the one enabled by default. MD5 is broken and only for old
 //! clients ([`DigestAuth::allow_md5`]); files written by `htdigest` hold MD5 hashes only, so
@@ -536,12 +540,15 @@ impl DigestAuth {
         let mut secret = [0u8; 32];
         // Without OS randomness the secret stays all-zero, and `build` refuses it.
         let _ = getrandom::fill(&mut secret);
+        // A random start, so instances sharing a secret do not issue the same nonces.
+        let mut start = [0u8; 8];
+        let _ = getrandom::fill(&mut start);
         DigestAuth {
             verifier: Arc::new(verifier),
             algorithms: vec![DigestAlgorithm::Sha256],
             lifetime: DEFAULT_NONCE_LIFETIME,
             secret: Arc::from(&secret[..]),
-            counter: Arc::new(AtomicU64::new(0)),
+            counter: Arc::new(AtomicU64::new(u64::from_be_bytes(start))),
             seen: Arc::new(Mutex::new(Seen::default())),
         }
     }
@@ -575,7 +582,8 @@ impl DigestAuth {
     }
 
     /// The secret nonces are sealed with: the same on every instance of a fleet, so a nonce
-    /// one issued is good on all (at least 32 bytes; checked by `build`).
+    /// one issued is good on all (at least 32 bytes; checked by `build`). The replay memory is
+    /// not shared yet (see the module docs): keep the nonce lifetime short on a fleet.
     ///
     /// ```
     /// use auth_core::{AuthConfig, DigestAuth, Htdigest};
