@@ -16,7 +16,7 @@ pub use crate::rejection::Rejection;
 use crate::rejection::{ErrorCode, Reason};
 pub use crate::requirement::Requirement;
 pub use crate::scheme::{Scheme, SchemeSet};
-pub use crate::transport::{TokenLocation, TokenLocations};
+pub use crate::token_location::{TokenLocation, TokenLocations};
 
 /// Carries a handler's requirement as a type, so the hidden extractor knows what to check.
 pub trait RequirementSource {

@@ -11,11 +11,13 @@ use crate::challenge::ChallengeError;
 use crate::rejection::ErrorCode;
 use crate::requirement::Requirement;
 
+use crate::csrf::CsrfDefence;
 use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
 use crate::scheme::{Scheme, SchemeSet};
 use crate::throttle::FailureThrottle;
-use crate::transport::{CsrfDefence, DEFAULT_TOKEN_COOKIE, TokenLocation, TokenLocations};
+use crate::token_location::{TokenLocation, TokenLocations};
+use crate::transport::DEFAULT_TOKEN_COOKIE;
 use crate::verify::api_key::ApiKeys;
 use crate::verify::basic::BasicVerifier;
 use crate::verify::bearer::BearerVerifier;
@@ -371,10 +373,10 @@ impl AuthConfigBuilder {
     /// ```
     /// use auth_core::{AuthConfig, DigestAuth, Htdigest, Scheme};
     ///
-    /// let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password");
+    /// let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password")?;
     /// let auth = AuthConfig::builder().digest(DigestAuth::new(users)).build()?;
     /// assert!(auth.registered_schemes().contains(Scheme::Digest));
-    /// # Ok::<(), auth_core::ConfigError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "digest")]
     pub fn digest(mut self, digest: DigestAuth) -> Self {

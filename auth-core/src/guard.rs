@@ -22,7 +22,8 @@ use crate::requirement::Requirement;
 use crate::scheme::SchemeSet;
 use crate::schemes::{self, Parsed, SchemeImpl, Verdict};
 use crate::throttle::ThrottleKey;
-use crate::transport::{self, LocateError, TokenLocation, TokenLocations, TokenSource};
+use crate::token_location::{TokenLocation, TokenLocations};
+use crate::transport::{self, LocateError, TokenSource};
 
 /// The requirement of a `Principal` argument used without `#[require_auth]`.
 pub(crate) static AUTHENTICATED: Requirement = Requirement::AUTHENTICATED;

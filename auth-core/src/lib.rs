@@ -83,6 +83,7 @@ pub mod audit;
 pub mod challenge;
 mod config;
 pub mod credentials;
+mod csrf;
 mod error;
 mod extract;
 mod guard;
@@ -100,6 +101,7 @@ pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttle;
+mod token_location;
 pub mod transport;
 pub mod verify;
 

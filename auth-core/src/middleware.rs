@@ -33,9 +33,8 @@ use futures_util::StreamExt as _;
 use crate::config::AuthConfig;
 use crate::guard::{self, Outcome};
 use crate::requirement::Requirement;
-use crate::transport::{
-    FORM_BODY_LIMIT, FormToken, TokenLocation, TokenSource, form_member, is_form_post,
-};
+use crate::token_location::TokenLocation;
+use crate::transport::{FORM_BODY_LIMIT, FormToken, TokenSource, form_member, is_form_post};
 
 /// A middleware that checks one [`Requirement`] before every route it wraps.
 ///

@@ -4,7 +4,7 @@
 //! arguments into a `const` and nothing about the requirement is computed per request.
 
 use crate::scheme::SchemeSet;
-use crate::transport::TokenLocations;
+use crate::token_location::TokenLocations;
 
 /// What an endpoint demands of a request.
 ///

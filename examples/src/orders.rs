@@ -272,7 +272,9 @@ impl Settings {
         let keys = keys.build().map_err(|e| format!("AUTH_API_KEYS: {e}"))?;
         let digest_users = match &self.htdigest {
             Some(text) => Htdigest::parse(text).map_err(|e| format!("AUTH_HTDIGEST: {e}"))?,
-            None => Htdigest::new().with_password("ops", OPS_REALM, DEV_OPS_PASSWORD),
+            None => Htdigest::new()
+                .with_password("ops", OPS_REALM, DEV_OPS_PASSWORD)
+                .map_err(|e| format!("development digest user: {e}"))?,
         };
         // MD5 too: `htdigest` files hold MD5 hashes only, and some clients know nothing else.
         let digest = DigestAuth::new(digest_users)

@@ -4,6 +4,7 @@
 //! `tests/interop/digest_interop.py`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::to_bytes;
@@ -12,6 +13,8 @@ use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, get};
 use auth_core::challenge::{Challenge, parse};
+use auth_core::store::{StoreError, StoreFuture};
+use auth_core::verify::digest_nonces::{MemoryNonces, NonceAnswer, NonceStore, NonceUse};
 use auth_core::{
     AuthConfig, DigestAlgorithm, DigestAuth, DigestFuture, DigestLookup, DigestUser,
     DigestVerifier, FailureThrottle, Htdigest, Principal, require_auth,
@@ -42,7 +45,9 @@ async fn either(user: Principal) -> String {
 }
 
 fn users() -> Htdigest {
-    Htdigest::new().with_password("ops", OPS_REALM, PASSWORD)
+    Htdigest::new()
+        .with_password("ops", OPS_REALM, PASSWORD)
+        .unwrap()
 }
 
 fn config_with(digest: DigestAuth, throttle: Option<FailureThrottle>) -> AuthConfig {
@@ -516,4 +521,101 @@ async fn a_stale_nonce_is_not_counted_as_a_failure() {
     assert_eq!(fresh.get("stale"), Some("true"));
     let retry = send(&config, Reply::to(&fresh, "/ops").request("/ops")).await;
     assert_eq!(retry.status, 200);
+}
+
+/// A replay memory whose backend is down.
+struct ReplayMemoryDown;
+
+impl NonceStore for ReplayMemoryDown {
+    fn record(&self, _: &NonceAnswer<'_>) -> StoreFuture<Result<NonceUse, StoreError>> {
+        Box::pin(async { Err(StoreError::Unavailable("connection refused")) })
+    }
+}
+
+/// Replay protection fails closed: a right answer the memory cannot record is a 503, not a
+/// 200 (and not a 401, which would send the client's user to retype a right password).
+#[actix_web::test]
+async fn a_replay_memory_that_cannot_answer_is_a_503_with_retry_after() {
+    let config = config_with(DigestAuth::new(users()).nonce_store(ReplayMemoryDown), None);
+    let c = challenge(&config, "/ops", "SHA-256").await;
+    for path in ["/ops", "/ops-struct"] {
+        let res = send(&config, Reply::to(&c, path).request(path)).await;
+        assert_eq!(res.status, 503, "{path}");
+        assert_eq!(res.retry_after.as_deref(), Some("5"));
+        assert!(res.challenges.is_empty());
+    }
+}
+
+/// Instances sharing a nonce secret and a replay memory: a request captured from one is
+/// refused by the other.
+#[actix_web::test]
+async fn a_fleet_sharing_a_replay_memory_refuses_a_replay_on_the_other_instance() {
+    let secret = b"a nonce secret shared by every instance";
+    let memory = Arc::new(MemoryNonces::new());
+    let instance = || {
+        config_with(
+            DigestAuth::new(users())
+                .nonce_secret(secret)
+                .nonce_store(Arc::clone(&memory)),
+            None,
+        )
+    };
+    let (a, b) = (instance(), instance());
+    let c = challenge(&a, "/ops", "SHA-256").await;
+    let captured = Reply::to(&c, "/ops");
+    assert_eq!(send(&a, captured.request("/ops")).await.status, 200);
+    let replayed = send(&b, captured.request("/ops")).await;
+    assert_eq!(replayed.status, 401);
+    assert!(replayed.challenge("SHA-256").get("stale").is_none());
+}
+
+fn two_users() -> Htdigest {
+    users()
+        .with_password("audit", OPS_REALM, "another password")
+        .unwrap()
+}
+
+/// One account answering more nonces than its share only forgets its own oldest (which are
+/// then stale, never accepted again); another account is not affected.
+#[actix_web::test]
+async fn one_user_filling_their_share_of_the_replay_memory_locks_out_nobody_else() {
+    let config = config_with(
+        DigestAuth::new(two_users()).nonce_store(MemoryNonces::new().capacity(3).per_user(2)),
+        None,
+    );
+    let mut answered = Vec::new();
+    for _ in 0..3 {
+        let c = challenge(&config, "/ops", "SHA-256").await;
+        let reply = Reply::to(&c, "/ops");
+        assert_eq!(send(&config, reply.request("/ops")).await.status, 200);
+        answered.push(reply);
+        // Nonces a second apart, so the oldest is older than the newest.
+        actix_web::rt::time::sleep(Duration::from_millis(1050)).await;
+    }
+    let mut oldest = answered[0].clone();
+    let replayed = send(&config, oldest.request("/ops")).await;
+    assert_eq!(
+        replayed.status, 401,
+        "a forgotten nonce is never accepted again"
+    );
+    oldest.nc = 2;
+    let next = send(&config, oldest.request("/ops")).await;
+    assert_eq!(next.status, 401);
+    assert_eq!(next.challenge("SHA-256").get("stale"), Some("true"));
+    let mut newest = answered[2].clone();
+    newest.nc = 2;
+    assert_eq!(send(&config, newest.request("/ops")).await.status, 200);
+
+    let c = challenge(&config, "/ops", "SHA-256").await;
+    let mut other = Reply::to(&c, "/ops");
+    other.user = "audit".into();
+    other.password = "another password".into();
+    assert_eq!(send(&config, other.request("/ops")).await.status, 200);
+    // The whole memory (3) is full of live nonces now: a new one is refused, closed.
+    let c = challenge(&config, "/ops", "SHA-256").await;
+    let mut more = Reply::to(&c, "/ops");
+    more.user = "audit".into();
+    more.password = "another password".into();
+    let full = send(&config, more.request("/ops")).await;
+    assert_eq!(full.status, 503);
 }

@@ -14,7 +14,8 @@ use crate::challenge::{Challenge, ChallengeError};
 use crate::config::AuthConfig;
 use crate::rejection::{ErrorCode, Reason};
 use crate::scheme::Scheme;
-use crate::verify::digest::{self, DigestAlgorithm, DigestLookup, DigestUser, NonceAge, Use};
+use crate::verify::digest::{self, DigestAlgorithm, DigestLookup, DigestUser};
+use crate::verify::digest_nonces::NonceUse;
 
 pub(super) struct Digest;
 
@@ -143,14 +144,17 @@ impl SchemeImpl for Digest {
                 Some(principal) if right => principal,
                 _ => return Err((refused(), Reason::WrongPassword)),
             };
-            let NonceAge::Fresh { id, expires } = age else {
+            let Some(recorded) = settings.record(age, nc, principal.subject().unwrap_or("")) else {
                 return Err((refused(), Reason::StaleNonce));
             };
-            match settings.first_use(id, expires, nc) {
-                Ok(Use::First) => Ok(principal),
-                Ok(Use::Replayed) => Err((refused(), Reason::ReplayedNonce)),
-                Ok(Use::UsedUp) => Err((refused(), Reason::StaleNonce)),
-                Err(()) => Err((ErrorCode::TemporarilyUnavailable, Reason::Unavailable)),
+            match recorded.await {
+                Ok(NonceUse::First) => Ok(principal),
+                Ok(NonceUse::Replayed) => Err((refused(), Reason::ReplayedNonce)),
+                Ok(_) => Err((refused(), Reason::StaleNonce)),
+                Err(error) => {
+                    tracing::error!(%error, "digest replay memory unavailable: answer refused");
+                    Err((ErrorCode::TemporarilyUnavailable, Reason::Unavailable))
+                }
             }
         }))
     }

@@ -28,7 +28,7 @@ use crate::credentials::BasicCredentials;
 use crate::principal::Principal;
 use crate::rejection::{ErrorCode, Reason};
 use crate::scheme::{Scheme, SchemeSet};
-use crate::transport::TokenLocations;
+use crate::token_location::TokenLocations;
 
 /// Every scheme's behaviour, in the order [`Scheme`] declares its variants: the registration
 /// table. ([`Scheme::ALL`] gives the order challenges are written in.)
@@ -178,7 +178,7 @@ pub(crate) fn in_authorization(accepted: SchemeSet, locations: TokenLocations) -
         .iter()
         .filter(|s| s.authorization_name().is_some())
         .filter(|s| {
-            !of(*s).travels() || locations.contains(crate::transport::TokenLocation::Header)
+            !of(*s).travels() || locations.contains(crate::token_location::TokenLocation::Header)
         })
         .fold(SchemeSet::EMPTY, SchemeSet::with)
 }

@@ -12,11 +12,11 @@
 //! than [`DigestAuth::nonce_lifetime`] in an answer that is otherwise right is refused with
 //! `stale=true`, so the client retries with the fresh nonce without asking its user again.
 //! What is remembered is which (`nonce`, `nc`) pairs were answered, until the nonce expires,
-//! so a captured request cannot be replayed to this process. That memory is in-process today:
-//! build one `DigestAuth` outside `HttpServer::new`'s factory (its clones share the memory and
-//! the secret across workers), and know that instances sharing a `nonce_secret` do not share
-//! it yet — a request captured from one could be replayed once to each other instance within
-//! the nonce lifetime. A shared replay store, behind the store seam, is the next step.
+//! so a captured request cannot be replayed: that memory is a
+//! [`NonceStore`](super::digest_nonces::NonceStore) ([`DigestAuth::nonce_store`]), in-process
+//! by default — build one `DigestAuth` outside `HttpServer::new`'s factory (its clones share
+//! the memory and the secret across workers) — and shared by a fleet through a shared store
+//! (see [`digest_nonces`](super::digest_nonces) for its bounds and how it fails).
 //!
 //! **Algorithms.** SHA-256 is the one enabled by default. MD5 is broken and only for old
 //! clients ([`DigestAuth::allow_md5`]); files written by `htdigest` hold MD5 hashes only, so
@@ -30,10 +30,10 @@
 //! ```
 //! use auth_core::{AuthConfig, DigestAuth, Htdigest, Scheme};
 //!
-//! let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password");
+//! let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password")?;
 //! let auth = AuthConfig::builder().digest(DigestAuth::new(users).allow_md5()).build()?;
 //! assert!(auth.registered_schemes().contains(Scheme::Digest));
-//! # Ok::<(), auth_core::ConfigError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::HashMap;
@@ -41,8 +41,8 @@ use std::fmt;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -51,9 +51,11 @@ use hmac::{KeyInit as _, Mac as _};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
+use super::digest_nonces::{MemoryNonces, NonceAnswer, NonceStore, NonceUse};
 use crate::error::ConfigError;
 use crate::principal::Principal;
 use crate::scheme::Scheme;
+use crate::store::{StoreError, StoreFuture};
 
 /// A hash algorithm of the Digest scheme.
 ///
@@ -222,12 +224,13 @@ pub trait DigestVerifier: Send + Sync + 'static {
     ///
     /// ```
     /// use auth_core::{DigestAlgorithm, DigestLookup, DigestUser, DigestVerifier, Htdigest};
-    /// let users = Htdigest::new().with_password("ops", "ops-realm", "pw");
+    /// let users = Htdigest::new().with_password("ops", "ops-realm", "pw")?;
     /// let rt = actix_web::rt::System::new();
     /// let found = rt.block_on(users.lookup(DigestUser::Name("ops"), "ops-realm", DigestAlgorithm::Sha256));
     /// assert!(matches!(found, DigestLookup::Found { .. }));
     /// let other = rt.block_on(users.lookup(DigestUser::Name("ops"), "other", DigestAlgorithm::Sha256));
     /// assert!(matches!(other, DigestLookup::Unknown));
+    /// # Ok::<(), auth_core::HtdigestError>(())
     /// ```
     fn lookup(&self, user: DigestUser<'_>, realm: &str, algorithm: DigestAlgorithm)
     -> DigestFuture;
@@ -295,6 +298,10 @@ pub enum HtdigestError {
     /// A line is not `user:realm:hash` with a 32- (MD5) or 64-digit (SHA-256) hex hash.
     #[error("line {0} is not user:realm:hash with an MD5 or SHA-256 hex hash")]
     Line(usize),
+    /// A user name or realm given to [`Htdigest::with_password`] is empty (a user name) or
+    /// holds a `:`, which `user:realm` cannot tell apart (`a:b` in `c` is `a` in `b:c`).
+    #[error("a digest user name must be non-empty and neither it nor the realm may hold ':'")]
+    Name,
 }
 
 /// Digest users from the lines of an Apache `htdigest` file, `user:realm:H(user:realm:password)`
@@ -312,8 +319,9 @@ pub enum HtdigestError {
 pub struct Htdigest {
     /// (user, realm, algorithm) → H(A1).
     hashes: HashMap<(String, String, DigestAlgorithm), String>,
-    /// (H(user:realm), algorithm) → user, for `userhash=true`.
-    by_userhash: HashMap<(String, DigestAlgorithm), String>,
+    /// (H(user:realm), realm, algorithm) → user, for `userhash=true`: a hash answers only
+    /// in the realm it was made for.
+    by_userhash: HashMap<(String, String, DigestAlgorithm), String>,
 }
 
 impl fmt::Debug for Htdigest {
@@ -387,21 +395,31 @@ impl Htdigest {
     ///
     /// ```
     /// use auth_core::Htdigest;
-    /// let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password");
+    /// let users = Htdigest::new().with_password("ops", "orders-ops", "ops-dev-password")?;
     /// assert_eq!(users.len(), 2); // an MD5 and a SHA-256 hash
+    /// assert!(Htdigest::new().with_password("a:b", "c", "pw").is_err());
+    /// # Ok::<(), auth_core::HtdigestError>(())
     /// ```
-    pub fn with_password(mut self, user: &str, realm: &str, password: &str) -> Self {
+    pub fn with_password(
+        mut self,
+        user: &str,
+        realm: &str,
+        password: &str,
+    ) -> Result<Self, HtdigestError> {
+        if user.is_empty() || user.contains(':') || realm.contains(':') {
+            return Err(HtdigestError::Name);
+        }
         for algorithm in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
             let ha1 = digest_ha1(algorithm, user, realm, password);
             self.insert(user, realm, algorithm, ha1);
         }
-        self
+        Ok(self)
     }
 
     fn insert(&mut self, user: &str, realm: &str, algorithm: DigestAlgorithm, ha1: String) {
         let userhash = algorithm.hex(format!("{user}:{realm}").as_bytes());
         self.by_userhash
-            .insert((userhash, algorithm), user.to_owned());
+            .insert((userhash, realm.to_owned(), algorithm), user.to_owned());
         self.hashes
             .insert((user.to_owned(), realm.to_owned(), algorithm), ha1);
     }
@@ -431,7 +449,7 @@ impl Htdigest {
             DigestUser::Name(name) => Some(name),
             DigestUser::Hashed(hash) => self
                 .by_userhash
-                .get(&(hash.to_ascii_lowercase(), algorithm))
+                .get(&(hash.to_ascii_lowercase(), realm.to_owned(), algorithm))
                 .map(String::as_str),
         };
         let found = name.and_then(|name| {
@@ -482,18 +500,6 @@ impl DigestVerifier for Htdigest {
 /// ```
 pub const DEFAULT_NONCE_LIFETIME: Duration = Duration::from_secs(300);
 
-/// The most (`nonce`, `nc`) pairs remembered at once. When full of live nonces, answers are
-/// refused with 503 (failing closed) until some expire.
-///
-/// ```
-/// assert_eq!(auth_core::verify::digest::MAX_REMEMBERED_NONCES, 65_536);
-/// ```
-pub const MAX_REMEMBERED_NONCES: usize = 65_536;
-
-/// The most answers one nonce serves; past it the client is asked (with `stale=true`) to take
-/// a fresh nonce, which it does without asking its user.
-const MAX_COUNTS_PER_NONCE: usize = 1024;
-
 /// The settings of the Digest scheme: the user store, the algorithms offered, the nonce
 /// secret and lifetime.
 ///
@@ -501,12 +507,12 @@ const MAX_COUNTS_PER_NONCE: usize = 1024;
 /// use std::time::Duration;
 /// use auth_core::{AuthConfig, DigestAuth, Htdigest};
 ///
-/// let digest = DigestAuth::new(Htdigest::new().with_password("ops", "ops", "pw"))
+/// let digest = DigestAuth::new(Htdigest::new().with_password("ops", "ops", "pw")?)
 ///     .allow_md5()
 ///     .nonce_lifetime(Duration::from_secs(120))
 ///     .nonce_secret(b"a secret shared by the fleet, 32+ bytes long");
 /// let auth = AuthConfig::builder().digest(digest).build()?;
-/// # Ok::<(), auth_core::ConfigError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct DigestAuth {
@@ -515,7 +521,7 @@ pub struct DigestAuth {
     lifetime: Duration,
     secret: Arc<[u8]>,
     counter: Arc<AtomicU64>,
-    seen: Arc<Mutex<Seen>>,
+    nonces: Arc<dyn NonceStore>,
 }
 
 impl fmt::Debug for DigestAuth {
@@ -549,7 +555,7 @@ impl DigestAuth {
             lifetime: DEFAULT_NONCE_LIFETIME,
             secret: Arc::from(&secret[..]),
             counter: Arc::new(AtomicU64::new(u64::from_be_bytes(start))),
-            seen: Arc::new(Mutex::new(Seen::default())),
+            nonces: Arc::new(MemoryNonces::new()),
         }
     }
 
@@ -582,8 +588,9 @@ impl DigestAuth {
     }
 
     /// The secret nonces are sealed with: the same on every instance of a fleet, so a nonce
-    /// one issued is good on all (at least 32 bytes; checked by `build`). The replay memory is
-    /// not shared yet (see the module docs): keep the nonce lifetime short on a fleet.
+    /// one issued is good on all (at least 32 bytes; checked by `build`). Give the fleet a
+    /// shared [`nonce_store`](Self::nonce_store) too, or a request captured from one instance
+    /// can be replayed once to each other instance within the nonce lifetime.
     ///
     /// ```
     /// use auth_core::{AuthConfig, DigestAuth, Htdigest};
@@ -592,6 +599,21 @@ impl DigestAuth {
     /// ```
     pub fn nonce_secret(mut self, secret: &[u8]) -> Self {
         self.secret = Arc::from(secret);
+        self
+    }
+
+    /// Where answered (`nonce`, `nc`) pairs are remembered (default: a [`MemoryNonces`] of
+    /// this process, shared by the clones of this `DigestAuth`). A store that cannot answer
+    /// refuses the answer with 503: replay protection fails closed.
+    ///
+    /// ```
+    /// use auth_core::verify::digest_nonces::MemoryNonces;
+    /// use auth_core::{DigestAuth, Htdigest};
+    /// let digest = DigestAuth::new(Htdigest::new()).nonce_store(MemoryNonces::new().per_user(16));
+    /// # let _ = digest;
+    /// ```
+    pub fn nonce_store(mut self, store: impl NonceStore) -> Self {
+        self.nonces = Arc::new(store);
         self
     }
 
@@ -697,17 +719,35 @@ impl DigestAuth {
         let expires = issued.saturating_add(self.lifetime.as_secs());
         let id = u128::from_be_bytes(tag);
         Ok(if now_secs() < expires {
-            NonceAge::Fresh { id, expires }
+            NonceAge::Fresh {
+                id,
+                issued,
+                expires,
+            }
         } else {
             NonceAge::Expired
         })
     }
 
-    /// Records an answer with (`nonce id`, `nc`), unless seen before or the nonce is used up;
-    /// `Err` when the memory is full of live nonces.
-    pub(crate) fn first_use(&self, id: u128, expires: u64, nc: u32) -> Result<Use, ()> {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.record(id, expires, nc, now_secs())
+    /// Records an answer by `user` with (`nonce`, `nc`) in the replay memory.
+    pub(crate) fn record(
+        &self,
+        age: NonceAge,
+        nc: u32,
+        user: &str,
+    ) -> Option<StoreFuture<Result<NonceUse, StoreError>>> {
+        let NonceAge::Fresh {
+            id,
+            issued,
+            expires,
+        } = age
+        else {
+            return None;
+        };
+        Some(
+            self.nonces
+                .record(&NonceAnswer::new(id, issued, expires, nc, user)),
+        )
     }
 }
 
@@ -716,50 +756,16 @@ const NONCE_LEN: usize = 32;
 /// How old a genuine nonce is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NonceAge {
-    /// Within its lifetime: its id (the tag) and when it expires.
-    Fresh { id: u128, expires: u64 },
+    /// Within its lifetime: its id (the tag), when it was issued and when it expires.
+    Fresh { id: u128, issued: u64, expires: u64 },
     /// Past its lifetime.
     Expired,
-}
-
-/// Whether an answer's (`nonce`, `nc`) was new.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Use {
-    First,
-    Replayed,
-    UsedUp,
 }
 
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// The (`nonce`, `nc`) pairs answered, per live nonce.
-#[derive(Default)]
-struct Seen {
-    nonces: HashMap<u128, (u64, Vec<u32>)>,
-}
-
-impl Seen {
-    fn record(&mut self, id: u128, expires: u64, nc: u32, now: u64) -> Result<Use, ()> {
-        if !self.nonces.contains_key(&id) && self.nonces.len() >= MAX_REMEMBERED_NONCES {
-            self.nonces.retain(|_, (until, _)| *until > now);
-            if self.nonces.len() >= MAX_REMEMBERED_NONCES {
-                return Err(());
-            }
-        }
-        let (_, counts) = self.nonces.entry(id).or_insert((expires, Vec::new()));
-        if counts.contains(&nc) {
-            return Ok(Use::Replayed);
-        }
-        if counts.len() >= MAX_COUNTS_PER_NONCE {
-            return Ok(Use::UsedUp);
-        }
-        counts.push(nc);
-        Ok(Use::First)
-    }
 }
 
 /// The hex length of `algorithm`'s digests (for checking a `response`'s shape).
@@ -790,22 +796,26 @@ mod tests {
     }
 
     #[test]
-    fn a_count_is_accepted_once_per_nonce() {
-        let mut seen = Seen::default();
-        assert_eq!(seen.record(1, 100, 1, 0), Ok(Use::First));
-        assert_eq!(seen.record(1, 100, 1, 0), Ok(Use::Replayed));
-        assert_eq!(seen.record(1, 100, 2, 0), Ok(Use::First));
-        assert_eq!(seen.record(2, 100, 1, 0), Ok(Use::First));
-    }
-
-    #[test]
-    fn a_full_memory_of_live_nonces_fails_closed_and_expired_ones_make_room() {
-        let mut seen = Seen::default();
-        for id in 0..MAX_REMEMBERED_NONCES as u128 {
-            assert_eq!(seen.record(id, 10, 1, 0), Ok(Use::First));
-        }
-        assert_eq!(seen.record(u128::MAX, 10, 1, 5), Err(()));
-        assert_eq!(seen.record(u128::MAX, 20, 1, 10), Ok(Use::First));
+    fn a_hashed_user_name_answers_only_in_the_realm_it_was_made_for() {
+        let users = Htdigest::new()
+            .with_password("ops", "one", "pw")
+            .and_then(|u| u.with_password("ops", "two", "pw"));
+        let Ok(users) = users else {
+            panic!("valid names refused");
+        };
+        let alg = DigestAlgorithm::Sha256;
+        let hashed = alg.hex(b"ops:one");
+        let found = |realm| users.find(DigestUser::Hashed(&hashed), realm, alg);
+        assert!(matches!(found("one"), DigestLookup::Found { .. }));
+        assert!(matches!(found("two"), DigestLookup::Unknown));
+        assert!(matches!(
+            Htdigest::new().with_password("", "r", "pw"),
+            Err(HtdigestError::Name)
+        ));
+        assert!(matches!(
+            Htdigest::new().with_password("ops", "a:b", "pw"),
+            Err(HtdigestError::Name)
+        ));
     }
 
     #[test]

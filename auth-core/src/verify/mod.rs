@@ -7,6 +7,8 @@ mod cache;
 pub mod claims;
 #[cfg(feature = "digest")]
 pub mod digest;
+#[cfg(feature = "digest")]
+pub mod digest_nonces;
 #[cfg(feature = "htpasswd")]
 pub mod htpasswd;
 pub mod jwt;
