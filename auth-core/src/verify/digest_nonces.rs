@@ -55,6 +55,12 @@ pub const COUNT_WINDOW: u32 = 64;
 
 /// One accepted-so-far answer for the store to remember: everything but the user is taken
 /// from the sealed nonce, so none of it is the client's free text.
+///
+/// ```
+/// use auth_core::verify::digest_nonces::NonceAnswer;
+/// let answer = NonceAnswer::new(0xfeed, 1_700_000_000, 1_700_000_300, 2, "ops");
+/// assert_eq!(answer.expires - answer.issued, 300);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NonceAnswer<'a> {
@@ -90,6 +96,11 @@ impl<'a> NonceAnswer<'a> {
 }
 
 /// What the store says of an answer.
+///
+/// ```
+/// use auth_core::verify::digest_nonces::NonceUse;
+/// assert_ne!(NonceUse::First, NonceUse::Replayed);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NonceUse {
