@@ -95,8 +95,8 @@ impl<'r> Check<'r> {
     /// Turns a scheme's verdict into the outcome of the check.
     fn decide(self, verdict: Verdict) -> Outcome {
         match verdict {
-            Verdict::Ready(verified) => Outcome::Ready(self.finish(verified, false)),
-            Verdict::Repeated(verified) => Outcome::Ready(self.finish(verified, true)),
+            Verdict::Ready(verified) => self.finish(verified, false),
+            Verdict::Repeated(verified) => self.finish(verified, true),
             Verdict::Later(decision) => {
                 let pending = PendingCheck {
                     req: self.req.clone(),
@@ -107,7 +107,10 @@ impl<'r> Check<'r> {
                 };
                 Outcome::Pending(Box::pin(async move {
                     let verified = decision.await;
-                    pending.check().finish(verified, false)
+                    match pending.check().finish(verified, false) {
+                        Outcome::Ready(decided) => decided,
+                        Outcome::Pending(recording) => recording.await,
+                    }
                 }))
             }
         }
@@ -116,18 +119,18 @@ impl<'r> Check<'r> {
     /// Stores a verified principal and checks scopes; or refuses, counting the failure. With
     /// `quiet` (a refusal answered from the verdict cache) the refusal is logged at `debug`:
     /// its first occurrence was logged at `warn`, so a replay flood is not a log flood.
-    fn finish(
-        &self,
-        verified: Result<Principal, (ErrorCode, Reason)>,
-        quiet: bool,
-    ) -> Result<Option<Principal>, Rejection> {
+    ///
+    /// A refusal waits for a network store's write of the failure (never a success: it
+    /// records nothing), so the client's next request — to this instance or another — finds
+    /// the block that this failure set.
+    fn finish(&self, verified: Result<Principal, (ErrorCode, Reason)>, quiet: bool) -> Outcome {
         match verified {
             Ok(principal) => {
                 self.req.extensions_mut().insert(Verified {
                     principal: principal.clone(),
                     config: self.config.identity(),
                 });
-                check_scopes(self.req, self.requirement, principal).map(Some)
+                Outcome::Ready(check_scopes(self.req, self.requirement, principal).map(Some))
             }
             Err((code, reason)) => {
                 // A stale Digest nonce follows a right answer: the client retries at once with
@@ -146,29 +149,40 @@ impl<'r> Check<'r> {
                     self.user.as_deref(),
                     quiet,
                 );
-                if counted {
-                    self.record_failure();
+                let writes = if counted {
+                    self.record_failure()
+                } else {
+                    Vec::new()
+                };
+                if writes.is_empty() {
+                    return Outcome::Ready(Err(rejection));
                 }
-                Err(rejection)
+                Outcome::Pending(Box::pin(async move {
+                    for write in writes {
+                        write.await;
+                    }
+                    Err(rejection)
+                }))
             }
         }
     }
 
-    fn record_failure(&self) {
+    /// Counts the failure under the client's and the user's keys; the writes a network store
+    /// has not finished yet.
+    fn record_failure(&self) -> Vec<crate::throttle::Recording> {
         let Some(throttle) = self.config.throttle() else {
-            return;
+            return Vec::new();
         };
         let user = self.user.as_deref().map(ThrottleKey::user);
         let keys = self.client.into_iter().chain(user);
-        for key in keys {
-            throttle.fail(self.req, &key);
-        }
+        keys.filter_map(|key| throttle.fail(self.req, &key))
+            .collect()
     }
 
     /// Refuses malformed credentials with the scheme's code.
     fn malformed(self, code: ErrorCode, why: &'static str) -> Outcome {
         let refused = Err((code, Reason::MalformedCredentials(why)));
-        Outcome::Ready(self.finish(refused, false))
+        self.finish(refused, false)
     }
 
     /// Hands `parsed` to `scheme`, after the throttle's word on the user it names.
@@ -285,7 +299,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     let found = match read_authorization(req, in_header) {
         Err(code) => {
             let refused = Err((code, Reason::DuplicateAuthorization));
-            return Outcome::Ready(check.finish(refused, false));
+            return check.finish(refused, false);
         }
         Ok(Some(found)) => Some(found),
         Ok(None) => read_own_header(req, config, accepted),

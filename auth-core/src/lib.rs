@@ -60,6 +60,7 @@
 //! | `jwks` | on | [`KeySet`]: keys fetched from a JWKS URL or by OpenID Connect discovery, refreshed in the background ([`JwtVerifierBuilder::key_set`]) | `reqwest` (rustls), `tokio`, `arc-swap` |
 //! | `htpasswd` | off | [`Htpasswd`]: Basic users from Apache `htpasswd` files (bcrypt, Argon2; legacy formats on request) | `bcrypt`, `argon2`, `sha1`, `md-5` |
 //! | `digest` | off | [`DigestAuth`], [`Htdigest`]: the HTTP Digest scheme (RFC 7616), `scheme = "digest"`; without it a Digest endpoint answers 500 (no verifier), never opens | `md-5`, `hmac`, `getrandom` |
+//! | `redis` | off | [`redis_store::RedisStore`]: failure throttling and revocation shared by a fleet through Redis or Valkey (local views, pub/sub, one script per write) | `redis` (redis-rs, with rustls for `rediss://`), `tokio`, `arc-swap` |
 //! | `openapi` | off | [`openapi`]: security schemes for `utoipa` documents | `utoipa` |
 //! | `testing` | off | [`testing`]: token minting and response assertions for an application's own tests | nothing |
 //!
@@ -91,6 +92,8 @@ mod middleware;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod principal;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 mod refusal;
 mod rejection;
 mod requirement;

@@ -43,6 +43,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::store::{StoreError, StoreFuture};
 
+/// A failure being written to a network store: the refusal that counted it awaits it.
+pub(crate) type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
 /// What failures are counted under. Every key is a fixed-size value (`Copy`, no heap): an
 /// attacker who sends enormous user-ids or sprays addresses grows neither a key nor the store
 /// beyond its capacity in entries, so the store's memory is bounded in bytes
@@ -119,6 +122,12 @@ impl UserDigest {
     /// ```
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// A digest as a store read it back (its bytes, as [`as_bytes`](Self::as_bytes) gave).
+    #[cfg(feature = "redis")]
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        UserDigest(bytes)
     }
 }
 
@@ -689,22 +698,25 @@ impl FailureThrottle {
     }
 
     /// Counts a failure of `req`'s `key`, logging `audit::blocked` when it crosses the limit:
-    /// at once if the store answers at once (the in-memory store always does), else when its
-    /// write completes, on this worker. A store error is logged and counted, and the failure
-    /// is not counted (the throttle fails open).
-    pub(crate) fn fail(&self, req: &HttpRequest, key: &ThrottleKey) {
+    /// at once if the store answers at once (the in-memory store always does: `None`), else
+    /// when the returned [`Recording`] completes, which the refusal awaits. A store error is
+    /// logged and counted, and the failure is not counted (the throttle fails open).
+    pub(crate) fn fail(&self, req: &HttpRequest, key: &ThrottleKey) -> Option<Recording> {
         let mut write = self
             .store
             .record_failure(key, SystemTime::now(), self.limit, self.window);
         // Poll once: a store whose write is done (or failed) answers without a task.
         match (&mut write).now_or_never() {
-            Some(answer) => self.answered(req, key, answer),
+            Some(answer) => {
+                self.answered(req, key, answer);
+                None
+            }
             None => {
                 let (throttle, req, key) = (self.clone(), req.clone(), *key);
-                actix_web::rt::spawn(async move {
+                Some(Box::pin(async move {
                     let answer = write.await;
                     throttle.answered(&req, &key, answer);
-                });
+                }))
             }
         }
     }

@@ -14,6 +14,7 @@ pub mod answer;
 pub mod http;
 pub mod log;
 pub mod orders;
+pub mod redis;
 
 pub use answer::{Answer, INVALID_TOKEN, INVALID_TOKEN_BODY, call, call_bearer, protected};
 

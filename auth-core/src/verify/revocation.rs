@@ -397,6 +397,13 @@ impl MemoryRevocations {
         self
     }
 
+    /// How long past a token's expiry, and past a subject's cut-off, entries are kept (for a
+    /// shared store's own expiry of what it holds).
+    #[cfg(feature = "redis")]
+    pub(crate) fn retention(&self) -> (Duration, Duration) {
+        (self.expiry_leeway, self.subject_retention)
+    }
+
     /// The most revocations the store holds.
     ///
     /// ```
