@@ -5,4 +5,5 @@
 
 pub mod minimal;
 pub mod orders;
+pub mod revocations;
 pub mod session;

@@ -26,13 +26,16 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
 use auth_core::openapi::{ExtractorSecurity, SecuritySchemes};
+use auth_core::redis_store::RedisStore;
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
+use auth_core::verify::revocation::MemoryRevocations;
 use auth_core::{
     Algorithm, ApiKeys, AuthConfig, ConfigError, DigestAuth, FailureThrottle, Htdigest, Htpasswd,
     JwtKey, JwtVerifier, KeySet, Principal, require_auth,
@@ -102,6 +105,11 @@ pub struct Settings {
     pub insecure_cookies: bool,
     /// Which development defaults are in use (for the start-up banner).
     pub dev_defaults: Vec<&'static str>,
+    /// `AUTH_REDIS_URL`: failure throttling and revocation shared with every instance through
+    /// this Redis (unset: in memory, per process). Never shown: it may hold a password.
+    pub redis: Option<RedisStore>,
+    /// The revocation store the verifier checks and `POST /admin/revocations` writes.
+    pub revocations: crate::revocations::Revocations,
 }
 
 /// Everything but the secrets: the HMAC secret, the API keys and the htpasswd hashes are
@@ -131,6 +139,7 @@ impl std::fmt::Debug for Settings {
             .field("leeway", &self.leeway)
             .field("insecure_cookies", &self.insecure_cookies)
             .field("dev_defaults", &self.dev_defaults)
+            .field("redis", &self.redis.is_some())
             .finish()
     }
 }
@@ -209,7 +218,21 @@ impl Settings {
         if insecure_cookies && insecure_setting.is_none() {
             dev_defaults.push("AUTH_INSECURE_COOKIES");
         }
+        let redis = match var("AUTH_REDIS_URL") {
+            // The URL is never echoed: it may hold a password.
+            Some(url) => Some(
+                RedisStore::builder(&url)
+                    .prefix("orders")
+                    .build()
+                    .map_err(|_| "AUTH_REDIS_URL: not a redis:// or rediss:// URL")?,
+            ),
+            None => None,
+        };
+        let issuer = var("AUTH_ISSUER");
+        let revocations = revocations_for(redis.as_ref(), issuer.as_deref());
         Ok(Settings {
+            redis,
+            revocations,
             cors_origins,
             access_ttl: i64::try_from(number("AUTH_ACCESS_TTL", 900)?)
                 .map_err(|_| "AUTH_ACCESS_TTL: too large")?,
@@ -220,7 +243,7 @@ impl Settings {
             secret: secret.map_or_else(|| DEV_SECRET.to_vec(), String::into_bytes),
             jwks_url,
             oidc_issuer,
-            issuer: var("AUTH_ISSUER"),
+            issuer,
             audience: var("AUTH_AUDIENCE"),
             htpasswd,
             htdigest,
@@ -254,7 +277,17 @@ impl Settings {
             leeway: 60,
             insecure_cookies: false,
             dev_defaults: Vec::new(),
+            redis: None,
+            revocations: revocations_for(None, issuer),
         }
+    }
+
+    /// These settings with failure throttling and revocation shared through `redis` (what
+    /// `AUTH_REDIS_URL` does).
+    pub fn with_redis(mut self, redis: RedisStore) -> Settings {
+        self.revocations = revocations_for(Some(&redis), self.issuer.as_deref());
+        self.redis = Some(redis);
+        self
     }
 
     /// The authentication configuration: HS256 with the secret (issuer and audience when set),
@@ -297,10 +330,12 @@ impl Settings {
                     .fold(CsrfDefence::new(), |csrf, origin| csrf.trust_origin(origin)),
             );
         if self.failure_limit > 0 {
-            auth = auth.throttle(
-                FailureThrottle::per_minute(self.failure_limit)
-                    .trust_forwarded_for(self.trusted_proxies.iter().copied()),
-            );
+            let mut throttle = FailureThrottle::per_minute(self.failure_limit)
+                .trust_forwarded_for(self.trusted_proxies.iter().copied());
+            if let Some(redis) = &self.redis {
+                throttle = throttle.store(redis.clone());
+            }
+            auth = auth.throttle(throttle);
         }
         auth.build().map_err(|e| e.to_string())
     }
@@ -314,7 +349,9 @@ impl Settings {
             (None, Some(url)) => verifier.key_set(KeySet::jwks(url)),
             (None, None) => verifier.key(JwtKey::hmac(Algorithm::HS256, &self.secret)?),
         };
-        verifier = verifier.leeway(Duration::from_secs(self.leeway));
+        verifier = verifier
+            .leeway(Duration::from_secs(self.leeway))
+            .revocations(Arc::clone(&self.revocations.store));
         if let Some(iss) = &self.issuer {
             verifier = verifier.issuer(iss);
         }
@@ -341,6 +378,21 @@ impl Settings {
             &jsonwebtoken::EncodingKey::from_secret(&self.secret),
         )
         .ok()
+    }
+}
+
+/// The revocation store: the fleet's Redis when there is one, else one in memory.
+fn revocations_for(
+    redis: Option<&RedisStore>,
+    issuer: Option<&str>,
+) -> crate::revocations::Revocations {
+    let store: Arc<dyn auth_core::verify::revocation::RevocationStore> = match redis {
+        Some(redis) => Arc::new(redis.clone()),
+        None => Arc::new(MemoryRevocations::default()),
+    };
+    crate::revocations::Revocations {
+        store,
+        issuer: issuer.map(str::to_owned),
     }
 }
 
@@ -592,7 +644,7 @@ const CREATE_ORDER_SECURITY: ExtractorSecurity =
     info(title = "orders", description = "The orders example of auth-core."),
     paths(
         health, list_orders, get_order, create_order, delete_order, reports, me, ops_status,
-        ops_digest, partner_orders, whoami, events
+        ops_digest, partner_orders, whoami, events, crate::revocations::revoke
     ),
     modifiers(&SECURITY_SCHEMES, &CREATE_ORDER_SECURITY)
 )]
@@ -618,7 +670,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(ops_digest)
         .service(partner_orders)
         .service(whoami)
-        .service(events);
+        .service(events)
+        .service(crate::revocations::revoke);
 }
 
 #[cfg(test)]

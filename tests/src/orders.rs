@@ -22,6 +22,7 @@ pub fn settings(issuer: Option<&str>, audience: Option<&str>) -> Settings {
 /// add it.)
 pub fn start(settings: &Settings) -> TestServer {
     let auth = settings.auth_config().unwrap();
+    let revocations = web::Data::new(settings.revocations.clone());
     let sessions = Sessions::new(settings).unwrap().map(web::Data::new);
     TestServer::start(move || {
         let store = web::Data::new(Store::default());
@@ -29,6 +30,7 @@ pub fn start(settings: &Settings) -> TestServer {
             let app = App::new()
                 .app_data(auth.clone())
                 .app_data(store.clone())
+                .app_data(revocations.clone())
                 .configure(routes);
             match &sessions {
                 Some(sessions) => app.app_data(sessions.clone()).configure(session::routes),

@@ -1,7 +1,7 @@
 //! `cargo run --release --bin orders`: the orders service on its embedded defaults.
 //! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_HTPASSWD`,
 //! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `AUTH_CORS_ORIGIN`,
-//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `AUTH_INSECURE_COOKIES`, `RUST_LOG`.
+//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `AUTH_INSECURE_COOKIES`, `AUTH_REDIS_URL`, `RUST_LOG`.
 
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
@@ -39,11 +39,13 @@ async fn main() -> std::io::Result<()> {
     };
     let insecure_sessions = settings.insecure_cookies && sessions.is_some();
     let store = web::Data::new(Store::default());
+    let revocations = web::Data::new(settings.revocations.clone());
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(auth.clone())
             .app_data(store.clone())
+            .app_data(revocations.clone())
             .configure(routes);
         if let Some(sessions) = &sessions {
             app = app.app_data(sessions.clone()).configure(session::routes);
