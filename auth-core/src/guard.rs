@@ -130,7 +130,11 @@ impl<'r> Check<'r> {
                     principal: principal.clone(),
                     config: self.config.identity(),
                 });
-                Outcome::Ready(check_scopes(self.req, self.requirement, principal).map(Some))
+                let decided = check_scopes(self.req, self.requirement, principal);
+                if let Ok(principal) = &decided {
+                    crate::metrics::authenticated(principal.scheme());
+                }
+                Outcome::Ready(decided.map(Some))
             }
             Err((code, reason)) => {
                 // A stale Digest nonce follows a right answer: the client retries at once with

@@ -61,6 +61,7 @@
 //! | `htpasswd` | off | [`Htpasswd`]: Basic users from Apache `htpasswd` files (bcrypt, Argon2; legacy formats on request) | `bcrypt`, `argon2`, `sha1`, `md-5` |
 //! | `digest` | off | [`DigestAuth`], [`Htdigest`]: the HTTP Digest scheme (RFC 7616), `scheme = "digest"`; without it a Digest endpoint answers 500 (no verifier), never opens | `md-5`, `hmac`, `getrandom` |
 //! | `redis` | off | [`redis_store::RedisStore`]: failure throttling and revocation shared by a fleet through Redis or Valkey (local views, pub/sub, one script per write) | `redis` (redis-rs, with rustls for `rediss://`), `tokio`, `arc-swap` |
+//! | `metrics` | off | counters and gauges through the `metrics` facade ([`metrics`] lists names and labels); without it, no calls at all | `metrics` |
 //! | `openapi` | off | [`openapi`]: security schemes for `utoipa` documents | `utoipa` |
 //! | `testing` | off | [`testing`]: token minting and response assertions for an application's own tests | nothing |
 //!
@@ -88,6 +89,7 @@ mod csrf;
 mod error;
 mod extract;
 mod guard;
+pub mod metrics;
 mod middleware;
 #[cfg(feature = "openapi")]
 pub mod openapi;

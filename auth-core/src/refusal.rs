@@ -94,5 +94,10 @@ pub(crate) fn refuse_as(
     }
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
     audit::refused(req, &rejection, user, quiet);
+    crate::metrics::refused(
+        req,
+        rejection.code().status().as_u16(),
+        rejection.code().as_str(),
+    );
     rejection
 }

@@ -728,10 +728,14 @@ impl FailureThrottle {
         answer: Result<Option<Duration>, StoreError>,
     ) {
         match answer {
-            Ok(Some(blocked)) => log_blocked(req, key, seconds(blocked)),
+            Ok(Some(blocked)) => {
+                crate::metrics::throttle_block(key);
+                log_blocked(req, key, seconds(blocked));
+            }
             Ok(None) => {}
             Err(error) => {
                 let errors = self.store_errors.fetch_add(1, Ordering::Relaxed) + 1;
+                crate::metrics::store_error("attempts");
                 tracing::error!(
                     target: crate::audit::TARGET,
                     %error,

@@ -3,6 +3,7 @@
 //! [`minimal`] is the smallest: one protected handler, one file.
 #![deny(missing_docs)]
 
+pub mod metrics;
 pub mod minimal;
 pub mod orders;
 pub mod revocations;

@@ -644,7 +644,8 @@ const CREATE_ORDER_SECURITY: ExtractorSecurity =
     info(title = "orders", description = "The orders example of auth-core."),
     paths(
         health, list_orders, get_order, create_order, delete_order, reports, me, ops_status,
-        ops_digest, partner_orders, whoami, events, crate::revocations::revoke
+        ops_digest, partner_orders, whoami, events, crate::revocations::revoke,
+        crate::metrics::metrics
     ),
     modifiers(&SECURITY_SCHEMES, &CREATE_ORDER_SECURITY)
 )]
@@ -671,7 +672,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(partner_orders)
         .service(whoami)
         .service(events)
-        .service(crate::revocations::revoke);
+        .service(crate::revocations::revoke)
+        .service(crate::metrics::metrics);
 }
 
 #[cfg(test)]

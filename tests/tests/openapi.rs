@@ -132,5 +132,5 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
             probed += 1;
         }
     }
-    assert_eq!(probed, 12, "every operation of the document was probed");
+    assert_eq!(probed, 14, "every operation of the document was probed");
 }

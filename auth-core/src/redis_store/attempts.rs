@@ -21,8 +21,9 @@ use crate::throttle::{AttemptStore, ThrottleKey, UserDigest};
 /// ```
 pub const MAX_LOCAL_BLOCKS: usize = 65_536;
 
-/// KEYS: the counter, the block. ARGV: limit, window (ms), channel, the key's id.
-/// Answers the block's remaining milliseconds, or -1 when not blocked.
+/// KEYS: the counter, the block, the set of blocks by end (for read-back). ARGV: limit,
+/// window (ms), channel, the key's id. Answers the block's remaining milliseconds, or -1 when
+/// not blocked. Time is Redis's: key TTLs and `TIME`.
 static RECORD_FAILURE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -32,8 +33,11 @@ local failures = redis.call('INCR', KEYS[1])
 if failures == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if failures >= tonumber(ARGV[1]) then
   local now = redis.call('TIME')
-  redis.call('SET', KEYS[2], now[1], 'PX', ARGV[2])
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
   redis.call('DEL', KEYS[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now_ms)
+  redis.call('ZADD', KEYS[3], now_ms + tonumber(ARGV[2]), ARGV[4])
   redis.call('PUBLISH', ARGV[3], 'b ' .. ARGV[4] .. ' ' .. ARGV[2])
   return tonumber(ARGV[2])
 end
@@ -41,6 +45,10 @@ return -1
 ",
     )
 });
+
+/// The longest block a message may set in a local view: a forged or corrupt message cannot
+/// block a client for longer than a day.
+pub(crate) const MAX_BLOCK: Duration = Duration::from_secs(24 * 3600);
 
 /// The blocks this instance knows of: key → when it ends, on this node's clock.
 #[derive(Default)]
@@ -50,7 +58,7 @@ pub(crate) struct LocalBlocks {
 
 impl LocalBlocks {
     pub(crate) fn insert(&self, key: ThrottleKey, for_: Duration) {
-        let until = SystemTime::now() + for_;
+        let until = SystemTime::now() + for_.min(MAX_BLOCK);
         let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
         if blocks.len() >= MAX_LOCAL_BLOCKS && !blocks.contains_key(&key) {
             let now = SystemTime::now();
@@ -121,13 +129,6 @@ pub(crate) fn parse_key_id(id: &str) -> Option<ThrottleKey> {
     Some(ThrottleKey::User(UserDigest::from_bytes(bytes)))
 }
 
-/// The key id inside a block's key name (`<prefix>:throttle:{<id>}:blocked`).
-pub(crate) fn id_in_block_key(name: &str) -> Option<&str> {
-    let start = name.find('{')? + 1;
-    let end = name[start..].find('}')? + start;
-    Some(&name[start..end])
-}
-
 impl AttemptStore for RedisStore {
     /// The local view: no round trip.
     fn blocked_for(&self, key: &ThrottleKey, now: SystemTime) -> Option<Duration> {
@@ -147,11 +148,12 @@ impl AttemptStore for RedisStore {
         let key = *key;
         let id = key_id(&key);
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.run(move |mut connection, shared| async move {
+        self.run("attempts", move |mut connection, shared| async move {
             let (failures, blocked) = shared.keys.throttle(&id);
             let answer: i64 = RECORD_FAILURE
                 .key(failures)
                 .key(blocked)
+                .key(&shared.keys.blocks)
                 .arg(limit.max(1))
                 .arg(window_ms)
                 .arg(&shared.keys.channel)
@@ -188,10 +190,6 @@ mod tests {
             let id = key_id(&key);
             assert_eq!(parse_key_id(&id), Some(key), "{id}");
             assert!(!id.contains("alice"));
-            assert_eq!(
-                id_in_block_key(&format!("p:throttle:{{{id}}}:blocked")),
-                Some(&*id)
-            );
         }
         for junk in ["", "c-", "c-999.1.1.1", "u-00", "x-1", "q-1"] {
             assert_eq!(parse_key_id(junk), None, "{junk}");

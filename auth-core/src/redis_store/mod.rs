@@ -41,10 +41,15 @@
 //! message published before it has then been applied). When Redis returns, the instance
 //! reconnects, reads the state back and serves again, without a restart.
 //!
-//! **Keys.** Everything lives under a configurable prefix. A throttle key's counter and block
-//! share a hash tag (`{…}`), so a Redis Cluster can hold them and run the script on one node;
-//! revocations live under one tag of their own. Keys never hold a user name or a token: a
-//! Basic or Digest user is its SHA-256 digest, a client its address.
+//! **Keys.** Everything lives under a configurable prefix, one per service and Redis server
+//! (pub/sub ignores `SELECT`: two services on two databases of one server must not share a
+//! prefix). Throttling keys share one hash tag (`{<prefix>:throttle}`) and revocations another,
+//! so a Redis Cluster can hold them and run each script on one node. Keys never hold a token
+//! or a user name as such: a client is its address, a Basic or Digest user the SHA-256 digest
+//! of its name (which whoever can read Redis could still test guesses against: restrict the
+//! store's ACL to `~<prefix>:*`, `%R~{<prefix>:*`, `&<prefix>:events`). Messages on the channel
+//! are trusted as far as the ACL lets others publish there; a block they carry is capped at a
+//! day.
 //!
 //! **Secrets.** `rediss://` (TLS, rustls with the platform's roots) and a password in the URL
 //! (`redis://:password@host/` or `redis://user:password@host/`) work; the URL is never logged
@@ -57,8 +62,8 @@ mod sync;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
 
@@ -125,7 +130,7 @@ impl fmt::Debug for RedisStoreBuilder {
 
 impl RedisStoreBuilder {
     /// The prefix of every key and channel (default [`DEFAULT_PREFIX`]): one per service that
-    /// shares a Redis with others. Letters, digits, `-`, `_`, `.` and `:` only.
+    /// shares a Redis server with others. Letters, digits, `-`, `_` and `.` only.
     ///
     /// ```
     /// let builder = auth_core::redis_store::RedisStore::builder("redis://127.0.0.1/").prefix("orders");
@@ -179,32 +184,41 @@ impl RedisStoreBuilder {
 
     /// Starts the store: checks the settings, starts its thread (its own small runtime, which
     /// connects, subscribes and keeps the views), and returns at once — Redis need not be up
-    /// yet: until it is, throttling fails open and revocation answers `Stale` once
-    /// [`max_staleness`](Self::max_staleness) has passed.
+    /// yet: until the first read-back, throttling fails open and revocation answers `Stale`
+    /// (nothing proves the view complete before it).
     ///
     /// ```
+    /// use std::time::Duration;
     /// use auth_core::redis_store::RedisStore;
     /// assert!(RedisStore::builder("http://not-redis/").build().is_err());
     /// assert!(RedisStore::builder("redis://127.0.0.1/").prefix("white space").build().is_err());
+    /// assert!(RedisStore::builder("redis://127.0.0.1/").prefix("a:b").build().is_err());
+    /// let flapping = RedisStore::builder("redis://127.0.0.1/").max_staleness(Duration::from_millis(500));
+    /// assert!(flapping.build().is_err());
     /// ```
     pub fn build(self) -> Result<RedisStore, ConfigError> {
         let invalid = |detail: &str| ConfigError::InvalidSetting {
             what: "redis store",
             detail: detail.into(),
         };
+        // No ':' (nor braces, globs or spaces): one prefix's keys and patterns never match
+        // another's.
         let valid_prefix = !self.prefix.is_empty()
             && self
                 .prefix
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !valid_prefix {
             return Err(invalid(
-                "the prefix must be letters, digits, '-', '_', '.', ':'",
+                "the prefix must be letters, digits, '-', '_' or '.'",
             ));
         }
-        if self.timeout.is_zero() || self.max_staleness.is_zero() {
+        if self.timeout.is_zero() {
+            return Err(invalid("the timeout must be positive"));
+        }
+        if self.max_staleness < HEARTBEAT * 2 + self.timeout {
             return Err(invalid(
-                "the timeout and the staleness bound must be positive",
+                "the staleness bound must be at least two heartbeats (2 s) and the timeout",
             ));
         }
         // The client parses the URL; its error text is not shown (it may quote the URL).
@@ -217,7 +231,10 @@ impl RedisStoreBuilder {
             connection: ArcSwapOption::empty(),
             blocks: attempts::LocalBlocks::default(),
             revocations: self.revocations,
+            started: Instant::now(),
             confirmed_ms: AtomicU64::new(0),
+            up: AtomicBool::new(false),
+            incomplete: AtomicBool::new(false),
             instance: instance_id(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -264,7 +281,7 @@ pub struct RedisStore {
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
-            .field("prefix", &self.shared.keys.prefix)
+            .field("channel", &self.shared.keys.channel)
             .field("fresh", &self.is_fresh())
             .finish_non_exhaustive()
     }
@@ -308,20 +325,26 @@ impl RedisStore {
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn view_age(&self) -> Option<Duration> {
-        match self.shared.confirmed_ms.load(Ordering::Acquire) {
-            0 => None,
-            at => Some(Duration::from_millis(now_ms().saturating_sub(at))),
-        }
+        self.shared.view_age()
     }
 
-    /// Runs `op` on the store's own runtime with the current connection, within the timeout.
-    fn run<T, F, Fut>(&self, op: F) -> crate::store::StoreFuture<Result<T, StoreError>>
+    /// Runs `op` on the store's own runtime with the current connection, within the timeout;
+    /// at once `Unavailable` while the store's session is down (a refusal that waits for its
+    /// failure's write does not wait out a timeout during an outage). Errors are counted under
+    /// `use_` (metric `auth_store_errors_total{store}`).
+    fn run<T, F, Fut>(
+        &self,
+        use_: &'static str,
+        op: F,
+    ) -> crate::store::StoreFuture<Result<T, StoreError>>
     where
         T: Send + 'static,
         F: FnOnce(redis::aio::ConnectionManager, Arc<Shared>) -> Fut,
         Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
     {
-        let Some(connection) = self.shared.connection.load_full() else {
+        let connection = self.shared.connection.load_full();
+        let Some(connection) = connection.filter(|_| self.shared.up.load(Ordering::Acquire)) else {
+            crate::metrics::store_error(use_);
             return Box::pin(std::future::ready(Err(StoreError::Unavailable(
                 "not connected",
             ))));
@@ -334,9 +357,13 @@ impl RedisStore {
                 .unwrap_or(Err(StoreError::Timeout))
         });
         Box::pin(async move {
-            running
+            let answer = running
                 .await
-                .unwrap_or(Err(StoreError::Unavailable("the store's thread stopped")))
+                .unwrap_or(Err(StoreError::Unavailable("the store's thread stopped")));
+            if answer.is_err() {
+                crate::metrics::store_error(use_);
+            }
+            answer
         })
     }
 }
@@ -355,16 +382,53 @@ pub(crate) struct Shared {
     connection: ArcSwapOption<redis::aio::ConnectionManager>,
     blocks: attempts::LocalBlocks,
     revocations: MemoryRevocations,
-    /// When this instance's own heartbeat last came back (Unix ms; 0: never).
+    /// The origin of `confirmed_ms`: freshness is measured on the monotonic clock, so a step
+    /// of the wall clock can neither age nor rejuvenate the view.
+    started: Instant,
+    /// When this instance's own heartbeat last came back, in ms since `started`, plus one
+    /// (0: never, or the view is known incomplete).
     confirmed_ms: AtomicU64,
+    /// Whether a session is up (connected, subscribed, read back).
+    up: AtomicBool,
+    /// A revocation could not enter the view: it is `Stale` until a full read-back.
+    incomplete: AtomicBool,
     /// This instance's name in heartbeats.
     instance: String,
 }
 
+impl Shared {
+    fn view_age(&self) -> Option<Duration> {
+        if self.incomplete.load(Ordering::Acquire) {
+            return None;
+        }
+        match self.confirmed_ms.load(Ordering::Acquire) {
+            0 => None,
+            at => {
+                let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                Some(Duration::from_millis(now.saturating_sub(at - 1)))
+            }
+        }
+    }
+
+    /// Records that Redis has just confirmed the view (no effect on an incomplete one).
+    fn confirm(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.confirmed_ms
+            .store(now.saturating_add(1), Ordering::Release);
+    }
+
+    /// The view is known incomplete (a revocation could not enter it): `Stale` until a full
+    /// read-back succeeds.
+    fn distrust(&self) {
+        self.incomplete.store(true, Ordering::Release);
+    }
+}
+
 /// The names of every key and channel, from the prefix.
 struct Keys {
-    prefix: String,
     channel: String,
+    throttle: String,
+    blocks: String,
     revoked_tokens: String,
     revoked_subjects: String,
     revocation_expiry: String,
@@ -372,26 +436,24 @@ struct Keys {
 
 impl Keys {
     fn new(prefix: &str) -> Self {
+        let revocations = format!("{{{prefix}:revocations}}");
+        let throttle = format!("{{{prefix}:throttle}}");
         Keys {
-            prefix: prefix.to_owned(),
             channel: format!("{prefix}:events"),
-            revoked_tokens: format!("{prefix}:{{revocations}}:tokens"),
-            revoked_subjects: format!("{prefix}:{{revocations}}:subjects"),
-            revocation_expiry: format!("{prefix}:{{revocations}}:expiry"),
+            blocks: format!("{throttle}:blocks"),
+            throttle,
+            revoked_tokens: format!("{revocations}:tokens"),
+            revoked_subjects: format!("{revocations}:subjects"),
+            revocation_expiry: format!("{revocations}:expiry"),
         }
     }
 
-    /// A throttle key's failure counter and block, under one hash tag.
+    /// A throttle key's failure counter and block.
     fn throttle(&self, id: &str) -> (String, String) {
         (
-            format!("{}:throttle:{{{id}}}:failures", self.prefix),
-            format!("{}:throttle:{{{id}}}:blocked", self.prefix),
+            format!("{}:failures:{id}", self.throttle),
+            format!("{}:blocked:{id}", self.throttle),
         )
-    }
-
-    /// The `SCAN` pattern of every block.
-    fn blocks_pattern(&self) -> String {
-        format!("{}:throttle:*:blocked", self.prefix)
     }
 }
 
@@ -414,10 +476,14 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A name for this store's heartbeats, unique among the stores sharing a Redis: the process,
-/// the time it started and a serial (several stores may live in one process).
+/// A name for this store's heartbeats, unique among the stores sharing a Redis: 128 random
+/// bits (std's per-process random hasher keys; containers often all run as pid 1) and a serial
+/// (several stores may live in one process).
 fn instance_id() -> String {
+    use std::hash::BuildHasher as _;
     static SERIAL: AtomicU64 = AtomicU64::new(0);
     let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-    format!("{}-{}-{serial}", std::process::id(), now_ms())
+    let random = std::collections::hash_map::RandomState::new();
+    let (a, b) = (random.hash_one(serial), random.hash_one(now_ms()));
+    format!("{a:016x}{b:016x}-{serial}")
 }

@@ -42,6 +42,10 @@ return 1
     )
 });
 
+/// The largest millisecond count Lua's numbers (doubles) hold exactly: later instants are
+/// stored as this one (about the year 287 396, so only "forever" is affected).
+const MAX_EXACT_MS: u64 = (1 << 53) - 1;
+
 /// What a revocation is of.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -108,12 +112,16 @@ impl RedisStore {
         // This instance refuses the token at once, whatever Redis says.
         let local = apply(&self.shared, kind, issuer, id, at);
         let (leeway, retention) = self.shared.revocations.retention();
-        let forget_at = match kind {
-            Kind::Token => at + leeway,
-            Kind::Subject => at + retention,
+        let keep = match kind {
+            Kind::Token => leeway,
+            Kind::Subject => retention,
         };
-        let (field, value, forget_s) = (field(issuer, id), to_ms(at), to_ms(forget_at) / 1000);
-        let remote = self.run(move |mut connection, shared| async move {
+        // Saturating (a far-future `until` must not overflow), rounded up to the second.
+        let forget_ms =
+            to_ms(at).saturating_add(u64::try_from(keep.as_millis()).unwrap_or(u64::MAX));
+        let forget_s = forget_ms.div_ceil(1000);
+        let (field, value) = (field(issuer, id), to_ms(at).min(MAX_EXACT_MS));
+        let remote = self.run("revocations", move |mut connection, shared| async move {
             let keys = &shared.keys;
             let _: i64 = REVOKE
                 .key(&keys.revoked_tokens)

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
 
-use super::attempts::{id_in_block_key, parse_key_id};
+use super::attempts::parse_key_id;
 use super::revocations::{self, Kind};
-use super::{HEARTBEAT, Shared, now_ms, store_error};
+use super::{HEARTBEAT, Shared, store_error};
 use crate::store::StoreError;
 
 /// The longest wait between two connection attempts.
@@ -31,14 +31,30 @@ impl Sync {
         tokio::select! {
             _ = stop => {}
             () = self.forever() => {}
+            () = self.report_view_age() => {}
+        }
+    }
+
+    /// Sets the view-age gauge every second, connected or not (an operator alerts on it).
+    async fn report_view_age(&self) {
+        let mut tick = tokio::time::interval(HEARTBEAT);
+        loop {
+            tick.tick().await;
+            let age = self
+                .shared
+                .view_age()
+                .unwrap_or_else(|| self.shared.started.elapsed());
+            crate::metrics::view_age("redis", age.as_secs_f64());
         }
     }
 
     async fn forever(&self) {
         let mut backoff = Duration::from_millis(50);
         loop {
-            let started = now_ms();
-            if let Err(error) = self.session().await {
+            let started = Instant::now();
+            let ended = self.session().await;
+            self.shared.up.store(false, Ordering::Release);
+            if let Err(error) = ended {
                 tracing::error!(
                     target: "auth",
                     %error,
@@ -46,7 +62,7 @@ impl Sync {
                 );
             }
             // A session that lasted resets the backoff; one that failed at once doubles it.
-            if now_ms().saturating_sub(started) > 10_000 {
+            if started.elapsed() > Duration::from_secs(10) {
                 backoff = Duration::from_millis(50);
             }
             tokio::time::sleep(backoff).await;
@@ -73,13 +89,15 @@ impl Sync {
             .await
             .map_err(|_| StoreError::Timeout)?
             .map_err(|e| store_error(&e))?;
-        pubsub
-            .subscribe(&self.shared.keys.channel)
+        // A server that accepts the connection but never answers must not wedge the session.
+        tokio::time::timeout(timeout, pubsub.subscribe(&self.shared.keys.channel))
             .await
+            .map_err(|_| StoreError::Timeout)?
             .map_err(|e| store_error(&e))?;
         // Subscribed first, read back second: nothing published in between is missed.
         self.read_back().await?;
-        self.shared.confirmed_ms.store(now_ms(), Ordering::Release);
+        self.shared.confirm();
+        self.shared.up.store(true, Ordering::Release);
         tracing::info!(target: "auth", "redis store: view in sync");
         let mut messages = pubsub.on_message();
         let mut beat = tokio::time::interval(HEARTBEAT);
@@ -90,11 +108,14 @@ impl Sync {
                     None => return Err(StoreError::Unavailable("subscription lost")),
                 },
                 _ = beat.tick() => {
-                    let silent = now_ms()
-                        .saturating_sub(self.shared.confirmed_ms.load(Ordering::Acquire));
-                    if silent > 3 * HEARTBEAT.as_millis() as u64 + timeout.as_millis() as u64 {
+                    match self.shared.view_age() {
+                        // A revocation could not enter the view: read everything back.
+                        None => return Err(StoreError::Unavailable("the view is incomplete")),
                         // Heartbeats stopped coming back: the subscription is dead.
-                        return Err(StoreError::Unavailable("heartbeats lost"));
+                        Some(silent) if silent > HEARTBEAT * 3 + timeout => {
+                            return Err(StoreError::Unavailable("heartbeats lost"));
+                        }
+                        Some(_) => {}
                     }
                     self.heartbeat().await;
                 }
@@ -118,7 +139,8 @@ impl Sync {
         }
     }
 
-    /// Reads every block and revocation back into the views.
+    /// Reads every live block and every revocation back into the views: two hashes and one
+    /// range of a sorted set, whatever else the Redis holds.
     async fn read_back(&self) -> Result<(), StoreError> {
         let Some(connection) = self.shared.connection.load_full() else {
             return Err(StoreError::Unavailable("not connected"));
@@ -134,35 +156,37 @@ impl Sync {
                 .hgetall(&keys.revoked_subjects)
                 .await
                 .map_err(|e| store_error(&e))?;
-            let mut names = Vec::new();
-            {
-                let mut scan = connection
-                    .scan_match::<_, String>(keys.blocks_pattern())
-                    .await
-                    .map_err(|e| store_error(&e))?;
-                while let Some(name) = scan.next().await {
-                    names.push(name.map_err(|e| store_error(&e))?);
-                }
-            }
-            let mut blocks = Vec::with_capacity(names.len());
-            for name in names {
-                let left: i64 = connection.pttl(&name).await.map_err(|e| store_error(&e))?;
-                blocks.push((name, left));
-            }
-            Ok::<_, StoreError>((tokens, subjects, blocks))
+            let (secs, micros): (u64, u64) = redis::cmd("TIME")
+                .query_async(&mut connection)
+                .await
+                .map_err(|e| store_error(&e))?;
+            let now_ms = secs * 1000 + micros / 1000;
+            let blocks: Vec<(String, u64)> = connection
+                .zrangebyscore_withscores(&keys.blocks, now_ms, "+inf")
+                .await
+                .map_err(|e| store_error(&e))?;
+            Ok::<_, StoreError>((tokens, subjects, blocks, now_ms))
         };
-        let (tokens, subjects, blocks) = tokio::time::timeout(self.shared.timeout * 20, work)
-            .await
-            .map_err(|_| StoreError::Timeout)??;
+        let (tokens, subjects, blocks, now_ms) =
+            tokio::time::timeout(self.shared.timeout * 10, work)
+                .await
+                .map_err(|_| StoreError::Timeout)??;
+        // Trust is restored only by a read-back that every revocation entered.
+        self.shared.incomplete.store(false, Ordering::Release);
         for (kind, entries) in [(Kind::Token, tokens), (Kind::Subject, subjects)] {
             for (field, ms) in entries {
                 self.revocation(kind, &field, ms);
             }
         }
-        for (name, left) in blocks {
-            let key = id_in_block_key(&name).and_then(parse_key_id);
-            if let (Some(key), Ok(ms)) = (key, u64::try_from(left)) {
-                self.shared.blocks.insert(key, Duration::from_millis(ms));
+        if self.shared.incomplete.load(Ordering::Acquire) {
+            return Err(StoreError::Full {
+                capacity: self.shared.revocations.capacity(),
+            });
+        }
+        for (id, ends_ms) in blocks {
+            if let Some(key) = parse_key_id(&id) {
+                let left = Duration::from_millis(ends_ms.saturating_sub(now_ms));
+                self.shared.blocks.insert(key, left);
             }
         }
         Ok(())
@@ -176,7 +200,7 @@ impl Sync {
         let mut parts = text.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("h"), Some(instance), None) if instance == self.shared.instance => {
-                self.shared.confirmed_ms.store(now_ms(), Ordering::Release);
+                self.shared.confirm();
             }
             (Some("b"), Some(id), Some(ms)) => {
                 if let (Some(key), Ok(ms)) = (parse_key_id(id), ms.parse::<u64>()) {
@@ -203,10 +227,13 @@ impl Sync {
         };
         let at = revocations::from_ms(ms);
         if let Err(error) = revocations::apply(&self.shared, kind, issuer.as_deref(), &id, at) {
+            // Fail closed: a view missing a revocation is not served as fresh.
+            self.shared.distrust();
+            crate::metrics::store_error("revocations");
             tracing::error!(
                 target: "auth",
                 %error,
-                "redis store: a revocation could not enter the local view"
+                "redis store: a revocation could not enter the local view; refusing as stale"
             );
         }
     }

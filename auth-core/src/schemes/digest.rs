@@ -128,6 +128,12 @@ impl SchemeImpl for Digest {
         );
         let response = answer.response.to_ascii_lowercase();
         let nc = answer.nc;
+        let realm = realm.to_owned();
+        let username = if answer.userhash {
+            answer.username.to_ascii_lowercase()
+        } else {
+            answer.username.to_owned()
+        };
         let settings = settings.clone();
         Verdict::Later(Box::pin(async move {
             let (ha1, principal) = match lookup.await {
@@ -144,7 +150,13 @@ impl SchemeImpl for Digest {
                 Some(principal) if right => principal,
                 _ => return Err((refused(), Reason::WrongPassword)),
             };
-            let Some(recorded) = settings.record(age, nc, principal.subject().unwrap_or("")) else {
+            // The memory is per realm and per verified user: the principal's subject, else the
+            // name as sent (a hashed one in one case, so re-casing it is the same user).
+            let user = match principal.subject() {
+                Some(subject) => format!("{realm}\n{subject}"),
+                None => format!("{realm}\n\n{username}"),
+            };
+            let Some(recorded) = settings.record(age, nc, &user) else {
                 return Err((refused(), Reason::StaleNonce));
             };
             match recorded.await {
@@ -153,6 +165,7 @@ impl SchemeImpl for Digest {
                 Ok(_) => Err((refused(), Reason::StaleNonce)),
                 Err(error) => {
                     tracing::error!(%error, "digest replay memory unavailable: answer refused");
+                    crate::metrics::store_error("digest_nonces");
                     Err((ErrorCode::TemporarilyUnavailable, Reason::Unavailable))
                 }
             }

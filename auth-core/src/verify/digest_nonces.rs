@@ -72,7 +72,8 @@ pub struct NonceAnswer<'a> {
     pub expires: u64,
     /// The answer's `nc`.
     pub count: u32,
-    /// The user who proved their password with it (the name, also for a hashed user name).
+    /// Whose memory it goes into: the realm and the verified user (the principal's subject,
+    /// so re-casing a hashed user name lands in the same place), one string.
     pub user: &'a str,
 }
 
@@ -139,7 +140,8 @@ pub enum NonceUse {
 /// ```
 pub trait NonceStore: Send + Sync + 'static {
     /// Records `answer` unless its pair was seen (or is too old to judge), and says which.
-    /// `Err` refuses the answer with 503.
+    /// `Err` refuses the answer with 503. A store must answer [`NonceUse::Stale`] for a nonce
+    /// that has expired by its own clock (it may have forgotten its pairs already).
     fn record(&self, answer: &NonceAnswer<'_>) -> StoreFuture<Result<NonceUse, StoreError>>;
 }
 
@@ -236,7 +238,7 @@ impl MemoryNonces {
     fn record_at(&self, answer: &NonceAnswer<'_>, now: u64) -> Result<NonceUse, StoreError> {
         let mut memory = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         memory.sweep(now);
-        memory.record(answer, self.capacity, self.per_user)
+        memory.record(answer, now, self.capacity, self.per_user)
     }
 }
 
@@ -320,9 +322,15 @@ impl Memory {
     fn record(
         &mut self,
         answer: &NonceAnswer<'_>,
+        now: u64,
         capacity: usize,
         per_user: usize,
     ) -> Result<NonceUse, StoreError> {
+        // Expired by now (the nonce was checked earlier, before a slow user lookup): it may
+        // have been swept already, so it cannot be judged — stale, never `First`.
+        if answer.expires <= now {
+            return Ok(NonceUse::Stale);
+        }
         if let Some(user) = self.users.get_mut(answer.user) {
             if let Some(known) = user.nonces.iter_mut().find(|n| n.id == answer.nonce) {
                 return Ok(known.answer(answer.count));
@@ -339,6 +347,10 @@ impl Memory {
             return Err(StoreError::Full { capacity });
         }
         let user = self.users.entry(answer.user.to_owned()).or_default();
+        if user_is_full && user.nonces.iter().all(|n| n.issued >= answer.issued) {
+            // The new nonce would be the user's oldest: it is the one forgotten.
+            return Ok(NonceUse::Stale);
+        }
         if user_is_full {
             // Forget the oldest: it and all the user's nonces issued no later are stale now.
             if let Some(oldest) = user
@@ -460,6 +472,22 @@ mod tests {
                 Ok(NonceUse::First)
             );
         }
+    }
+
+    /// A nonce checked while fresh but recorded after it expired (a slow user lookup) may have
+    /// been swept already: it is stale, never `First` again.
+    #[test]
+    fn a_nonce_that_expires_before_it_is_recorded_is_stale() {
+        let store = MemoryNonces::new();
+        assert_eq!(
+            store.record_at(&NonceAnswer::new(1, 0, 10, 1, "ops"), 9),
+            Ok(NonceUse::First)
+        );
+        // Second 10: swept, and the same answer again must not look new.
+        assert_eq!(
+            store.record_at(&NonceAnswer::new(1, 0, 10, 1, "ops"), 10),
+            Ok(NonceUse::Stale)
+        );
     }
 
     #[test]

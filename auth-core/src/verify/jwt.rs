@@ -343,12 +343,12 @@ impl JwtVerifier {
     ) -> Verdict {
         let inner = &*self.inner;
         let now = (inner.clock)();
-        if let Some(hit) = inner
-            .cache
-            .as_ref()
-            .and_then(|c| c.get(token.as_bytes(), now, generation))
-        {
-            return Verdict::Cached(self.revocation(hit, now));
+        if let Some(cache) = inner.cache.as_ref() {
+            let hit = cache.get(token.as_bytes(), now, generation);
+            crate::metrics::verdict_cache(hit.is_some());
+            if let Some(hit) = hit {
+                return Verdict::Cached(self.revocation(hit, now));
+            }
         }
         let parsed = match self.parse(token) {
             Ok(parsed) => parsed,

@@ -484,6 +484,7 @@ async fn refresher(
                     generation,
                     fetched_at: Instant::now(),
                 })));
+                crate::metrics::key_set_refresh(true, Some(0), Some(unix_now()));
                 delay = max_age.map_or(settings.refresh_default, |a| {
                     a.clamp(settings.refresh_min, settings.refresh_max)
                 });
@@ -496,6 +497,7 @@ async fn refresher(
                     .as_ref()
                     .map(|s| s.fetched_at.elapsed().as_secs());
                 tracing::warn!(target: crate::audit::TARGET, error = %e, serving_keys_aged_secs = ?age, "key set fetch failed; keeping the last good set");
+                crate::metrics::key_set_refresh(false, age, None);
                 // Back off 1, 2, 4 … s, never past the cool-down (so a rotated key is still
                 // picked up promptly once the provider is back).
                 delay = Duration::from_secs(1u64 << failures.min(6))
@@ -596,6 +598,13 @@ async fn fetch(
     let (body, max_age) = get(client, &jwks_url).await?;
     let keys = parse_jwks(&body, &settings.rsa_algorithms).map_err(FetchError::Document)?;
     Ok((keys, max_age))
+}
+
+/// Unix seconds now, for the key-set metrics.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

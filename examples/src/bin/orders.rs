@@ -38,6 +38,8 @@ async fn main() -> std::io::Result<()> {
         }
     };
     let insecure_sessions = settings.insecure_cookies && sessions.is_some();
+    // The Prometheus recorder first: every metric from the first request on is counted.
+    auth_examples::metrics::handle();
     let store = web::Data::new(Store::default());
     let revocations = web::Data::new(settings.revocations.clone());
     let origins = settings.cors_origins.clone();
