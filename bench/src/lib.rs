@@ -96,6 +96,11 @@ pub fn verifier() -> JwtVerifier {
 
 /// [`verifier`] with a verdict cache of `capacity` tokens (0: off).
 pub fn verifier_with_cache(capacity: usize) -> JwtVerifier {
+    verifier_builder(capacity).build().unwrap()
+}
+
+/// The builder of [`verifier_with_cache`], for variants (a revocation store).
+pub fn verifier_builder(capacity: usize) -> auth_core::JwtVerifierBuilder {
     let keys = [
         JwtKey::hmac(Algorithm::HS256, HS256_SECRET).unwrap(),
         JwtKey::from_pem(Algorithm::RS256, RSA_PUBLIC).unwrap(),
@@ -110,8 +115,6 @@ pub fn verifier_with_cache(capacity: usize) -> JwtVerifier {
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .verdict_cache(capacity, auth_core::verify::jwt::DEFAULT_CACHE_TTL)
-        .build()
-        .unwrap()
 }
 
 fn ok() -> HttpResponse {
@@ -140,11 +143,27 @@ pub fn ours_app(
         InitError = (),
     >,
 > {
-    let auth = AuthConfig::builder()
-        .realm("bench")
-        .bearer(verifier)
-        .build()
-        .unwrap();
+    ours_app_with(verifier, None)
+}
+
+/// [`ours_app`] with a failure throttle.
+pub fn ours_app_with(
+    verifier: JwtVerifier,
+    throttle: Option<auth_core::FailureThrottle>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let mut auth = AuthConfig::builder().realm("bench").bearer(verifier);
+    if let Some(throttle) = throttle {
+        auth = auth.throttle(throttle);
+    }
+    let auth = auth.build().unwrap();
     ALGORITHMS
         .iter()
         .fold(App::new().app_data(auth).service(open), |app, alg| {

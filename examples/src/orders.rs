@@ -83,6 +83,9 @@ pub struct Settings {
     pub htdigest: Option<String>,
     /// `AUTH_DIGEST_NONCE_TTL_SECS`: how long a Digest nonce may be answered (default 300).
     pub digest_nonce_ttl: u64,
+    /// `AUTH_DIGEST_NONCE_SECRET` (≥ 32 bytes): the secret Digest nonces are sealed with, the
+    /// same on every instance of a fleet (unset: random per process).
+    pub digest_nonce_secret: Option<Vec<u8>>,
     /// `AUTH_API_KEYS` (`name=key,name=key`), or [`DEV_API_KEYS`].
     pub api_keys: String,
     /// `AUTH_FAILURE_LIMIT`: failures per minute per client before 429 (default 10; 0 disables).
@@ -107,6 +110,8 @@ pub struct Settings {
     pub dev_defaults: Vec<&'static str>,
     /// `AUTH_REDIS_URL`: failure throttling and revocation shared with every instance through
     /// this Redis (unset: in memory, per process). Never shown: it may hold a password.
+    /// `AUTH_REDIS_MAX_STALENESS_SECS` (default 30): how long revocation serves its last view
+    /// while Redis is unreachable, before tokens get 503.
     pub redis: Option<RedisStore>,
     /// The revocation store the verifier checks and `POST /admin/revocations` writes.
     pub revocations: crate::revocations::Revocations,
@@ -131,6 +136,10 @@ impl std::fmt::Debug for Settings {
                 &self.htdigest.as_ref().map(|t| redacted(t.len())),
             )
             .field("digest_nonce_ttl", &self.digest_nonce_ttl)
+            .field(
+                "digest_nonce_secret",
+                &self.digest_nonce_secret.as_ref().map(|t| redacted(t.len())),
+            )
             .field("api_keys", &redacted(self.api_keys.len()))
             .field("failure_limit", &self.failure_limit)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -223,8 +232,18 @@ impl Settings {
             Some(url) => Some(
                 RedisStore::builder(&url)
                     .prefix("orders")
+                    .max_staleness(Duration::from_secs(number(
+                        "AUTH_REDIS_MAX_STALENESS_SECS",
+                        auth_core::redis_store::DEFAULT_MAX_STALENESS.as_secs(),
+                    )?))
                     .build()
-                    .map_err(|_| "AUTH_REDIS_URL: not a redis:// or rediss:// URL")?,
+                    .map_err(|e| match e {
+                        // The URL is never echoed: it may hold a password.
+                        ConfigError::InvalidSetting { detail, .. } => {
+                            format!("AUTH_REDIS_URL / AUTH_REDIS_MAX_STALENESS_SECS: {detail}")
+                        }
+                        _ => "AUTH_REDIS_URL: refused".to_owned(),
+                    })?,
             ),
             None => None,
         };
@@ -248,6 +267,7 @@ impl Settings {
             htpasswd,
             htdigest,
             digest_nonce_ttl: number("AUTH_DIGEST_NONCE_TTL_SECS", 300)?,
+            digest_nonce_secret: var("AUTH_DIGEST_NONCE_SECRET").map(String::into_bytes),
             api_keys,
             failure_limit,
             trusted_proxies,
@@ -269,6 +289,7 @@ impl Settings {
             htpasswd: DEV_HTPASSWD.to_owned(),
             htdigest: None,
             digest_nonce_ttl: 300,
+            digest_nonce_secret: None,
             api_keys: DEV_API_KEYS.to_owned(),
             failure_limit: 0,
             trusted_proxies: Vec::new(),
@@ -310,9 +331,16 @@ impl Settings {
                 .map_err(|e| format!("development digest user: {e}"))?,
         };
         // MD5 too: `htdigest` files hold MD5 hashes only, and some clients know nothing else.
-        let digest = DigestAuth::new(digest_users)
+        let mut digest = DigestAuth::new(digest_users)
             .allow_md5()
             .nonce_lifetime(Duration::from_secs(self.digest_nonce_ttl));
+        if let Some(secret) = &self.digest_nonce_secret {
+            digest = digest.nonce_secret(secret);
+        }
+        if let Some(redis) = &self.redis {
+            // The fleet's replay memory: a request captured from one instance is refused by all.
+            digest = digest.nonce_store(redis.clone());
+        }
         let mut auth = AuthConfig::builder()
             .realm(REALM)
             .bearer(

@@ -619,3 +619,64 @@ async fn one_user_filling_their_share_of_the_replay_memory_locks_out_nobody_else
     let full = send(&config, more.request("/ops")).await;
     assert_eq!(full.status, 503);
 }
+
+/// Two instances sharing the nonce secret and a real Redis as replay memory: a request captured
+/// from one is refused by the other; the next count is accepted anywhere; with Redis gone, a
+/// right answer is a 503 (fail closed), and served again once Redis is back.
+#[actix_web::test]
+async fn a_fleet_sharing_a_redis_replay_memory_refuses_a_replay_on_the_other_instance() {
+    use auth_core::redis_store::RedisStore;
+    use auth_tests::redis::{RedisServer, eventually};
+
+    let mut server = RedisServer::start();
+    let secret = b"a nonce secret shared by every instance";
+    let redis = || {
+        RedisStore::builder(&server.url())
+            .prefix("digest")
+            .build()
+            .unwrap()
+    };
+    let (store_a, store_b) = (redis(), redis());
+    for store in [&store_a, &store_b] {
+        assert!(
+            eventually(Duration::from_secs(10), || store.is_fresh())
+                .await
+                .is_some()
+        );
+    }
+    let instance = |store: RedisStore| {
+        config_with(
+            DigestAuth::new(users())
+                .nonce_secret(secret)
+                .nonce_store(store),
+            None,
+        )
+    };
+    let (a, b) = (instance(store_a.clone()), instance(store_b.clone()));
+    let c = challenge(&a, "/ops", "SHA-256").await;
+    let mut captured = Reply::to(&c, "/ops");
+    assert_eq!(send(&a, captured.request("/ops")).await.status, 200);
+    let replayed = send(&b, captured.request("/ops")).await;
+    assert_eq!(replayed.status, 401, "replayed to the other instance");
+    assert!(replayed.challenge("SHA-256").get("stale").is_none());
+    captured.nc = 2;
+    assert_eq!(send(&b, captured.request("/ops")).await.status, 200);
+
+    server.stop();
+    captured.nc = 3;
+    let down = send(&a, captured.request("/ops")).await;
+    assert_eq!(down.status, 503);
+    assert_eq!(down.retry_after.as_deref(), Some("5"));
+    server.restart();
+    assert!(
+        eventually(Duration::from_secs(15), || store_a.is_connected())
+            .await
+            .is_some()
+    );
+    // Redis restarted empty (no persistence in the test): a fresh nonce works again.
+    let c = challenge(&a, "/ops", "SHA-256").await;
+    assert_eq!(
+        send(&a, Reply::to(&c, "/ops").request("/ops")).await.status,
+        200
+    );
+}

@@ -1,7 +1,8 @@
 //! A store shared by a fleet through Redis (or Valkey), feature `redis`: failure throttling
-//! ([`AttemptStore`](crate::AttemptStore)) and revocation
-//! ([`RevocationStore`](crate::verify::revocation::RevocationStore)) as one, so replicas behind
-//! a load balancer throttle and revoke together.
+//! ([`AttemptStore`](crate::AttemptStore)), revocation
+//! ([`RevocationStore`](crate::verify::revocation::RevocationStore)) and, with `digest`, the
+//! Digest replay memory (`NonceStore`, through `DigestAuth::nonce_store`) as one, so replicas
+//! behind a load balancer throttle, revoke and refuse replays together.
 //!
 //! ```no_run
 //! use auth_core::redis_store::RedisStore;
@@ -57,6 +58,8 @@
 //! the server, which may echo a credential).
 
 mod attempts;
+#[cfg(feature = "digest")]
+mod nonces;
 mod revocations;
 mod sync;
 
@@ -317,6 +320,18 @@ impl RedisStore {
             .is_some_and(|age| age <= self.shared.max_staleness)
     }
 
+    /// Whether a session with Redis is up now (connected, subscribed, read back): writes are
+    /// attempted only then, and fail at once otherwise. For health checks.
+    ///
+    /// ```no_run
+    /// let store = auth_core::redis_store::RedisStore::builder("redis://127.0.0.1/").build()?;
+    /// println!("connected: {}", store.is_connected());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        self.shared.up.load(Ordering::Acquire)
+    }
+
     /// How long ago Redis last confirmed the local view (`None`: never yet).
     ///
     /// ```no_run
@@ -427,6 +442,9 @@ impl Shared {
 /// The names of every key and channel, from the prefix.
 struct Keys {
     channel: String,
+    /// The hash tag of the Digest replay memory's keys.
+    #[cfg_attr(not(feature = "digest"), allow(dead_code))]
+    digest: String,
     throttle: String,
     blocks: String,
     revoked_tokens: String,
@@ -440,6 +458,7 @@ impl Keys {
         let throttle = format!("{{{prefix}:throttle}}");
         Keys {
             channel: format!("{prefix}:events"),
+            digest: format!("{{{prefix}:digest}}"),
             blocks: format!("{throttle}:blocks"),
             throttle,
             revoked_tokens: format!("{revocations}:tokens"),

@@ -1,0 +1,243 @@
+"""Two `orders` processes sharing one real Redis (Debian's redis-server on 127.0.0.1, started
+and stopped here), driven over HTTP by Python's http.client and PyJWT:
+
+1. limit 5, one client alternating between the instances one request at a time: five 401s,
+   then 429 on both, the right key included;
+2. 32 concurrent connections over both: the non-429 answers past the limit are at most the
+   requests in flight;
+3. a revocation posted to A, refused by B: p50 and p99 delay over 100 trials;
+4. Redis killed during a load run: no revoked token accepted, no valid token refused before
+   the staleness bound, no 500; Redis restarted: both instances serve again by themselves.
+
+Usage: fleet.py ORDERS_BINARY. Prints the measurements and `N passed, N failed`."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import http.client
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
+from common import Orders, Tally, free_port  # noqa: E402
+
+import jwt  # noqa: E402
+
+SECRET = "fleet-test-secret-of-at-least-32-bytes-long"
+KEY = "dev-partner-key-0123456789"
+STALENESS = 3
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                c.connect()
+                c.close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def token(sub, scope="", jti=None, ttl=600):
+    now = int(time.time())
+    claims = {"sub": sub, "scope": scope, "iat": now - 5, "exp": now + ttl}
+    if jti:
+        claims["jti"] = jti
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+class Client:
+    """One keep-alive connection from a chosen loopback source address."""
+
+    def __init__(self, port, source="127.0.0.1"):
+        self.port, self.source = port, source
+        self.conn = None
+
+    def get(self, path, headers=(), method="GET", body=None):
+        for attempt in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(
+                        "127.0.0.1", self.port, timeout=10, source_address=(self.source, 0))
+                hdrs = dict(headers)
+                if body is not None:
+                    hdrs["Content-Type"] = "application/json"
+                self.conn.request(method, path, body=body, headers=hdrs)
+                res = self.conn.getresponse()
+                res.read()
+                return res.status
+            except (OSError, http.client.HTTPException):
+                self.conn = None
+                if attempt:
+                    raise
+        return 0
+
+
+def wait_fresh(port, tally, what):
+    """Until a valid token passes (the instance's view of Redis is fresh)."""
+    c = Client(port)
+    t = token("probe")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if c.get("/me", [("Authorization", f"Bearer {t}")]) == 200:
+            return True
+        time.sleep(0.05)
+    tally.check(what, False)
+    return False
+
+
+def main(binary):
+    tally = Tally("fleet")
+    redis = Redis()
+    env = dict(AUTH_JWT_SECRET=SECRET, AUTH_REDIS_URL=f"redis://127.0.0.1:{redis.port}/",
+               AUTH_FAILURE_LIMIT="5", AUTH_REDIS_MAX_STALENESS_SECS=str(STALENESS))
+    try:
+        with Orders(binary, **env) as a, Orders(binary, **env) as b:
+            for name, inst in (("A", a), ("B", b)):
+                wait_fresh(inst.port, tally, f"instance {name} in sync")
+            limit(tally, a, b)
+            concurrent(tally, a, b)
+            revocation_delay(tally, a, b)
+            outage(tally, a, b, redis)
+    finally:
+        redis.stop()
+    return tally.report()
+
+
+def limit(tally, a, b):
+    clients = [Client(a.port, "127.0.0.2"), Client(b.port, "127.0.0.2")]
+    statuses = []
+    for i in range(12):
+        key = KEY if i >= 10 else "wrong-partner-key-000000000"
+        statuses.append(clients[i % 2].get("/partner/orders", [("X-API-Key", key)]))
+    print(f"alternating, limit 5: {statuses}")
+    tally.check("five 401s, then 429 on both instances, right key included",
+                statuses == [401] * 5 + [429] * 7, statuses)
+
+
+def concurrent(tally, a, b):
+    results = []
+    lock = threading.Lock()
+
+    def worker(i):
+        c = Client((a, b)[i % 2].port, "127.0.0.3")
+        for _ in range(10):
+            s = c.get("/partner/orders", [("X-API-Key", "wrong-partner-key-000000000")])
+            with lock:
+                results.append(s)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    past = sum(1 for s in results if s != 429) - 5
+    print(f"32 connections over both, 320 wrong keys: {sum(1 for s in results if s == 401)} x 401, "
+          f"{sum(1 for s in results if s == 429)} x 429; non-429 past the limit: {max(past, 0)} (in flight: 32)")
+    tally.check("non-429 answers past the limit at most the requests in flight", past <= 32, past)
+    tally.check("only 401 and 429", set(results) <= {401, 429}, set(results))
+
+
+def revocation_delay(tally, a, b):
+    admin = token("root", "orders:admin")
+    post, probe = Client(a.port), Client(b.port)
+    delays = []
+    for i in range(100):
+        victim = token("alice", jti=f"fleet-{i}")
+        auth = [("Authorization", f"Bearer {victim}")]
+        tally.check("accepted before", probe.get("/me", auth) == 200) if i < 3 else probe.get("/me", auth)
+        status = post.get("/admin/revocations", [("Authorization", f"Bearer {admin}")], method="POST",
+                          body=json.dumps({"jti": f"fleet-{i}"}))
+        done = time.perf_counter()
+        if status != 204:
+            tally.check("revocation posted", False, status)
+            return
+        while probe.get("/me", auth) != 401:
+            if time.perf_counter() - done > 5:
+                tally.check("refused by the other instance within 5 s", False)
+                return
+        delays.append((time.perf_counter() - done) * 1000)
+    delays.sort()
+    p50, p99 = statistics.median(delays), delays[98]
+    print(f"revocation on A refused on B: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {delays[-1]:.2f} ms (100 trials)")
+    tally.check("p99 under 100 ms", p99 < 100, p99)
+
+
+def outage(tally, a, b, redis):
+    admin = token("root", "orders:admin")
+    revoked = token("mallory", jti="fleet-outage")
+    status = Client(a.port).get("/admin/revocations", [("Authorization", f"Bearer {admin}")], method="POST",
+                                body=json.dumps({"jti": "fleet-outage"}))
+    tally.check("revoked before the outage", status == 204, status)
+    time.sleep(0.2)
+    valid = token("bob")
+    log = []  # (time, instance, kind, status)
+    stop = threading.Event()
+
+    def worker(inst, name, tok, kind):
+        c = Client(inst.port)
+        while not stop.is_set():
+            try:
+                s = c.get("/me", [("Authorization", f"Bearer {tok}")])
+            except OSError:
+                s = -1
+            log.append((time.time(), name, kind, s))
+            time.sleep(0.002)
+
+    threads = [threading.Thread(target=worker, args=(inst, name, tok, kind))
+               for inst, name in ((a, "A"), (b, "B")) for tok, kind in ((valid, "valid"), (revoked, "revoked"))]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    stopped_at = time.time()
+    redis.stop()
+    time.sleep(STALENESS + 3)
+    redis.start()
+    restarted_at = time.time()
+    recovered = {}
+    deadline = time.time() + 20
+    while time.time() < deadline and len(recovered) < 2:
+        for t_, name, kind, s in list(log):
+            if kind == "valid" and s == 200 and t_ > restarted_at and name not in recovered:
+                recovered[name] = t_ - restarted_at
+        time.sleep(0.05)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    wrong_revoked = sum(1 for _, _, k, s in log if k == "revoked" and s == 200)
+    early_refusals = sum(1 for t_, _, k, s in log if k == "valid" and s != 200 and t_ < stopped_at + STALENESS - 0.5)
+    errors = sum(1 for _, _, _, s in log if s >= 500 and s != 503 or s == -1)
+    statuses = sorted({s for _, _, _, s in log})
+    print(f"outage: {len(log)} requests, statuses {statuses}; revoked accepted {wrong_revoked}; "
+          f"valid refused before the bound {early_refusals}; 500s {errors}; "
+          f"recovered after restart: " + ", ".join(f"{n} {d:.2f} s" for n, d in sorted(recovered.items())))
+    tally.check("no revoked token accepted", wrong_revoked == 0, wrong_revoked)
+    tally.check("no valid token refused before the bound", early_refusals == 0, early_refusals)
+    tally.check("no 500 (503 only past the bound)", errors == 0, errors)
+    tally.check("503 past the bound", any(s == 503 for _, _, _, s in log))
+    tally.check("both instances recovered by themselves", len(recovered) == 2, recovered)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
