@@ -160,9 +160,12 @@ def concurrent(tally, a, b):
 
 def revocation_delay(tally, a, b):
     admin = token("root", "orders:admin")
-    post, probe = Client(a.port), Client(b.port)
+    post = Client(a.port)
     delays = []
     for i in range(100):
+        # Each trial's refusal is a counted failure: one client address per trial, so the
+        # failure limit (5) never turns the 401 awaited here into a 429.
+        probe = Client(b.port, f"127.0.1.{i + 1}")
         victim = token("alice", jti=f"fleet-{i}")
         auth = [("Authorization", f"Bearer {victim}")]
         tally.check("accepted before", probe.get("/me", auth) == 200) if i < 3 else probe.get("/me", auth)
@@ -194,8 +197,9 @@ def outage(tally, a, b, redis):
     log = []  # (time, instance, kind, status)
     stop = threading.Event()
 
-    def worker(inst, name, tok, kind):
-        c = Client(inst.port)
+    def worker(inst, name, tok, kind, source):
+        # Own addresses: the revoked token's counted failures block only its own client.
+        c = Client(inst.port, source)
         while not stop.is_set():
             try:
                 s = c.get("/me", [("Authorization", f"Bearer {tok}")])
@@ -204,8 +208,9 @@ def outage(tally, a, b, redis):
             log.append((time.time(), name, kind, s))
             time.sleep(0.002)
 
-    threads = [threading.Thread(target=worker, args=(inst, name, tok, kind))
-               for inst, name in ((a, "A"), (b, "B")) for tok, kind in ((valid, "valid"), (revoked, "revoked"))]
+    pairs = [(inst, name, tok, kind) for inst, name in ((a, "A"), (b, "B"))
+             for tok, kind in ((valid, "valid"), (revoked, "revoked"))]
+    threads = [threading.Thread(target=worker, args=(*p, f"127.0.2.{i + 1}")) for i, p in enumerate(pairs)]
     for t in threads:
         t.start()
     time.sleep(1)
@@ -233,6 +238,8 @@ def outage(tally, a, b, redis):
           f"valid refused before the bound {early_refusals}; 500s {errors}; "
           f"recovered after restart: " + ", ".join(f"{n} {d:.2f} s" for n, d in sorted(recovered.items())))
     tally.check("no revoked token accepted", wrong_revoked == 0, wrong_revoked)
+    tally.check("the revoked token was refused (401, then 429 once its client was blocked)",
+                {s for _, _, k, s in log if k == "revoked"} <= {401, 429, 503})
     tally.check("no valid token refused before the bound", early_refusals == 0, early_refusals)
     tally.check("no 500 (503 only past the bound)", errors == 0, errors)
     tally.check("503 past the bound", any(s == 503 for _, _, _, s in log))
