@@ -248,7 +248,9 @@ impl Settings {
             None => None,
         };
         let issuer = var("AUTH_ISSUER");
-        let revocations = revocations_for(redis.as_ref(), issuer.as_deref());
+        // Revocations are per issuer: the one the verifier enforces.
+        let revocations =
+            revocations_for(redis.as_ref(), issuer.as_deref().or(oidc_issuer.as_deref()));
         Ok(Settings {
             redis,
             revocations,
@@ -306,7 +308,8 @@ impl Settings {
     /// These settings with failure throttling and revocation shared through `redis` (what
     /// `AUTH_REDIS_URL` does).
     pub fn with_redis(mut self, redis: RedisStore) -> Settings {
-        self.revocations = revocations_for(Some(&redis), self.issuer.as_deref());
+        let issuer = self.issuer.as_deref().or(self.oidc_issuer.as_deref());
+        self.revocations = revocations_for(Some(&redis), issuer);
         self.redis = Some(redis);
         self
     }

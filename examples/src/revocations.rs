@@ -5,9 +5,11 @@
 //!
 //! Body: `{"jti": "…", "expires_at": <unix seconds>}` (`expires_at` optional: the token's
 //! `exp`; without it the revocation is kept [`DEFAULT_KEEP_SECS`]) or `{"sub": "…",
-//! "issued_before": <unix seconds>}` (default now). Revocations are under the service's
-//! `AUTH_ISSUER` (none when unset). Answers 204; 400 for a body that is neither; 503 with
-//! `Retry-After` when the store did not take the write (it is not in force everywhere: retry).
+//! "issued_before": <unix seconds>}` (default now; never in the future). Revocations are under
+//! the token issuer `iss` when the body gives one, else the service's (`AUTH_ISSUER`, else
+//! `AUTH_OIDC_ISSUER`; with neither, tokens without `iss` only). Answers 204; 400 for a body
+//! that is neither, a past `expires_at` or a future `issued_before`; 503 with `Retry-After`
+//! when the store did not take the write (it is not in force everywhere: retry).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -44,14 +46,21 @@ impl std::fmt::Debug for Revocations {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationRequest {
+    /// The issuer the `jti` or `sub` belongs to (default: the service's).
+    iss: Option<String>,
     jti: Option<String>,
     expires_at: Option<u64>,
     sub: Option<String>,
     issued_before: Option<u64>,
 }
 
-fn at(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
+/// `secs` as an instant, if it is one (`None` past the platform's range).
+fn at(secs: u64) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+fn bad_request(why: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": why }))
 }
 
 /// `POST /admin/revocations`: scope `orders:admin`.
@@ -64,16 +73,25 @@ pub async fn revoke(
     body: web::Json<RevocationRequest>,
     revocations: web::Data<Revocations>,
 ) -> HttpResponse {
-    let issuer = revocations.issuer.as_deref();
+    let body = body.into_inner();
+    let issuer = body.iss.as_deref().or(revocations.issuer.as_deref());
     let now = SystemTime::now();
-    let write = match body.into_inner() {
+    let write = match body {
         RevocationRequest {
             jti: Some(jti),
             expires_at,
             sub: None,
             issued_before: None,
+            ..
         } if !jti.is_empty() => {
-            let until = expires_at.map_or(now + Duration::from_secs(DEFAULT_KEEP_SECS), at);
+            let until = match expires_at {
+                None => now + Duration::from_secs(DEFAULT_KEEP_SECS),
+                Some(secs) => match at(secs) {
+                    Some(until) if until > now => until,
+                    // A past expiry would be stored and forgotten at once: say so.
+                    _ => return bad_request("expires_at must be a future Unix time"),
+                },
+            };
             revocations.store.revoke_token(issuer, &jti, until)
         }
         RevocationRequest {
@@ -81,16 +99,19 @@ pub async fn revoke(
             issued_before,
             jti: None,
             expires_at: None,
+            ..
         } if !sub.is_empty() => {
-            revocations
-                .store
-                .revoke_subject(issuer, &sub, issued_before.map_or(now, at))
+            let cut_off = match issued_before {
+                None => now,
+                Some(secs) => match at(secs) {
+                    // A future cut-off would lock the subject out of tokens not yet issued.
+                    Some(cut_off) if cut_off <= now => cut_off,
+                    _ => return bad_request("issued_before must not be in the future"),
+                },
+            };
+            revocations.store.revoke_subject(issuer, &sub, cut_off)
         }
-        _ => {
-            return HttpResponse::BadRequest().json(
-                json!({ "error": "give a jti (and expires_at) or a sub (and issued_before)" }),
-            );
-        }
+        _ => return bad_request("give a jti (and expires_at) or a sub (and issued_before)"),
     };
     match write.await {
         Ok(()) => HttpResponse::NoContent().finish(),

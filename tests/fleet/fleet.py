@@ -151,9 +151,11 @@ def concurrent(tally, a, b):
         t.start()
     for t in threads:
         t.join()
+    refused = sum(1 for s in results if s == 401)
     past = sum(1 for s in results if s != 429) - 5
     print(f"32 connections over both, 320 wrong keys: {sum(1 for s in results if s == 401)} x 401, "
           f"{sum(1 for s in results if s == 429)} x 429; non-429 past the limit: {max(past, 0)} (in flight: 32)")
+    tally.check("the limit's five failures were answered 401", refused >= 5, refused)
     tally.check("non-429 answers past the limit at most the requests in flight", past <= 32, past)
     tally.check("only 401 and 429", set(results) <= {401, 429}, set(results))
 
@@ -168,7 +170,10 @@ def revocation_delay(tally, a, b):
         probe = Client(b.port, f"127.0.1.{i + 1}")
         victim = token("alice", jti=f"fleet-{i}")
         auth = [("Authorization", f"Bearer {victim}")]
-        tally.check("accepted before", probe.get("/me", auth) == 200) if i < 3 else probe.get("/me", auth)
+        before = probe.get("/me", auth)
+        if before != 200:
+            tally.check("the token is accepted before its revocation", False, before)
+            return
         status = post.get("/admin/revocations", [("Authorization", f"Bearer {admin}")], method="POST",
                           body=json.dumps({"jti": f"fleet-{i}"}))
         done = time.perf_counter()
@@ -231,15 +236,19 @@ def outage(tally, a, b, redis):
     for t in threads:
         t.join()
     wrong_revoked = sum(1 for _, _, k, s in log if k == "revoked" and s == 200)
-    early_refusals = sum(1 for t_, _, k, s in log if k == "valid" and s != 200 and t_ < stopped_at + STALENESS - 0.5)
+    # The view's last confirmation may be up to a heartbeat (1 s) old when Redis dies.
+    early_refusals = sum(1 for t_, _, k, s in log if k == "valid" and s != 200 and t_ < stopped_at + STALENESS - 1.5)
     errors = sum(1 for _, _, _, s in log if s >= 500 and s != 503 or s == -1)
     statuses = sorted({s for _, _, _, s in log})
     print(f"outage: {len(log)} requests, statuses {statuses}; revoked accepted {wrong_revoked}; "
           f"valid refused before the bound {early_refusals}; 500s {errors}; "
           f"recovered after restart: " + ", ".join(f"{n} {d:.2f} s" for n, d in sorted(recovered.items())))
     tally.check("no revoked token accepted", wrong_revoked == 0, wrong_revoked)
+    revoked_statuses = {s for _, _, k, s in log if k == "revoked"}
     tally.check("the revoked token was refused (401, then 429 once its client was blocked)",
-                {s for _, _, k, s in log if k == "revoked"} <= {401, 429, 503})
+                revoked_statuses and revoked_statuses <= {401, 429, 503}, revoked_statuses)
+    tally.check("valid tokens were served before the outage",
+                any(k == "valid" and s == 200 and t_ < stopped_at for t_, _, k, s in log))
     tally.check("no valid token refused before the bound", early_refusals == 0, early_refusals)
     tally.check("no 500 (503 only past the bound)", errors == 0, errors)
     tally.check("503 past the bound", any(s == 503 for _, _, _, s in log))

@@ -132,3 +132,25 @@ pub fn config_with(verifier: JwtVerifier) -> AuthConfig {
         .build()
         .unwrap()
 }
+
+/// Every path of `config`'s app behind `RequireAuth` (any registered scheme, no scope),
+/// answering 200 to whoever passes.
+pub async fn guarded(
+    config: AuthConfig,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+> {
+    use actix_web::{App, HttpResponse, web};
+    actix_web::test::init_service(
+        App::new().app_data(config).service(
+            web::scope("")
+                .wrap(auth_core::RequireAuth::new(
+                    &auth_core::Requirement::AUTHENTICATED,
+                ))
+                .default_service(web::to(HttpResponse::Ok)),
+        ),
+    )
+    .await
+}

@@ -108,3 +108,14 @@ pub async fn eventually(within: Duration, mut ready: impl FnMut() -> bool) -> Op
     }
     ready().then(|| start.elapsed())
 }
+
+/// A store on `server` under `prefix`, once its view is in sync.
+pub async fn fresh_store(server: &RedisServer, prefix: &str) -> auth_core::redis_store::RedisStore {
+    let store = auth_core::redis_store::RedisStore::builder(&server.url())
+        .prefix(prefix)
+        .build()
+        .unwrap();
+    let fresh = eventually(Duration::from_secs(10), || store.is_fresh()).await;
+    assert!(fresh.is_some(), "the store's view never became fresh");
+    store
+}

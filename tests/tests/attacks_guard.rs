@@ -174,20 +174,6 @@ async fn cors_wrapped_inside_the_guard_fails_closed() {
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
 
-/// Every path of `config`'s app behind `RequireAuth` (any registered scheme, no scope).
-async fn guarded(
-    config: AuthConfig,
-) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await
-}
-
 /// An app throttling after `limit` failures, behind `proxy` when one is given.
 async fn throttled_app(
     throttle: FailureThrottle,

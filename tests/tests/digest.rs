@@ -626,24 +626,14 @@ async fn one_user_filling_their_share_of_the_replay_memory_locks_out_nobody_else
 #[actix_web::test]
 async fn a_fleet_sharing_a_redis_replay_memory_refuses_a_replay_on_the_other_instance() {
     use auth_core::redis_store::RedisStore;
-    use auth_tests::redis::{RedisServer, eventually};
+    use auth_tests::redis::{RedisServer, eventually, fresh_store};
 
     let mut server = RedisServer::start();
     let secret = b"a nonce secret shared by every instance";
-    let redis = || {
-        RedisStore::builder(&server.url())
-            .prefix("digest")
-            .build()
-            .unwrap()
-    };
-    let (store_a, store_b) = (redis(), redis());
-    for store in [&store_a, &store_b] {
-        assert!(
-            eventually(Duration::from_secs(10), || store.is_fresh())
-                .await
-                .is_some()
-        );
-    }
+    let (store_a, store_b) = (
+        fresh_store(&server, "digest").await,
+        fresh_store(&server, "digest").await,
+    );
     let instance = |store: RedisStore| {
         config_with(
             DigestAuth::new(users())

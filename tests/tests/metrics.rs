@@ -11,7 +11,6 @@ use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use auth_core::redis_store::RedisStore;
-use auth_core::{AttemptStore, ThrottleKey};
 use auth_examples::orders::{Settings, Store, routes};
 use auth_tests::redis::{RedisServer, eventually};
 use auth_tests::*;
@@ -121,7 +120,7 @@ async fn refusals_successes_cache_blocks_and_store_errors_are_counted_without_se
         assert!(!after.contains(secret), "{secret} in the metrics:\n{after}");
     }
 
-    // A shared store that is down: its errors and its view's age are series too.
+    // A shared store that is down: the throttle's failed writes and the view's age are series.
     let mut server = RedisServer::start();
     let redis = RedisStore::builder(&server.url())
         .prefix("metrics")
@@ -132,21 +131,32 @@ async fn refusals_successes_cache_blocks_and_store_errors_are_counted_without_se
             .await
             .is_some()
     );
+    let mut shared =
+        Settings::for_tests(HS256_SECRET, Some(ISSUER), Some(AUDIENCE)).with_redis(redis);
+    shared.failure_limit = 5;
+    let fleet = test::init_service(
+        App::new()
+            .app_data(shared.auth_config().unwrap())
+            .app_data(web::Data::new(Store::default()))
+            .configure(routes),
+    )
+    .await;
     server.stop();
-    let key = ThrottleKey::Client([192, 0, 2, 1].into());
-    let minute = Duration::from_secs(60);
     for _ in 0..2 {
-        let _ = redis
-            .record_failure(&key, std::time::SystemTime::now(), 5, minute)
-            .await;
+        let req = TestRequest::get()
+            .uri("/partner/orders")
+            .peer_addr("203.0.113.78:4000".parse().unwrap())
+            .insert_header(("x-api-key", "wrong-partner-key-000000"))
+            .to_request();
+        assert_eq!(fleet.call(req).await.unwrap().status(), 401, "fails open");
     }
     actix_web::rt::time::sleep(Duration::from_millis(2_100)).await;
     let down = scrape().await;
-    assert!(
+    assert_eq!(
         value(&down, r#"auth_store_errors_total{store="attempts"}"#)
-            - value(&after, r#"auth_store_errors_total{store="attempts"}"#)
-            >= 2.0,
-        "{down}"
+            - value(&after, r#"auth_store_errors_total{store="attempts"}"#),
+        2.0,
+        "each failed write counted once:\n{down}"
     );
     assert!(
         value(&down, r#"auth_store_view_age_seconds{store="redis"}"#) >= 1.0,

@@ -8,9 +8,8 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
-use auth_core::redis_store::RedisStore;
 use auth_examples::orders::{Settings, Store, routes};
-use auth_tests::redis::{RedisServer, eventually};
+use auth_tests::redis::{RedisServer, fresh_store};
 use auth_tests::*;
 use serde_json::{Value, json};
 
@@ -87,6 +86,33 @@ async fn a_token_revoked_by_its_jti_is_refused_and_others_are_not() {
     assert_eq!(app.call(me(&other)).await.unwrap().status(), 200);
 }
 
+/// A token of another issuer than the service's is revoked under the `iss` the body names.
+#[actix_rt::test]
+async fn a_revocation_names_the_issuer_of_the_token_when_it_is_not_the_services() {
+    let settings = settings();
+    let app = service(&settings).await;
+    let victim = token("t-7", "alice", "");
+    let res = app
+        .call(revoke(
+            &admin(),
+            &json!({ "jti": "t-7", "iss": "https://elsewhere.example" }),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        app.call(me(&victim)).await.unwrap().status(),
+        200,
+        "another issuer's t-7"
+    );
+    let res = app
+        .call(revoke(&admin(), &json!({ "jti": "t-7", "iss": ISSUER })))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.call(me(&victim)).await.unwrap().status(), 401);
+}
+
 #[actix_rt::test]
 async fn a_subject_signed_out_everywhere_loses_its_older_tokens() {
     let settings = settings();
@@ -123,6 +149,10 @@ async fn revoking_needs_orders_admin_and_a_body_that_says_what() {
         json!({ "jti": "t-1", "sub": "alice" }),
         json!({ "sub": "alice", "expires_at": 1 }),
         json!({ "jti": "t-1", "unknown": true }),
+        json!({ "jti": "t-1", "expires_at": 1 }),
+        json!({ "jti": "t-1", "expires_at": u64::MAX }),
+        json!({ "sub": "alice", "issued_before": now() + 3600 }),
+        json!({ "sub": "alice", "issued_before": u64::MAX }),
     ] {
         let res = app.call(revoke(&admin(), &body)).await.unwrap();
         assert_eq!(res.status(), 400, "{body}");
@@ -138,20 +168,10 @@ async fn revoking_needs_orders_admin_and_a_body_that_says_what() {
 #[actix_rt::test]
 async fn a_revocation_posted_to_one_instance_is_refused_by_the_other() {
     let server = RedisServer::start();
-    let redis = || {
-        RedisStore::builder(&server.url())
-            .prefix("orders")
-            .build()
-            .unwrap()
-    };
-    let (store_a, store_b) = (redis(), redis());
-    for store in [&store_a, &store_b] {
-        assert!(
-            eventually(Duration::from_secs(10), || store.is_fresh())
-                .await
-                .is_some()
-        );
-    }
+    let (store_a, store_b) = (
+        fresh_store(&server, "orders").await,
+        fresh_store(&server, "orders").await,
+    );
     let a = service(&settings().with_redis(store_a)).await;
     let b = service(&settings().with_redis(store_b)).await;
     let victim = token("t-1", "alice", "");

@@ -8,15 +8,13 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::Service;
 use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, web};
+use actix_web::test::TestRequest;
 use auth_core::redis_store::RedisStore;
 use auth_core::verify::revocation::{RevocationCheck, RevocationStore, TokenIdentity};
 use auth_core::{
-    Algorithm, ApiKeys, AttemptStore, AuthConfig, FailureThrottle, JwtVerifier, RequireAuth,
-    Requirement, ThrottleKey,
+    Algorithm, ApiKeys, AttemptStore, AuthConfig, FailureThrottle, JwtVerifier, ThrottleKey,
 };
 use auth_tests::log::capture_log;
 use auth_tests::redis::{RedisServer, eventually};
@@ -36,19 +34,6 @@ fn store(server: &RedisServer) -> RedisStore {
 async fn fresh(store: &RedisStore) {
     let waited = eventually(Duration::from_secs(10), || store.is_fresh()).await;
     assert!(waited.is_some(), "the view never became fresh");
-}
-
-async fn app(
-    config: AuthConfig,
-) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await
 }
 
 fn api_key_config(throttle: FailureThrottle) -> AuthConfig {
@@ -125,8 +110,8 @@ async fn one_client_alternating_between_two_instances_gets_the_limit_once() {
     let throttle_a = FailureThrottle::per_minute(5).store(a.clone());
     let throttle_b = FailureThrottle::per_minute(5).store(b.clone());
     let instances = [
-        app(api_key_config(throttle_a.clone())).await,
-        app(api_key_config(throttle_b.clone())).await,
+        guarded(api_key_config(throttle_a.clone())).await,
+        guarded(api_key_config(throttle_b.clone())).await,
     ];
     let mut statuses = Vec::new();
     for i in 0..10 {
@@ -177,7 +162,7 @@ async fn a_revocation_on_one_instance_is_refused_on_the_other() {
     let (a, b) = (store(&server), store(&server));
     fresh(&a).await;
     fresh(&b).await;
-    let on_b = app(bearer_config(b.clone())).await;
+    let on_b = guarded(bearer_config(b.clone())).await;
     let revoked = token("t-1", "alice");
     let kept = token("t-2", "bob");
     for _ in 0..2 {
@@ -238,8 +223,8 @@ async fn when_redis_goes_away_each_use_fails_as_the_contract_says_and_recovers()
         .await
         .unwrap();
     let throttle = FailureThrottle::per_minute(2).store(a.clone());
-    let keys = app(api_key_config(throttle.clone())).await;
-    let tokens = app(bearer_config(a.clone())).await;
+    let keys = guarded(api_key_config(throttle.clone())).await;
+    let tokens = guarded(bearer_config(a.clone())).await;
     let live = token("t-2", "bob");
     assert_eq!(tokens.call(bearer(&live)).await.unwrap().status(), 200);
 
@@ -325,4 +310,56 @@ async fn a_password_in_the_url_works_and_is_never_logged() {
     let keys = String::from_utf8_lossy(&keys.stdout);
     assert!(keys.contains("{test:throttle}:failures:u-"), "{keys}");
     assert!(!keys.contains("alice"), "{keys}");
+}
+
+/// A view too small for the revocations in force: revocation is `Stale` (503, fail closed) on
+/// that instance, while its throttling still counts through Redis.
+#[actix_rt::test]
+async fn a_view_that_cannot_hold_every_revocation_is_stale_but_throttling_goes_on() {
+    use auth_core::verify::revocation::MemoryRevocations;
+
+    let server = RedisServer::start();
+    let a = store(&server);
+    let small = RedisStore::builder(&server.url())
+        .prefix("test")
+        .max_staleness(Duration::from_secs(3))
+        .revocation_view(MemoryRevocations::new(1))
+        .build()
+        .unwrap();
+    fresh(&a).await;
+    fresh(&small).await;
+    for jti in ["t-1", "t-2"] {
+        a.revoke_token(Some(ISSUER), jti, in_ten_minutes())
+            .await
+            .unwrap();
+    }
+    let stale = eventually(Duration::from_secs(2), || {
+        small.check(&identity("t-3", "carol"), SystemTime::now()) == RevocationCheck::Stale
+    })
+    .await;
+    assert!(
+        stale.is_some(),
+        "a view missing a revocation was served as fresh"
+    );
+    let key = ThrottleKey::Client([198, 51, 100, 9].into());
+    let counted = small
+        .record_failure(&key, SystemTime::now(), 1, Duration::from_secs(60))
+        .await;
+    assert!(matches!(counted, Ok(Some(_))), "{counted:?}");
+    // A restart of the small instance reads back into a view still too small: still stale.
+    let again = RedisStore::builder(&server.url())
+        .prefix("test")
+        .max_staleness(Duration::from_secs(3))
+        .revocation_view(MemoryRevocations::new(1))
+        .build()
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || again.is_connected())
+            .await
+            .is_some()
+    );
+    assert_eq!(
+        again.check(&identity("t-3", "carol"), SystemTime::now()),
+        RevocationCheck::Stale
+    );
 }

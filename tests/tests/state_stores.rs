@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::Service;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, web};
 use auth_core::store::{StoreError, StoreFuture};
 use auth_core::testing::{assert_invalid_token, assert_token_expired};
 use auth_core::verify::revocation::{
@@ -23,7 +22,7 @@ use auth_core::verify::revocation::{
 };
 use auth_core::{
     Algorithm, AttemptStore, AuthConfig, BearerVerifier, FailureThrottle, JwtVerifier,
-    MemoryAttemptStore, Reason, RequireAuth, Requirement, ThrottleKey,
+    MemoryAttemptStore, Reason, ThrottleKey,
 };
 use auth_tests::log::capture_log;
 use auth_tests::*;
@@ -40,19 +39,6 @@ fn token_with(alg: Algorithm, claims: &Value) -> String {
 }
 
 const OTHER_ISSUER: &str = "https://other-id.test.example";
-
-async fn guarded(
-    config: AuthConfig,
-) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(
-        App::new().app_data(config).service(
-            web::scope("")
-                .wrap(RequireAuth::new(&Requirement::AUTHENTICATED))
-                .default_service(web::to(HttpResponse::Ok)),
-        ),
-    )
-    .await
-}
 
 fn bearer(token: &str) -> actix_http::Request {
     TestRequest::get()

@@ -346,7 +346,7 @@ impl RedisStore {
     /// Runs `op` on the store's own runtime with the current connection, within the timeout;
     /// at once `Unavailable` while the store's session is down (a refusal that waits for its
     /// failure's write does not wait out a timeout during an outage). Errors are counted under
-    /// `use_` (metric `auth_store_errors_total{store}`).
+    /// `use_` (metric `auth_store_errors_total{store}`) when no caller counts them.
     fn run<T, F, Fut>(
         &self,
         use_: &'static str,
@@ -358,8 +358,13 @@ impl RedisStore {
         Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
     {
         let connection = self.shared.connection.load_full();
+        // Throttling and Digest count their stores' errors where they meet them; revocation
+        // writes are the application's, so they are counted here.
+        let counted = use_ == "revocations";
         let Some(connection) = connection.filter(|_| self.shared.up.load(Ordering::Acquire)) else {
-            crate::metrics::store_error(use_);
+            if counted {
+                crate::metrics::store_error(use_);
+            }
             return Box::pin(std::future::ready(Err(StoreError::Unavailable(
                 "not connected",
             ))));
@@ -375,7 +380,7 @@ impl RedisStore {
             let answer = running
                 .await
                 .unwrap_or(Err(StoreError::Unavailable("the store's thread stopped")));
-            if answer.is_err() {
+            if answer.is_err() && counted {
                 crate::metrics::store_error(use_);
             }
             answer

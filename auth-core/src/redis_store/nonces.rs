@@ -17,12 +17,20 @@ const PER_USER: u32 = crate::verify::digest_nonces::NONCES_PER_USER as u32;
 /// The most counts remembered per nonce: past it, the client is sent for a fresh nonce.
 const COUNTS_PER_NONCE: u32 = 1024;
 
-/// KEYS: the nonce's counts (set), the user's live nonces (sorted set by issue time), the
-/// user's floor. ARGV: nonce id, issued (s), expires (s), count, per-user cap, counts cap.
-/// Answers 1 first, 2 replayed, 3 stale. Every key expires with the nonces it holds.
+/// KEYS: the user's counts of this nonce (set), the user's live nonces (sorted set by issue
+/// time), the user's floor. ARGV: nonce id, issued (s), expires (s), count, per-user cap,
+/// counts cap. Answers 1 first, 2 replayed, 3 stale. Every key lives as long as the longest-
+/// lived nonce it holds (never shortened), and no longer: nonces live at most a day
+/// (`DigestAuth` refuses longer lifetimes), so nothing here is dropped while live.
 static RECORD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+local function keep_until(key, at)
+  -- Only ever lengthen a key's life: a later answer with an earlier expiry (another client of
+  -- the account, another instance's lifetime) must not make Redis forget a live nonce.
+  redis.call('EXPIREAT', key, at, 'NX')
+  redis.call('EXPIREAT', key, at, 'GT')
+end
 local now = tonumber(redis.call('TIME')[1])
 local issued, expires = tonumber(ARGV[2]), tonumber(ARGV[3])
 if expires <= now then return 3 end
@@ -30,27 +38,24 @@ if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   if redis.call('SISMEMBER', KEYS[1], ARGV[4]) == 1 then return 2 end
   if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[6]) then return 3 end
   redis.call('SADD', KEYS[1], ARGV[4])
-  redis.call('EXPIREAT', KEYS[1], expires)
+  keep_until(KEYS[1], expires)
   return 1
 end
 local floor = tonumber(redis.call('GET', KEYS[3]) or '0')
 if issued < floor then return 3 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - 86400))
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if tonumber(oldest[2]) >= issued then return 3 end
   redis.call('ZREM', KEYS[2], oldest[1])
   local gone = tonumber(oldest[2]) + 1
-  if gone > floor then
-    redis.call('SET', KEYS[3], gone)
-    redis.call('EXPIREAT', KEYS[3], expires)
-  end
+  if gone > floor then redis.call('SET', KEYS[3], gone) end
+  keep_until(KEYS[3], expires)
   if issued < gone then return 3 end
 end
 redis.call('ZADD', KEYS[2], issued, ARGV[1])
-redis.call('EXPIREAT', KEYS[2], expires)
-redis.call('SADD', KEYS[1], ARGV[4])
-redis.call('EXPIREAT', KEYS[1], expires)
+keep_until(KEYS[2], expires)
+if redis.call('SADD', KEYS[1], ARGV[4]) == 0 then return 2 end
+keep_until(KEYS[1], expires)
 return 1
 ",
     )
@@ -71,7 +76,9 @@ impl NonceStore for RedisStore {
         self.run("digest_nonces", move |mut connection, shared| async move {
             let tag = &shared.keys.digest;
             let code: i64 = RECORD
-                .key(format!("{tag}:counts:{nonce}"))
+                // Per user: nonces are public (in challenges), so another account's answers
+                // to a victim's nonce must not use up or replay the victim's counts.
+                .key(format!("{tag}:counts:{user}:{nonce}"))
                 .key(format!("{tag}:live:{user}"))
                 .key(format!("{tag}:floor:{user}"))
                 .arg(&nonce)

@@ -101,6 +101,7 @@ impl Sync {
         tracing::info!(target: "auth", "redis store: view in sync");
         let mut messages = pubsub.on_message();
         let mut beat = tokio::time::interval(HEARTBEAT);
+        let mut beats = 0u32;
         loop {
             tokio::select! {
                 message = messages.next() => match message {
@@ -108,14 +109,20 @@ impl Sync {
                     None => return Err(StoreError::Unavailable("subscription lost")),
                 },
                 _ = beat.tick() => {
-                    match self.shared.view_age() {
-                        // A revocation could not enter the view: read everything back.
-                        None => return Err(StoreError::Unavailable("the view is incomplete")),
-                        // Heartbeats stopped coming back: the subscription is dead.
-                        Some(silent) if silent > HEARTBEAT * 3 + timeout => {
-                            return Err(StoreError::Unavailable("heartbeats lost"));
+                    beats = beats.wrapping_add(1);
+                    if self.shared.incomplete.load(Ordering::Acquire) {
+                        // A revocation could not enter the view: revocation stays `Stale`,
+                        // the other uses go on; read everything back every ten seconds.
+                        if beats % 10 == 0 {
+                            self.read_back().await?;
                         }
-                        Some(_) => {}
+                    } else if self
+                        .shared
+                        .view_age()
+                        .is_some_and(|silent| silent > HEARTBEAT * 3 + timeout)
+                    {
+                        // Heartbeats stopped coming back: the subscription is dead.
+                        return Err(StoreError::Unavailable("heartbeats lost"));
                     }
                     self.heartbeat().await;
                 }
@@ -171,18 +178,16 @@ impl Sync {
             tokio::time::timeout(self.shared.timeout * 10, work)
                 .await
                 .map_err(|_| StoreError::Timeout)??;
-        // Trust is restored only by a read-back that every revocation entered.
-        self.shared.incomplete.store(false, Ordering::Release);
+        // Trust is restored only by a read-back that every revocation entered; a view that
+        // cannot hold them all stays `Stale` (revocation fails closed) while throttling and the
+        // Digest memory, which need no view of revocations, go on.
+        let mut complete = true;
         for (kind, entries) in [(Kind::Token, tokens), (Kind::Subject, subjects)] {
             for (field, ms) in entries {
-                self.revocation(kind, &field, ms);
+                complete &= self.revocation(kind, &field, ms);
             }
         }
-        if self.shared.incomplete.load(Ordering::Acquire) {
-            return Err(StoreError::Full {
-                capacity: self.shared.revocations.capacity(),
-            });
-        }
+        self.shared.incomplete.store(!complete, Ordering::Release);
         for (id, ends_ms) in blocks {
             if let Some(key) = parse_key_id(&id) {
                 let left = Duration::from_millis(ends_ms.saturating_sub(now_ms));
@@ -213,22 +218,26 @@ impl Sync {
                 } else {
                     Kind::Subject
                 };
-                if let Ok(ms) = ms.parse() {
-                    self.revocation(kind, field, ms);
+                if let Ok(ms) = ms.parse()
+                    && !self.revocation(kind, field, ms)
+                {
+                    // Fail closed: a view missing a revocation is not served as fresh.
+                    self.shared.distrust();
                 }
             }
             _ => {}
         }
     }
 
-    fn revocation(&self, kind: Kind, field: &str, ms: u64) {
+    /// Applies one revocation to the view; `false` when it could not enter it.
+    fn revocation(&self, kind: Kind, field: &str, ms: u64) -> bool {
         let Some((issuer, id)) = revocations::parse_field(field) else {
-            return;
+            // Not ours to judge (another writer's junk): nothing to hold.
+            return true;
         };
         let at = revocations::from_ms(ms);
-        if let Err(error) = revocations::apply(&self.shared, kind, issuer.as_deref(), &id, at) {
-            // Fail closed: a view missing a revocation is not served as fresh.
-            self.shared.distrust();
+        let applied = revocations::apply(&self.shared, kind, issuer.as_deref(), &id, at);
+        if let Err(error) = &applied {
             crate::metrics::store_error("revocations");
             tracing::error!(
                 target: "auth",
@@ -236,5 +245,6 @@ impl Sync {
                 "redis store: a revocation could not enter the local view; refusing as stale"
             );
         }
+        applied.is_ok()
     }
 }

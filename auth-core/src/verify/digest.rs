@@ -500,6 +500,17 @@ impl DigestVerifier for Htdigest {
 /// ```
 pub const DEFAULT_NONCE_LIFETIME: Duration = Duration::from_secs(300);
 
+/// The longest nonce lifetime `build` accepts: replay memories may forget after a day.
+///
+/// ```
+/// use std::time::Duration;
+/// use auth_core::{AuthConfig, DigestAuth, Htdigest};
+/// assert_eq!(auth_core::verify::digest::MAX_NONCE_LIFETIME.as_secs(), 86_400);
+/// let long = DigestAuth::new(Htdigest::new()).nonce_lifetime(Duration::from_secs(90_000));
+/// assert!(AuthConfig::builder().digest(long).build().is_err());
+/// ```
+pub const MAX_NONCE_LIFETIME: Duration = Duration::from_secs(86_400);
+
 /// The settings of the Digest scheme: the user store, the algorithms offered, the nonce
 /// secret and lifetime.
 ///
@@ -661,10 +672,10 @@ impl DigestAuth {
                 detail: "must be at least 32 bytes, not all zero".into(),
             });
         }
-        if self.lifetime.is_zero() {
+        if self.lifetime.is_zero() || self.lifetime > MAX_NONCE_LIFETIME {
             return Err(ConfigError::InvalidSetting {
                 what: "digest nonce lifetime",
-                detail: "must be positive".into(),
+                detail: "must be positive and at most a day".into(),
             });
         }
         Ok(())
