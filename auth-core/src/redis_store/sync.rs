@@ -113,7 +113,7 @@ impl Sync {
                     if self.shared.incomplete.load(Ordering::Acquire) {
                         // A revocation could not enter the view: revocation stays `Stale`,
                         // the other uses go on; read everything back every ten seconds.
-                        if beats % 10 == 0 {
+                        if beats.is_multiple_of(10) {
                             self.read_back().await?;
                         }
                     } else if self
