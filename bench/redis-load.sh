@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the Redis store costs under load, side by side in one run: the same bench-server (one
-# actix worker on CPU 0, wrk -t1 -c32 on CPU 1) in memory, with revocations checked through a
+# actix worker on CPU 0, wrk -t1 -c32 on CPU 1) in memory (without and with the in-memory
+# throttle), with revocations checked through a
 # RedisStore, and with failures counted there too (limit 10^9 per minute: every forged token's
 # failure is written, none blocks); redis-server on 127.0.0.1 (CPU 1 with wrk). Rows: the open
 # endpoint, a repeated valid HS256 token, a repeated forged one; ratios to the open endpoint of
@@ -34,6 +35,7 @@ start() { # NAME ENV...
     for _ in $(seq 200); do curl -sf "http://127.0.0.1:${port[$name]}/open" >/dev/null 2>&1 && break; sleep 0.05; done
 }
 start memory
+start memory+throttle BENCH_THROTTLE=1000000000
 start redis BENCH_REDIS_URL="redis://127.0.0.1:$rport/"
 start redis+throttle BENCH_REDIS_URL="redis://127.0.0.1:$rport/" BENCH_THROTTLE=1000000000
 sleep 1.5 # the Redis views' first read-back
@@ -48,7 +50,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '\nmachine: %s cores, %s; %ss runs, median of %s rounds\n\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$seconds" "$rounds"
 printf '| %-15s | %-8s | %10s | %10s | %9s |\n' store token open+token ours ours/open
 printf '|%s|\n' "-----------------|----------|------------|------------|-----------"
-for name in memory redis redis+throttle; do
+for name in memory memory+throttle redis redis+throttle; do
     for mode in valid forged; do
         expected=200; [ "$mode" = forged ] && expected=401
         rows=$(for _ in $(seq "$rounds"); do

@@ -1,8 +1,9 @@
 //! `bench-server ours|baseline ADDR`: one actix worker serving the benchmark routes.
 //! With `BENCH_REDIS_URL`, ours checks revocations through a `RedisStore` there; with
-//! `BENCH_THROTTLE=N` too, it counts failures there (N per minute).
+//! `BENCH_THROTTLE=N` too, it counts failures there (N per minute); `BENCH_THROTTLE` alone
+//! throttles in memory.
 use actix_web::HttpServer;
-use auth_bench::{baseline_app, ours_app, ours_app_with, verifier, verifier_builder};
+use auth_bench::{baseline_app, ours_app_with, verifier, verifier_builder};
 use auth_core::FailureThrottle;
 use auth_core::redis_store::RedisStore;
 
@@ -20,7 +21,12 @@ async fn main() -> std::io::Result<()> {
         "ours" => match std::env::var("BENCH_REDIS_URL") {
             Err(_) => {
                 let v = verifier();
-                HttpServer::new(move || ours_app(v.clone()))
+                // BENCH_THROTTLE alone: the in-memory throttle, for comparison.
+                let throttle = std::env::var("BENCH_THROTTLE")
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .map(FailureThrottle::per_minute);
+                HttpServer::new(move || ours_app_with(v.clone(), throttle.clone()))
                     .workers(1)
                     .bind(&addr)?
                     .run()
