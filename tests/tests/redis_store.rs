@@ -363,3 +363,44 @@ async fn a_view_that_cannot_hold_every_revocation_is_stale_but_throttling_goes_o
         RevocationCheck::Stale
     );
 }
+
+/// A spray of 100 000 client addresses, each blocked at its first failure (limit 1) through
+/// one instance: both instances' local views stay within their bound, and the newest blocks
+/// still hold on the other instance.
+#[actix_rt::test]
+async fn the_local_views_stay_bounded_under_a_spray_of_100_000_addresses() {
+    use auth_core::redis_store::MAX_LOCAL_BLOCKS;
+    use futures_util::future::join_all;
+
+    let server = RedisServer::start();
+    let (a, b) = (store(&server), store(&server));
+    fresh(&a).await;
+    fresh(&b).await;
+    let minute = Duration::from_secs(60);
+    let key = |i: u32| ThrottleKey::Client(std::net::IpAddr::from((0x0a00_0000 + i).to_be_bytes()));
+    for batch in (0..100_000u32).collect::<Vec<_>>().chunks(2_000) {
+        let writes = batch
+            .iter()
+            .map(|i| a.record_failure(&key(*i), SystemTime::now(), 1, minute));
+        for written in join_all(writes).await {
+            assert!(matches!(written, Ok(Some(_))), "{written:?}");
+        }
+    }
+    let last = key(99_999);
+    let seen = eventually(Duration::from_secs(10), || {
+        b.blocked_for(&last, SystemTime::now()).is_some()
+    })
+    .await;
+    assert!(
+        seen.is_some(),
+        "the newest block never reached the other view"
+    );
+    println!(
+        "after 100 000 blocked addresses: views hold {} and {} blocks (bound {MAX_LOCAL_BLOCKS})",
+        a.local_blocks(),
+        b.local_blocks()
+    );
+    assert!(a.local_blocks() <= MAX_LOCAL_BLOCKS);
+    assert!(b.local_blocks() <= MAX_LOCAL_BLOCKS);
+    assert!(b.local_blocks() > MAX_LOCAL_BLOCKS / 2, "it did fill up");
+}

@@ -83,7 +83,6 @@ impl LocalBlocks {
         end.duration_since(now).ok().filter(|d| !d.is_zero())
     }
 
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.blocks.lock().map(|b| b.len()).unwrap_or(0)
     }

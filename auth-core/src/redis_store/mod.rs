@@ -54,7 +54,7 @@
 //!
 //! **Secrets.** `rediss://` (TLS, rustls with the platform's roots) and a password in the URL
 //! (`redis://:password@host/` or `redis://user:password@host/`) work; the URL is never logged
-//! and [`StoreError`](crate::store::StoreError)s carry fixed words only (never a message from
+//! and [`StoreError`]s carry fixed words only (never a message from
 //! the server, which may echo a credential).
 
 mod attempts;
@@ -330,6 +330,17 @@ impl RedisStore {
     /// ```
     pub fn is_connected(&self) -> bool {
         self.shared.up.load(Ordering::Acquire)
+    }
+
+    /// How many blocks the local view holds (at most [`MAX_LOCAL_BLOCKS`]).
+    ///
+    /// ```no_run
+    /// let store = auth_core::redis_store::RedisStore::builder("redis://127.0.0.1/").build()?;
+    /// assert!(store.local_blocks() <= auth_core::redis_store::MAX_LOCAL_BLOCKS);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn local_blocks(&self) -> usize {
+        self.shared.blocks.len()
     }
 
     /// How long ago Redis last confirmed the local view (`None`: never yet).

@@ -13,7 +13,7 @@
 //! `stale=true`, so the client retries with the fresh nonce without asking its user again.
 //! What is remembered is which (`nonce`, `nc`) pairs were answered, until the nonce expires,
 //! so a captured request cannot be replayed: that memory is a
-//! [`NonceStore`](super::digest_nonces::NonceStore) ([`DigestAuth::nonce_store`]), in-process
+//! [`NonceStore`] ([`DigestAuth::nonce_store`]), in-process
 //! by default — build one `DigestAuth` outside `HttpServer::new`'s factory (its clones share
 //! the memory and the secret across workers) — and shared by a fleet through a shared store
 //! (see [`digest_nonces`](super::digest_nonces) for its bounds and how it fails).
