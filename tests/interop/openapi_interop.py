@@ -32,13 +32,13 @@ def main(binary):
                     schemes["api_key"]["type"] == "apiKey" and schemes["api_key"]["in"] == "header"
                     and schemes["api_key"]["name"] == "X-API-Key")
         operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
-        tally.check("12 operations", len(operations) == 12, len(operations))
+        tally.check("14 operations", len(operations) == 14, len(operations))
         for path, method, op in operations:
             for alternative in op.get("security", []):
                 for name in alternative:
                     tally.check(f"{method} {path}: security names a declared scheme", name in schemes, name)
         public = sorted(f"{m} {p}" for p, m, op in operations if "security" not in op)
-        tally.check("only /health is public", public == ["get /health"], public)
+        tally.check("only /health and /metrics are public", public == ["get /health", "get /metrics"], public)
     return tally.report()
 
 
