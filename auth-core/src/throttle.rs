@@ -713,9 +713,14 @@ impl FailureThrottle {
             }
             None => {
                 let (throttle, req, key) = (self.clone(), req.clone(), *key);
-                Some(Box::pin(async move {
+                // A task of its own: the write completes even when the refusal awaiting it is
+                // dropped (a client hanging up right after its guess is counted all the same).
+                let written = actix_web::rt::spawn(async move {
                     let answer = write.await;
                     throttle.answered(&req, &key, answer);
+                });
+                Some(Box::pin(async move {
+                    let _ = written.await;
                 }))
             }
         }
