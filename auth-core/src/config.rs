@@ -2,6 +2,7 @@
 //! hook. Register it once with `App::app_data(config.clone())` (it is one `Arc`).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,7 @@ use crate::requirement::Requirement;
 use crate::csrf::CsrfDefence;
 use crate::error::ConfigError;
 use crate::rejection::{BodyHook, CustomBody, Problem};
+use crate::resource_metadata::ResourceMetadata;
 use crate::scheme::{Scheme, SchemeSet};
 use crate::throttle::FailureThrottle;
 use crate::token_location::{TokenLocation, TokenLocations};
@@ -23,6 +25,7 @@ use crate::verify::basic::BasicVerifier;
 use crate::verify::bearer::BearerVerifier;
 #[cfg(feature = "digest")]
 use crate::verify::digest::DigestAuth;
+use crate::verify::dpop::{Dpop, DpopMode};
 
 /// The realm of challenges when neither the application nor the endpoint names one.
 ///
@@ -56,7 +59,7 @@ pub struct AuthConfig {
 }
 
 /// Rendered challenges by (requirement address, code).
-type ChallengeCache = HashMap<(usize, ErrorCode), Arc<[HeaderValue]>>;
+type ChallengeCache = HashMap<(usize, ErrorCode, Option<Scheme>), Arc<[HeaderValue]>>;
 
 /// Which configuration verified a principal: unique per built [`AuthConfig`] for the life of
 /// the process (clones share it).
@@ -83,6 +86,9 @@ struct Inner {
     digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
+    dpop: Option<Dpop>,
+    certificate_proxies: Vec<IpAddr>,
+    metadata: Option<ResourceMetadata>,
     schemes: SchemeSet,
     token_locations: TokenLocations,
     token_cookie: String,
@@ -126,6 +132,9 @@ impl AuthConfig {
             digest: None,
             throttle: None,
             body_hook: None,
+            dpop: None,
+            certificate_proxies: Vec::new(),
+            metadata: None,
             token_locations: TokenLocations::HEADER,
             token_cookie: DEFAULT_TOKEN_COOKIE.to_owned(),
             csrf: CsrfDefence::new(),
@@ -183,6 +192,70 @@ impl AuthConfig {
 
     pub(crate) fn throttle(&self) -> Option<&FailureThrottle> {
         self.inner.throttle.as_ref()
+    }
+
+    /// The DPoP settings, when DPoP is registered (not [`DpopMode::Off`]).
+    pub(crate) fn dpop(&self) -> Option<&Dpop> {
+        self.inner
+            .dpop
+            .as_ref()
+            .filter(|d| self.inner.schemes.contains(Scheme::Dpop) && d.mode() != DpopMode::Off)
+    }
+
+    /// The protected-resource metadata (RFC 9728), if configured.
+    ///
+    /// ```
+    /// use auth_core::resource_metadata::ResourceMetadata;
+    /// use auth_core::AuthConfig;
+    /// let metadata = ResourceMetadata::builder("https://api.example.com").build()?;
+    /// let auth = AuthConfig::builder().resource_metadata(metadata).build()?;
+    /// assert_eq!(auth.resource_metadata().unwrap().resource(), "https://api.example.com");
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn resource_metadata(&self) -> Option<&ResourceMetadata> {
+        self.inner.metadata.as_ref()
+    }
+
+    /// The URL every token-scheme challenge names in `resource_metadata`.
+    pub(crate) fn resource_metadata_url(&self) -> Option<&str> {
+        self.inner.metadata.as_ref().map(ResourceMetadata::url)
+    }
+
+    /// The proxies whose `Client-Cert` field is believed ([`crate::mtls`]).
+    pub(crate) fn client_certificate_proxies(&self) -> &[IpAddr] {
+        &self.inner.certificate_proxies
+    }
+
+    /// The schemes an endpoint declaring `declared` accepts under this configuration: those
+    /// registered, after the DPoP rollout mode ([`DpopMode::Required`] turns Bearer into DPoP).
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, AuthConfig, Dpop, DpopMode, JwtKey, JwtVerifier, Scheme, SchemeSet};
+    /// let jwt = || JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &[7; 32]).unwrap()).build().unwrap();
+    /// let dpop = |mode| Dpop::builder("https://api.example.com").mode(mode).build().unwrap();
+    /// let bearer = SchemeSet::EMPTY.with(Scheme::Bearer);
+    /// let both = bearer.with(Scheme::Dpop);
+    ///
+    /// let allowed = AuthConfig::builder().bearer(jwt()).dpop(dpop(DpopMode::Allowed)).build()?;
+    /// assert_eq!(allowed.accepted(both), both);
+    /// let required = AuthConfig::builder().bearer(jwt()).dpop(dpop(DpopMode::Required)).build()?;
+    /// assert_eq!(required.accepted(bearer), SchemeSet::EMPTY.with(Scheme::Dpop));
+    /// let off = AuthConfig::builder().bearer(jwt()).dpop(dpop(DpopMode::Off)).build()?;
+    /// assert_eq!(off.accepted(both), bearer);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn accepted(&self, declared: SchemeSet) -> SchemeSet {
+        let required = self
+            .inner
+            .dpop
+            .as_ref()
+            .is_some_and(|d| d.mode() == DpopMode::Required);
+        let declared = if required && declared.contains(Scheme::Bearer) {
+            declared.without(Scheme::Bearer).with(Scheme::Dpop)
+        } else {
+            declared
+        };
+        declared.intersection(self.inner.schemes)
     }
 
     pub(crate) fn body_hook(&self) -> Option<BodyHook> {
@@ -245,9 +318,10 @@ impl AuthConfig {
         &self,
         requirement: &'static Requirement,
         code: ErrorCode,
+        used: Option<Scheme>,
         render: impl FnOnce() -> Result<Vec<HeaderValue>, ChallengeError>,
     ) -> Result<Arc<[HeaderValue]>, ChallengeError> {
-        let key = (std::ptr::from_ref(requirement) as usize, code);
+        let key = (std::ptr::from_ref(requirement) as usize, code, used);
         if let Some(hit) = self
             .inner
             .challenges
@@ -286,6 +360,9 @@ pub struct AuthConfigBuilder {
     digest: Option<DigestAuth>,
     throttle: Option<FailureThrottle>,
     body_hook: Option<BodyHook>,
+    dpop: Option<Dpop>,
+    certificate_proxies: Vec<IpAddr>,
+    metadata: Option<ResourceMetadata>,
     token_locations: TokenLocations,
     token_cookie: String,
     csrf: CsrfDefence,
@@ -300,6 +377,59 @@ impl std::fmt::Debug for AuthConfigBuilder {
 }
 
 impl AuthConfigBuilder {
+    /// Accepts DPoP-bound access tokens (RFC 9449) with these settings: the `DPoP` scheme
+    /// (`#[require_auth(scheme = "dpop")]`, or `"bearer | dpop"`), its tokens verified by the
+    /// [`bearer`](AuthConfigBuilder::bearer) verifier and its proofs by `dpop`. Needs a Bearer
+    /// verifier; [`DpopMode`] rolls it out per application.
+    ///
+    /// ```
+    /// use auth_core::{Algorithm, AuthConfig, Dpop, JwtKey, JwtVerifier, Scheme};
+    /// let jwt = JwtVerifier::builder().key(JwtKey::hmac(Algorithm::HS256, &[7; 32])?).build()?;
+    /// let dpop = Dpop::builder("https://api.example.com").build()?;
+    /// let auth = AuthConfig::builder().bearer(jwt).dpop(dpop.clone()).build()?;
+    /// assert!(auth.registered_schemes().contains(Scheme::Dpop));
+    /// // Without a verifier for the tokens, DPoP is a configuration error.
+    /// assert!(AuthConfig::builder().dpop(dpop).build().is_err());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
+    /// Publishes protected-resource metadata (RFC 9728): every Bearer and DPoP challenge then
+    /// names it in `resource_metadata`, and [`resource_metadata::service`](crate::resource_metadata::service)
+    /// serves it.
+    ///
+    /// ```
+    /// use auth_core::resource_metadata::ResourceMetadata;
+    /// use auth_core::AuthConfig;
+    /// let metadata = ResourceMetadata::builder("https://api.example.com").build()?;
+    /// assert!(AuthConfig::builder().resource_metadata(metadata).build()?.resource_metadata().is_some());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Believes the `Client-Cert` field (RFC 9440) of requests whose connection comes from one
+    /// of `proxies` (TLS-terminating proxies that verified the client's certificate), for
+    /// certificate-bound tokens ([`crate::mtls`]). From any other address the field is ignored.
+    ///
+    /// ```
+    /// use std::net::IpAddr;
+    /// use auth_core::AuthConfig;
+    /// let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+    /// let auth = AuthConfig::builder().client_certificate_proxies([proxy]).build()?;
+    /// # let _ = auth;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn client_certificate_proxies(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.certificate_proxies = crate::mtls::canonical(proxies);
+        self
+    }
+
     /// The realm written in challenges of endpoints that do not name their own.
     ///
     /// ```
@@ -492,6 +622,14 @@ impl AuthConfigBuilder {
     /// assert!(matches!(err, ConfigError::InvalidSetting { what: "realm", .. }));
     /// ```
     pub fn build(self) -> Result<AuthConfig, ConfigError> {
+        if self.dpop.is_some() && self.bearer.is_none() {
+            return Err(ConfigError::InvalidSetting {
+                what: "dpop",
+                detail: "DPoP needs a Bearer verifier (AuthConfigBuilder::bearer) for its access \
+                         tokens"
+                    .into(),
+            });
+        }
         if self.realm.is_empty() || !crate::syntax::is_quotable(&self.realm) {
             return Err(ConfigError::InvalidSetting {
                 what: "realm",
@@ -512,6 +650,13 @@ impl AuthConfigBuilder {
         if let Some(digest) = &self.digest {
             digest.validate()?;
             schemes = schemes.with(Scheme::Digest);
+        }
+        if self
+            .dpop
+            .as_ref()
+            .is_some_and(|d| d.mode() != DpopMode::Off)
+        {
+            schemes = schemes.with(Scheme::Dpop);
         }
         self.csrf.validate()?;
         let cookie_ok =
@@ -546,6 +691,9 @@ impl AuthConfigBuilder {
                 digest: self.digest,
                 throttle: self.throttle,
                 body_hook: self.body_hook,
+                dpop: self.dpop,
+                certificate_proxies: self.certificate_proxies,
+                metadata: self.metadata,
                 schemes,
                 token_locations: self.token_locations,
                 token_cookie: self.token_cookie,

@@ -13,13 +13,14 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
 
+use crate::binding;
 use crate::config::AuthConfig;
 use crate::credentials;
 use crate::principal::Principal;
 use crate::refusal::{refuse, refuse_as};
 use crate::rejection::{ErrorCode, Reason, Rejection};
 use crate::requirement::Requirement;
-use crate::scheme::SchemeSet;
+use crate::scheme::{Scheme, SchemeSet};
 use crate::schemes::{self, Parsed, SchemeImpl, Verdict};
 use crate::throttle::ThrottleKey;
 use crate::token_location::{TokenLocation, TokenLocations};
@@ -48,6 +49,8 @@ struct Check<'r> {
     client: Option<ThrottleKey>,
     /// The user a password scheme's credential names, counted too.
     user: Option<String>,
+    /// The scheme whose credential is being checked, once one is found.
+    scheme: Option<Scheme>,
 }
 
 /// A [`Check`] that outlives the call that started it.
@@ -57,6 +60,7 @@ struct PendingCheck {
     config: AuthConfig,
     client: Option<ThrottleKey>,
     user: Option<String>,
+    scheme: Option<Scheme>,
 }
 
 impl PendingCheck {
@@ -67,6 +71,7 @@ impl PendingCheck {
             config: &self.config,
             client: self.client,
             user: self.user.clone(),
+            scheme: self.scheme,
         }
     }
 }
@@ -79,6 +84,7 @@ impl<'r> Check<'r> {
             code,
             reason,
             self.user.as_deref(),
+            self.scheme,
             false,
         )
     }
@@ -104,6 +110,7 @@ impl<'r> Check<'r> {
                     config: self.config.clone(),
                     client: self.client,
                     user: self.user,
+                    scheme: self.scheme,
                 };
                 Outcome::Pending(Box::pin(async move {
                     let verified = decision.await;
@@ -124,6 +131,19 @@ impl<'r> Check<'r> {
     /// records nothing), so the client's next request — to this instance or another — finds
     /// the block that this failure set.
     fn finish(&self, verified: Result<Principal, (ErrorCode, Reason)>, quiet: bool) -> Outcome {
+        // Sender-constrained tokens: every binding the token names, whichever scheme carried
+        // it (`crate::binding`), before anything else is granted.
+        let (verified, quiet) = match verified {
+            Ok(principal) => {
+                let scheme = self.scheme.unwrap_or(principal.scheme());
+                let presented = binding::Presented::of(self.req, self.config, scheme);
+                match binding::check(&presented, &principal) {
+                    Ok(()) => (Ok(principal), quiet),
+                    Err(refused) => (Err(refused), false),
+                }
+            }
+            refused => (refused, quiet),
+        };
         match verified {
             Ok(principal) => {
                 self.req.extensions_mut().insert(Verified {
@@ -151,6 +171,7 @@ impl<'r> Check<'r> {
                     code,
                     reason,
                     self.user.as_deref(),
+                    self.scheme,
                     quiet,
                 );
                 let writes = if counted {
@@ -201,6 +222,7 @@ impl<'r> Check<'r> {
                 return Outcome::Ready(Err(self.throttled(seconds)));
             }
         }
+        self.scheme = Some(scheme.scheme());
         let realm = self.requirement.realm().unwrap_or(self.config.realm());
         let verdict = scheme.verify(self.req, self.config, realm, parsed);
         self.decide(verdict)
@@ -224,10 +246,9 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         config,
         client: None,
         user: None,
+        scheme: None,
     };
-    let accepted = requirement
-        .schemes()
-        .intersection(config.registered_schemes());
+    let accepted = config.accepted(requirement.schemes());
     if accepted.is_empty() {
         let missing = scheme_names(requirement.schemes());
         return check.done(ErrorCode::ServerError, Reason::NoVerifier(missing));
@@ -266,6 +287,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
     if locations.is_header_only() {
         for scheme in accepted.iter() {
             if let Some(verdict) = schemes::of(scheme).early(req, config) {
+                check.scheme = Some(scheme);
                 return check.decide(verdict);
             }
         }
@@ -446,24 +468,36 @@ pub(crate) fn verified_under(req: &HttpRequest, config: &AuthConfig) -> Option<P
         .map(|v| v.principal.clone())
 }
 
+/// The endpoint's conditions on a verified principal: how it authenticated (RFC 9470 step-up:
+/// 401, since signing in again helps), then its scopes (403).
 fn check_scopes(
     req: &HttpRequest,
     requirement: &'static Requirement,
     principal: Principal,
 ) -> Result<Principal, Rejection> {
-    if requirement.scopes_satisfied(principal.scopes()) {
-        Ok(principal)
+    let stepped_up = if requirement.acr_values().is_empty() && requirement.max_age().is_none() {
+        Ok(())
     } else {
-        let user = principal.subject().map(str::to_owned);
-        Err(refuse_as(
-            req,
-            requirement,
-            ErrorCode::InsufficientScope,
-            Reason::InsufficientScope,
-            user.as_deref(),
-            false,
-        ))
-    }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        requirement.authentication_satisfied(&principal, now)
+    };
+    let refused = match stepped_up {
+        Err(reason) => (ErrorCode::InsufficientUserAuthentication, reason),
+        Ok(()) if requirement.scopes_satisfied(principal.scopes()) => return Ok(principal),
+        Ok(()) => (ErrorCode::InsufficientScope, Reason::InsufficientScope),
+    };
+    let user = principal.subject().map(str::to_owned);
+    Err(refuse_as(
+        req,
+        requirement,
+        refused.0,
+        refused.1,
+        user.as_deref(),
+        Some(principal.scheme()),
+        false,
+    ))
 }
 
 /// Turns the result of a check into an extractor's: `Ok(None)` (which only optional

@@ -82,6 +82,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod binding;
 pub mod challenge;
 mod config;
 pub mod credentials;
@@ -91,6 +92,7 @@ mod extract;
 mod guard;
 pub mod metrics;
 mod middleware;
+pub mod mtls;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod principal;
@@ -99,6 +101,7 @@ pub mod redis_store;
 mod refusal;
 mod rejection;
 mod requirement;
+pub mod resource_metadata;
 mod scheme;
 mod schemes;
 pub mod store;
@@ -336,6 +339,8 @@ pub use verify::digest::{
     DigestAlgorithm, DigestAuth, DigestFuture, DigestLookup, DigestUser, DigestVerifier, Htdigest,
     HtdigestError, digest_ha1,
 };
+pub use verify::dpop::{Dpop, DpopBuilder, DpopMode};
+pub use verify::dpop_nonce::DpopNonces;
 #[cfg(feature = "htpasswd")]
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};

@@ -37,12 +37,24 @@ struct Inner {
     dies_at: Option<f64>,
     /// For a JWT verified by a verifier with a revocation store: what it is revoked by.
     token_ids: Option<TokenIds>,
+    /// What a sender-constrained token is bound to (its `cnf` claim, RFC 7800).
+    binding: Option<Box<Binding>>,
+}
+
+/// The confirmation methods of a sender-constrained token (`cnf`, RFC 7800) that the
+/// framework checks: each one present must be satisfied by the request (`crate::binding`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Binding {
+    /// `cnf.jkt`: the RFC 7638 thumbprint (base64url SHA-256) of the DPoP key (RFC 9449 §6.1).
+    pub(crate) jkt: Option<Box<str>>,
+    /// `cnf.x5t#S256`: the base64url SHA-256 of the client certificate's DER (RFC 8705 §3.1).
+    pub(crate) x5t_s256: Option<Box<str>>,
 }
 
 /// A verified JWT's `iss`, `jti` and `iat` (its `sub` is the principal's subject), read once
 /// at verification so the revocation check of every later request (a verdict-cache hit) is a
 /// lookup, not a parse.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct TokenIds {
     pub(crate) issuer: Option<Box<str>>,
     pub(crate) jti: Option<Box<str>>,
@@ -83,6 +95,7 @@ impl Principal {
                 claims: ClaimSource::Map(claims),
                 dies_at: None,
                 token_ids: None,
+                binding: None,
             }),
         }
     }
@@ -94,6 +107,7 @@ impl Principal {
         payload: Vec<u8>,
         dies_at: Option<f64>,
         token_ids: Option<TokenIds>,
+        binding: Option<Box<Binding>>,
     ) -> Self {
         Principal {
             inner: Arc::new(Inner {
@@ -106,6 +120,40 @@ impl Principal {
                 },
                 dies_at,
                 token_ids,
+                binding,
+            }),
+        }
+    }
+
+    /// What the token is bound to, if it is sender-constrained.
+    pub(crate) fn binding(&self) -> Option<&Binding> {
+        self.inner.binding.as_deref()
+    }
+
+    /// This principal as authenticated by `scheme`: a token verified once (and cached) by the
+    /// Bearer verifier is the same identity whether it came as `Bearer` or as `DPoP`, but the
+    /// handler is told which scheme proved it.
+    pub(crate) fn presented_as(self, scheme: Scheme) -> Principal {
+        if self.inner.scheme == scheme {
+            return self;
+        }
+        let inner = &*self.inner;
+        let claims = match &inner.claims {
+            ClaimSource::Map(map) => ClaimSource::Map(map.clone()),
+            ClaimSource::Json { json, .. } => ClaimSource::Json {
+                json: json.clone(),
+                map: OnceLock::new(),
+            },
+        };
+        Principal {
+            inner: Arc::new(Inner {
+                scheme,
+                subject: inner.subject.clone(),
+                scopes: inner.scopes.clone(),
+                claims,
+                dies_at: inner.dies_at,
+                token_ids: inner.token_ids.clone(),
+                binding: inner.binding.clone(),
             }),
         }
     }

@@ -7,12 +7,13 @@
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
+use actix_web::http::header::HeaderValue;
 
 use crate::audit;
 use crate::config::{AuthConfig, DEFAULT_REALM};
 use crate::rejection::{ErrorCode, Reason, Rejection};
 use crate::requirement::Requirement;
-use crate::scheme::SchemeSet;
+use crate::scheme::{Scheme, SchemeSet};
 use crate::schemes::{self, ChallengeContext};
 
 /// `Retry-After` of a 503 when a credential store cannot decide.
@@ -43,23 +44,24 @@ pub fn refuse(
     code: ErrorCode,
     reason: Reason,
 ) -> Rejection {
-    refuse_as(req, requirement, code, reason, None, false)
+    refuse_as(req, requirement, code, reason, None, None, false)
 }
 
-/// [`refuse`], naming the `user` in the audit event, and with `quiet` for a refusal answered
-/// from the verdict cache (its first occurrence was logged at `warn`; repeats go to `debug`).
+/// [`refuse`], naming the `user` in the audit event and the scheme whose credential was
+/// `used` (only its challenge carries a token scheme's `error`), and with `quiet` for a
+/// refusal answered from the verdict cache (its first occurrence was logged at `warn`;
+/// repeats go to `debug`).
 pub(crate) fn refuse_as(
     req: &HttpRequest,
     requirement: &'static Requirement,
     code: ErrorCode,
     reason: Reason,
     user: Option<&str>,
+    used: Option<Scheme>,
     quiet: bool,
 ) -> Rejection {
     let config = req.app_data::<AuthConfig>();
-    let schemes = config.map_or(SchemeSet::EMPTY, |c| {
-        requirement.schemes().intersection(c.registered_schemes())
-    });
+    let schemes = config.map_or(SchemeSet::EMPTY, |c| c.accepted(requirement.schemes()));
     let render = || {
         let scope = (code == ErrorCode::InsufficientScope)
             .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
@@ -71,6 +73,9 @@ pub(crate) fn refuse_as(
                 .unwrap_or(DEFAULT_REALM),
             scope: scope.as_deref(),
             reason: &reason,
+            used,
+            code,
+            requirement,
         };
         schemes::challenges_for(code, schemes, &ctx)
     };
@@ -78,7 +83,7 @@ pub(crate) fn refuse_as(
     // each; unless a scheme writes a fresh nonce into every one.
     let challenges = match config {
         Some(config) if !schemes::any_fresh(schemes) => {
-            config.challenges(requirement, code, render)
+            config.challenges(requirement, code, used, render)
         }
         _ => render().map(Arc::from),
     };
@@ -91,6 +96,15 @@ pub(crate) fn refuse_as(
     };
     if rejection.code() == ErrorCode::TemporarilyUnavailable {
         rejection = rejection.with_retry_after(RETRY_AFTER_UNAVAILABLE);
+    }
+    // Where proofs need a server nonce, every DPoP challenge hands out the current one, so a
+    // client learns it from its first 401 (RFC 9449 §9).
+    if schemes.contains(Scheme::Dpop)
+        && rejection.code().has_challenge()
+        && let Some(nonces) = config.and_then(AuthConfig::dpop).and_then(|d| d.nonces())
+        && let Ok(nonce) = HeaderValue::try_from(nonces.issue())
+    {
+        rejection = rejection.with_dpop_nonce(nonce);
     }
     let rejection = rejection.with_body_hook(config.and_then(AuthConfig::body_hook));
     audit::refused(req, &rejection, user, quiet);

@@ -45,6 +45,16 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// 500, the application is misconfigured (no verifier for a scheme a handler requires).
     ServerError,
+    /// 401, a DPoP proof (RFC 9449 §4.3) that is missing, malformed, not for this request,
+    /// too old, replayed, or not for this access token (`invalid_dpop_proof`, §7.1).
+    InvalidDpopProof,
+    /// 401, the resource requires a server-provided DPoP nonce and the proof has none or a
+    /// stale one (`use_dpop_nonce`, RFC 9449 §9); the response carries a fresh `DPoP-Nonce`.
+    UseDpopNonce,
+    /// 401, a valid token whose authentication is not the one the endpoint demands: an `acr`
+    /// it does not accept, or an `auth_time` older than its `max_age`
+    /// (`insufficient_user_authentication`, RFC 9470 §3).
+    InsufficientUserAuthentication,
 }
 
 impl ErrorCode {
@@ -52,10 +62,10 @@ impl ErrorCode {
     ///
     /// ```
     /// use auth_core::ErrorCode;
-    /// assert_eq!(ErrorCode::ALL.len(), 10);
+    /// assert_eq!(ErrorCode::ALL.len(), 13);
     /// assert!(ErrorCode::ALL.contains(&ErrorCode::TokenExpired));
     /// ```
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidToken,
@@ -66,6 +76,9 @@ impl ErrorCode {
         ErrorCode::TooManyRequests,
         ErrorCode::TemporarilyUnavailable,
         ErrorCode::ServerError,
+        ErrorCode::InvalidDpopProof,
+        ErrorCode::UseDpopNonce,
+        ErrorCode::InsufficientUserAuthentication,
     ];
 
     /// The HTTP status.
@@ -82,7 +95,10 @@ impl ErrorCode {
             ErrorCode::Unauthorized
             | ErrorCode::InvalidToken
             | ErrorCode::InvalidCredentials
-            | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidDpopProof
+            | ErrorCode::UseDpopNonce
+            | ErrorCode::InsufficientUserAuthentication => StatusCode::UNAUTHORIZED,
             ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => StatusCode::FORBIDDEN,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -109,6 +125,9 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InsufficientUserAuthentication => "insufficient_user_authentication",
         }
     }
 
@@ -127,7 +146,10 @@ impl ErrorCode {
             ErrorCode::Unauthorized
             | ErrorCode::InvalidToken
             | ErrorCode::InvalidCredentials
-            | ErrorCode::TokenExpired => "Unauthorized",
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidDpopProof
+            | ErrorCode::UseDpopNonce
+            | ErrorCode::InsufficientUserAuthentication => "Unauthorized",
             ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => "Forbidden",
             ErrorCode::TooManyRequests => "Too Many Requests",
             ErrorCode::TemporarilyUnavailable => "Service Unavailable",
@@ -159,22 +181,48 @@ impl ErrorCode {
                 "Authentication is temporarily unavailable; retry later."
             }
             ErrorCode::ServerError => "The server could not process the authentication.",
+            ErrorCode::InvalidDpopProof => "The DPoP proof is invalid.",
+            ErrorCode::UseDpopNonce => "The resource requires a DPoP proof with its nonce.",
+            ErrorCode::InsufficientUserAuthentication => {
+                "The authentication behind the access token is not sufficient for this resource."
+            }
         }
     }
 
-    /// The `error` auth-param of a Bearer challenge (RFC 6750 §3.1), if the code has one.
+    /// The `error` auth-param of a Bearer challenge (RFC 6750 §3.1, RFC 9470 §3), if the code
+    /// has one.
     ///
     /// ```
     /// use auth_core::ErrorCode;
     /// assert_eq!(ErrorCode::TokenExpired.bearer_error(), Some("invalid_token"));
     /// assert_eq!(ErrorCode::InvalidCredentials.bearer_error(), None);
+    /// assert_eq!(ErrorCode::InvalidDpopProof.bearer_error(), None);
     /// ```
     pub const fn bearer_error(self) -> Option<&'static str> {
         match self {
             ErrorCode::InvalidRequest => Some("invalid_request"),
             ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some("invalid_token"),
             ErrorCode::InsufficientScope => Some("insufficient_scope"),
+            ErrorCode::InsufficientUserAuthentication => Some("insufficient_user_authentication"),
             _ => None,
+        }
+    }
+
+    /// The `error` auth-param of a DPoP challenge (RFC 9449 §7.1, §12.2), if the code has one:
+    /// the Bearer codes plus `invalid_dpop_proof` and `use_dpop_nonce`.
+    ///
+    /// ```
+    /// use auth_core::ErrorCode;
+    /// assert_eq!(ErrorCode::InvalidDpopProof.dpop_error(), Some("invalid_dpop_proof"));
+    /// assert_eq!(ErrorCode::UseDpopNonce.dpop_error(), Some("use_dpop_nonce"));
+    /// assert_eq!(ErrorCode::InvalidToken.dpop_error(), Some("invalid_token"));
+    /// assert_eq!(ErrorCode::Unauthorized.dpop_error(), None);
+    /// ```
+    pub const fn dpop_error(self) -> Option<&'static str> {
+        match self {
+            ErrorCode::InvalidDpopProof => Some("invalid_dpop_proof"),
+            ErrorCode::UseDpopNonce => Some("use_dpop_nonce"),
+            other => other.bearer_error(),
         }
     }
 
@@ -194,6 +242,9 @@ impl ErrorCode {
                 | ErrorCode::InvalidCredentials
                 | ErrorCode::TokenExpired
                 | ErrorCode::InsufficientScope
+                | ErrorCode::InvalidDpopProof
+                | ErrorCode::UseDpopNonce
+                | ErrorCode::InsufficientUserAuthentication
         )
     }
 
@@ -308,6 +359,20 @@ pub enum Reason {
     /// RFC 8705 §3), any other member, or a `cnf` that is not an object. It is never accepted
     /// as a bearer token.
     UnverifiableBinding(&'static str),
+    /// A DPoP proof failed a check of RFC 9449 §4.3 (which one, in words fixed here).
+    InvalidProof(&'static str),
+    /// A DPoP proof whose (key, `jti`) was seen within the proof window: a replay.
+    ReplayedProof,
+    /// The resource requires a DPoP nonce and the proof carries none, or a stale or foreign one.
+    MissingNonce,
+    /// A sender-constrained token whose binding the request does not satisfy: a DPoP-bound
+    /// token without a proof by its key, a certificate-bound one over a connection without its
+    /// certificate, or a token presented with `DPoP` that is not DPoP-bound.
+    BindingMismatch(&'static str),
+    /// The token's `acr` is not one the endpoint accepts (RFC 9470).
+    InsufficientAcr,
+    /// The token's `auth_time` is missing or older than the endpoint's `max_age` (RFC 9470).
+    AuthenticationTooOld,
     /// `iss` differs from the configured issuer.
     WrongIssuer,
     /// No `aud` entry equals the configured audience.
@@ -369,6 +434,14 @@ impl fmt::Display for Reason {
                     f,
                     "token is sender-bound and the binding cannot be checked: {what}"
                 )
+            }
+            Reason::InvalidProof(why) => write!(f, "invalid DPoP proof: {why}"),
+            Reason::ReplayedProof => f.write_str("DPoP proof replayed (key and jti seen before)"),
+            Reason::MissingNonce => f.write_str("DPoP proof without the server's current nonce"),
+            Reason::BindingMismatch(why) => write!(f, "sender binding not satisfied: {why}"),
+            Reason::InsufficientAcr => f.write_str("acr is not one the endpoint accepts"),
+            Reason::AuthenticationTooOld => {
+                f.write_str("auth_time is missing or older than the endpoint's max_age")
             }
             Reason::WrongIssuer => f.write_str("iss does not match the configured issuer"),
             Reason::WrongAudience => f.write_str("aud does not contain the configured audience"),
@@ -476,6 +549,7 @@ pub struct Rejection {
     reason: Reason,
     challenges: Vec<HeaderValue>,
     retry_after: Option<u32>,
+    dpop_nonce: Option<HeaderValue>,
     body_hook: Option<BodyHook>,
 }
 
@@ -494,6 +568,7 @@ impl Rejection {
             reason,
             challenges: Vec::new(),
             retry_after: None,
+            dpop_nonce: None,
             body_hook: None,
         }
     }
@@ -528,6 +603,23 @@ impl Rejection {
     /// ```
     pub fn with_retry_after(mut self, seconds: u32) -> Self {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Sets the `DPoP-Nonce` field (RFC 9449 §9): the nonce the client's next proof must
+    /// carry.
+    ///
+    /// ```
+    /// use actix_web::http::header::HeaderValue;
+    /// use actix_web::ResponseError;
+    /// use auth_core::{ErrorCode, Reason, Rejection};
+    /// let res = Rejection::new(ErrorCode::UseDpopNonce, Reason::MissingNonce)
+    ///     .with_dpop_nonce(HeaderValue::from_static("eyJ7S_zG.eyJH0-Z.HX4w-7v"))
+    ///     .error_response();
+    /// assert_eq!(res.headers().get("dpop-nonce").unwrap(), "eyJ7S_zG.eyJH0-Z.HX4w-7v");
+    /// ```
+    pub fn with_dpop_nonce(mut self, nonce: HeaderValue) -> Self {
+        self.dpop_nonce = Some(nonce);
         self
     }
 
@@ -604,6 +696,9 @@ impl ResponseError for Rejection {
         }
         if let Some(seconds) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, seconds));
+        }
+        if let Some(nonce) = &self.dpop_nonce {
+            res.insert_header(("dpop-nonce", nonce.clone()));
         }
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match &self.body_hook {

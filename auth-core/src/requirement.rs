@@ -24,6 +24,8 @@ pub struct Requirement {
     any_of: &'static [&'static str],
     realm: Option<&'static str>,
     locations: Option<TokenLocations>,
+    acr: &'static [&'static str],
+    max_age: Option<u32>,
 }
 
 impl Requirement {
@@ -52,7 +54,92 @@ impl Requirement {
             any_of: &[],
             realm: None,
             locations: None,
+            acr: &[],
+            max_age: None,
         }
+    }
+
+    /// The token's `acr` (authentication context class, RFC 9470) must be one of these;
+    /// otherwise 401 `insufficient_user_authentication` with `acr_values`, so the client asks
+    /// its authorization server for a stronger sign-in.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const MFA: Requirement = Requirement::new(SchemeSet::ANY).with_acr_values(&["urn:orders:mfa"]);
+    /// assert_eq!(MFA.acr_values(), ["urn:orders:mfa"]);
+    /// ```
+    pub const fn with_acr_values(mut self, acr: &'static [&'static str]) -> Self {
+        self.acr = acr;
+        self
+    }
+
+    /// The token's `auth_time` must be at most `seconds` ago (RFC 9470 `max_age`); a token
+    /// without `auth_time` fails it.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const RECENT: Requirement = Requirement::new(SchemeSet::ANY).with_max_age(300);
+    /// assert_eq!(RECENT.max_age(), Some(300));
+    /// ```
+    pub const fn with_max_age(mut self, seconds: u32) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
+    /// The accepted `acr` values (empty: any).
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert!(Requirement::AUTHENTICATED.acr_values().is_empty());
+    /// ```
+    pub const fn acr_values(&self) -> &'static [&'static str] {
+        self.acr
+    }
+
+    /// The `max_age`, in seconds, if any.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert_eq!(Requirement::AUTHENTICATED.max_age(), None);
+    /// ```
+    pub const fn max_age(&self) -> Option<u32> {
+        self.max_age
+    }
+
+    /// Whether a principal with these claims meets the step-up conditions (`acr`, `max_age`)
+    /// at the Unix second `now`: `Err` names the one that failed (for the audit log).
+    ///
+    /// ```
+    /// use auth_core::{Principal, Reason, Requirement, Scheme, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_acr_values(&["mfa"]).with_max_age(300);
+    /// let with = |claims: serde_json::Value| Principal::new(Scheme::Bearer, None, vec![], claims.as_object().unwrap().clone());
+    /// assert!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa", "auth_time": 1000})), 1200).is_ok());
+    /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "pwd", "auth_time": 1000})), 1200), Err(Reason::InsufficientAcr));
+    /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa", "auth_time": 1000})), 1301), Err(Reason::AuthenticationTooOld));
+    /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa"})), 1200), Err(Reason::AuthenticationTooOld));
+    /// ```
+    pub fn authentication_satisfied(
+        &self,
+        principal: &crate::Principal,
+        now: u64,
+    ) -> Result<(), crate::Reason> {
+        if !self.acr.is_empty() {
+            let acr = principal.claim("acr").and_then(serde_json::Value::as_str);
+            if !acr.is_some_and(|acr| self.acr.contains(&acr)) {
+                return Err(crate::Reason::InsufficientAcr);
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            let auth_time = principal
+                .claim("auth_time")
+                .and_then(serde_json::Value::as_f64)
+                .filter(|t| t.is_finite());
+            let recent = auth_time.is_some_and(|t| (now as f64) - t <= f64::from(max_age));
+            if !recent {
+                return Err(crate::Reason::AuthenticationTooOld);
+            }
+        }
+        Ok(())
     }
 
     /// Every one of these scopes is required (RFC 6749 §3.3 scope tokens).
@@ -206,6 +293,20 @@ impl Requirement {
             && (realm.is_empty() || !crate::syntax::is_quotable(realm))
         {
             return Err(invalid("realm", "must be non-empty printable ASCII".into()));
+        }
+        for acr in self.acr {
+            let ok = !acr.is_empty()
+                && acr
+                    .bytes()
+                    .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+            if !ok {
+                return Err(invalid(
+                    "acr",
+                    format!(
+                        "{acr:?} is not an acr value (printable, no space, quote or backslash)"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -29,6 +29,10 @@ pub enum Scheme {
     /// `Authorization: Digest username=…, response=…` (RFC 7616), verified by a
     /// [`DigestVerifier`](crate::DigestVerifier).
     Digest,
+    /// `Authorization: DPoP <token>` plus a `DPoP` proof (RFC 9449): an access token bound to
+    /// a key the client proves it holds on every request, verified by the Bearer verifier and
+    /// the application's [`Dpop`](crate::Dpop) settings.
+    Dpop,
 }
 
 impl Scheme {
@@ -36,10 +40,14 @@ impl Scheme {
     ///
     /// ```
     /// use auth_core::Scheme;
-    /// assert_eq!(Scheme::ALL, [Scheme::Bearer, Scheme::Digest, Scheme::Basic, Scheme::ApiKey]);
+    /// assert_eq!(
+    ///     Scheme::ALL,
+    ///     [Scheme::Bearer, Scheme::Dpop, Scheme::Digest, Scheme::Basic, Scheme::ApiKey]
+    /// );
     /// ```
-    pub const ALL: [Scheme; 4] = [
+    pub const ALL: [Scheme; 5] = [
         Scheme::Bearer,
+        Scheme::Dpop,
         Scheme::Digest,
         Scheme::Basic,
         Scheme::ApiKey,
@@ -59,6 +67,7 @@ impl Scheme {
             Scheme::Basic => "Basic",
             Scheme::ApiKey => "ApiKey",
             Scheme::Digest => "Digest",
+            Scheme::Dpop => "DPoP",
         }
     }
 
@@ -76,6 +85,7 @@ impl Scheme {
             Scheme::Basic => "basic",
             Scheme::ApiKey => "api_key",
             Scheme::Digest => "digest",
+            Scheme::Dpop => "dpop",
         }
     }
 

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
+use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 
 use crate::errors::Errors;
 
@@ -19,17 +19,21 @@ enum Key {
     AnyScope,
     Realm,
     TokenIn,
+    Acr,
+    MaxAge,
     Crate,
 }
 
 /// Every argument `#[require_auth]` accepts, as the user writes it. The parser looks keys up
 /// here and the "unknown argument" error lists this table, so the two cannot drift apart.
-const KEYS: [(&str, Key); 6] = [
+const KEYS: [(&str, Key); 8] = [
     ("scheme", Key::Scheme),
     ("scope", Key::Scope),
     ("any_scope", Key::AnyScope),
     ("realm", Key::Realm),
     ("token_in", Key::TokenIn),
+    ("acr", Key::Acr),
+    ("max_age", Key::MaxAge),
     ("crate", Key::Crate),
 ];
 
@@ -41,6 +45,9 @@ pub(crate) struct Args {
     pub(crate) any_scope: Option<LitStr>,
     pub(crate) realm: Option<LitStr>,
     pub(crate) token_in: Option<LitStr>,
+    pub(crate) acr: Option<LitStr>,
+    /// `max_age = N`: the one argument that is an integer literal.
+    pub(crate) max_age: Option<LitInt>,
     pub(crate) krate: Option<LitStr>,
 }
 
@@ -52,7 +59,8 @@ impl Args {
             Key::AnyScope => &mut self.any_scope,
             Key::Realm => &mut self.realm,
             Key::TokenIn => &mut self.token_in,
-            Key::Crate => &mut self.krate,
+            Key::Acr => &mut self.acr,
+            Key::Crate | Key::MaxAge => &mut self.krate,
         }
     }
 }
@@ -108,6 +116,19 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<Args> {
             continue;
         }
         seen.push(slot);
+        if slot == Key::MaxAge {
+            match value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(lit),
+                    attrs,
+                }) if attrs.is_empty() => args.max_age = Some(lit),
+                other => errors.spanned(
+                    other,
+                    "the value of `max_age` must be an integer literal (seconds), e.g. `max_age = 300`",
+                ),
+            }
+            continue;
+        }
         match value {
             Expr::Lit(ExprLit {
                 lit: Lit::Str(lit),
@@ -173,7 +194,7 @@ mod tests {
         assert_eq!(
             messages(quote!(foo = "x")),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, crate"
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, crate"
             ]
         );
     }

@@ -136,6 +136,8 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
         any_of,
         realm,
         token_in,
+        acr,
+        max_age,
     } = requirement;
     let private = quote!(#krate::__private);
     let schemes = match schemes {
@@ -156,7 +158,13 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
             #private::TokenLocations::NONE #(.with(#private::TokenLocation::#locations))*
         ))
     });
-    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in)
+    let acr = acr
+        .as_ref()
+        .map(|values| quote!(.with_acr_values(&[#(#values),*])));
+    let max_age = max_age
+        .as_ref()
+        .map(|seconds| quote!(.with_max_age(#seconds)));
+    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in #acr #max_age)
 }
 
 /// The handler form: a requirement type before the fn, and the fn with one more argument first,
@@ -485,9 +493,9 @@ mod tests {
         assert_eq!(
             errors(&file),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, crate",
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, crate",
                 "duplicate argument `scope`; give each argument at most once",
-                "unknown scheme `negotiate`; expected one of: bearer, digest, basic, api_key",
+                "unknown scheme `negotiate`; expected one of: bearer, dpop, digest, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",
                 "`realm` contains the control character `\\n` (U+000A); a realm must be \
                  printable ASCII",

@@ -14,6 +14,7 @@ use crate::errors::Errors;
 /// documents. Supporting a new scheme in the macro is adding its row here.
 pub(crate) const SCHEMES: &[(&str, &str)] = &[
     ("bearer", "Bearer"),
+    ("dpop", "Dpop"),
     ("digest", "Digest"),
     ("basic", "Basic"),
     ("api_key", "ApiKey"),
@@ -42,6 +43,10 @@ pub(crate) struct Requirement {
     pub(crate) realm: Option<LitStr>,
     /// The `TokenLocation` variants a Bearer token may come from; `None`: the application's.
     pub(crate) token_in: Option<Vec<Ident>>,
+    /// The accepted `acr` values (RFC 9470).
+    pub(crate) acr: Option<Vec<LitStr>>,
+    /// The `max_age`, in seconds (RFC 9470).
+    pub(crate) max_age: Option<syn::LitInt>,
 }
 
 /// Checks every argument, recording each problem in `errors` on the literal it is about.
@@ -81,6 +86,44 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
     let any_of = check(args.any_scope.as_ref(), errors, |lit| {
         scope_list(lit, "any_scope")
     });
+    let token_scheme = schemes
+        .as_ref()
+        .and_then(|s| s.as_ref())
+        .is_none_or(|variants: &Vec<Ident>| variants.iter().any(|v| v == "Bearer" || v == "Dpop"));
+    let acr = check(args.acr.as_ref(), errors, |lit| {
+        if !token_scheme {
+            return Err(vec![STEP_UP_NEEDS_TOKEN.into()]);
+        }
+        Ok(scope_tokens(&lit.value(), "acr")?
+            .into_iter()
+            .map(|token| LitStr::new(token, lit.span()))
+            .collect())
+    });
+    let max_age = match &args.max_age {
+        None => Some(None),
+        Some(lit) => {
+            let problem = if !token_scheme {
+                Some(STEP_UP_NEEDS_TOKEN.to_owned())
+            } else {
+                match lit.base10_parse::<u32>() {
+                    Ok(0) | Err(_) => {
+                        Some("`max_age` is a number of seconds from 1 to 4294967295".to_owned())
+                    }
+                    Ok(_) if !lit.suffix().is_empty() => {
+                        Some("`max_age` takes a plain integer, without a type suffix".to_owned())
+                    }
+                    Ok(_) => None,
+                }
+            };
+            match problem {
+                Some(problem) => {
+                    errors.at(lit.span(), problem);
+                    None
+                }
+                None => Some(Some(lit.clone())),
+            }
+        }
+    };
     let realm = check(args.realm.as_ref(), errors, |lit| {
         realm_value(&lit.value()).map_err(|problem| vec![problem])?;
         Ok(lit.clone())
@@ -93,8 +136,14 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
         any_of: any_of?,
         realm: realm?,
         token_in: token_in?,
+        acr: acr?,
+        max_age: max_age?,
     })
 }
+
+/// Why `acr` and `max_age` need a token scheme.
+const STEP_UP_NEEDS_TOKEN: &str = "`acr` and `max_age` are checked on an access token's claims \
+     (RFC 9470), but `scheme` accepts neither `bearer` nor `dpop`";
 
 /// `::auth_core`, the path generated code uses without `crate = "…"`.
 fn default_krate() -> Path {
@@ -202,9 +251,15 @@ fn is_scope_char(c: char) -> bool {
 /// `scope = scope-token *( SP scope-token )`), or every problem with it. `key` names the
 /// argument in the messages.
 fn scope_tokens<'a>(list: &'a str, key: &str) -> Result<Vec<&'a str>, Vec<String>> {
+    // `acr` values take the scope-token alphabet too: they are quoted in challenges.
+    let (noun, rule) = if key == "acr" {
+        ("acr value", "(RFC 9470 §3, quoted in challenges)")
+    } else {
+        ("scope token", "(RFC 6749 §3.3)")
+    };
     if list.is_empty() {
         return Err(vec![format!(
-            "`{key}` is empty; list at least one scope token, or leave `{key}` out"
+            "`{key}` is empty; list at least one {noun}, or leave `{key}` out"
         )]);
     }
     let mut tokens: Vec<&str> = Vec::new();
@@ -215,21 +270,21 @@ fn scope_tokens<'a>(list: &'a str, key: &str) -> Result<Vec<&'a str>, Vec<String
             if !empty_reported {
                 empty_reported = true;
                 problems.push(format!(
-                    "`{key}` has an empty scope token (a leading, trailing or doubled space); \
-                     separate scope tokens with exactly one space"
+                    "`{key}` has an empty {noun} (a leading, trailing or doubled space); \
+                     separate {noun}s with exactly one space"
                 ));
             }
         } else if let Some(bad) = token.chars().find(|c| !is_scope_char(*c)) {
             problems.push(format!(
-                "invalid character `{}` (U+{:04X}) in scope token `{}` of `{key}`; a scope \
-                 token is printable ASCII except space, `\"` and `\\` (RFC 6749 §3.3)",
+                "invalid character `{}` (U+{:04X}) in {noun} `{}` of `{key}`; a {noun} is \
+                 printable ASCII except space, `\"` and `\\` {rule}",
                 shown(bad.encode_utf8(&mut [0; 4])),
                 u32::from(bad),
                 shown(token),
             ));
         } else if tokens.contains(&token) {
             problems.push(format!(
-                "scope token `{token}` is listed more than once in `{key}`"
+                "{noun} `{token}` is listed more than once in `{key}`"
             ));
         } else {
             tokens.push(token);
@@ -320,7 +375,7 @@ mod tests {
         );
         assert_eq!(
             problems(scheme_variants("bearer | negotiate")),
-            ["unknown scheme `negotiate`; expected one of: bearer, digest, basic, api_key"]
+            ["unknown scheme `negotiate`; expected one of: bearer, dpop, digest, basic, api_key"]
         );
         assert_eq!(
             problems(scheme_variants("bearer|BEARER")),

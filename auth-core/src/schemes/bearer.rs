@@ -71,24 +71,26 @@ impl SchemeImpl for Bearer {
         ctx: &ChallengeContext<'_>,
     ) -> Result<Vec<String>, ChallengeError> {
         let mut c = Challenge::new(Scheme::Bearer.name()).param("realm", ctx.realm);
-        if let Some(error) = code.bearer_error() {
+        let ours = ctx.speaks_to(Scheme::Bearer);
+        if let (Some(error), true) = (code.bearer_error(), ours) {
             c = c.param("error", error);
-        }
-        if code == ErrorCode::TokenExpired {
-            c = c.param("error_description", "The access token expired");
-        }
-        if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
-            if !crate::syntax::is_rfc6750_value(scope) {
-                return Err(ChallengeError::UnsafeValue("scope".into()));
+            if code == ErrorCode::TokenExpired {
+                c = c.param("error_description", "The access token expired");
             }
-            c = c.param("scope", scope);
+            if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
+                if !crate::syntax::is_rfc6750_value(scope) {
+                    return Err(ChallengeError::UnsafeValue("scope".into()));
+                }
+                c = c.param("scope", scope);
+            }
         }
+        c = ctx.token_params(Scheme::Bearer, c)?;
         c.render().map(|c| vec![c])
     }
 }
 
-/// The public code of a Bearer verification failure.
-fn failure(reason: Reason) -> (ErrorCode, Reason) {
+/// The public code of a Bearer verification failure (the DPoP scheme's tokens too).
+pub(super) fn failure(reason: Reason) -> (ErrorCode, Reason) {
     let code = match reason {
         Reason::Expired => ErrorCode::TokenExpired,
         Reason::Unavailable | Reason::RevocationStale => ErrorCode::TemporarilyUnavailable,

@@ -15,6 +15,7 @@ mod basic;
 mod bearer;
 #[cfg(feature = "digest")]
 mod digest;
+mod dpop;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,17 +23,18 @@ use std::pin::Pin;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderValue;
 
-use crate::challenge::ChallengeError;
+use crate::challenge::{Challenge, ChallengeError};
 use crate::config::AuthConfig;
 use crate::credentials::BasicCredentials;
 use crate::principal::Principal;
 use crate::rejection::{ErrorCode, Reason};
+use crate::requirement::Requirement;
 use crate::scheme::{Scheme, SchemeSet};
 use crate::token_location::TokenLocations;
 
 /// Every scheme's behaviour, in the order [`Scheme`] declares its variants: the registration
 /// table. ([`Scheme::ALL`] gives the order challenges are written in.)
-static REGISTRY: [&dyn SchemeImpl; 4] = [
+static REGISTRY: [&dyn SchemeImpl; 5] = [
     &bearer::Bearer,
     &basic::Basic,
     &api_key::ApiKey,
@@ -40,6 +42,7 @@ static REGISTRY: [&dyn SchemeImpl; 4] = [
     &digest::Digest,
     #[cfg(not(feature = "digest"))]
     &absent::Absent(Scheme::Digest),
+    &dpop::Dpop,
 ];
 
 /// The behaviour of `scheme`.
@@ -89,6 +92,58 @@ pub(crate) struct ChallengeContext<'a> {
     /// Why the request was refused (a stale Digest nonce asks for `stale=true`).
     #[cfg_attr(not(feature = "digest"), allow(dead_code))]
     pub(crate) reason: &'a Reason,
+    /// The scheme whose credential was refused, if one was: only its challenge carries the
+    /// `error` of a token scheme (a refused `DPoP` proof says nothing about Bearer).
+    pub(crate) used: Option<Scheme>,
+    /// The code being answered.
+    pub(crate) code: ErrorCode,
+    /// The endpoint's requirement (for the step-up parameters).
+    pub(crate) requirement: &'a Requirement,
+}
+
+impl ChallengeContext<'_> {
+    /// Whether the `error` of this refusal belongs in `scheme`'s challenge: not when the other
+    /// token scheme's credential was the one refused (a refused DPoP proof says nothing about
+    /// Bearer, a Bearer token refused for its binding says nothing about DPoP).
+    pub(crate) fn speaks_to(&self, scheme: Scheme) -> bool {
+        match self.used {
+            Some(used @ (Scheme::Bearer | Scheme::Dpop)) => used == scheme,
+            _ => true,
+        }
+    }
+
+    /// The parameters the token schemes (Bearer, DPoP) share after their own: the step-up
+    /// requirement of an `insufficient_user_authentication` refusal (RFC 9470 §3), and the
+    /// protected-resource metadata URL on every challenge (RFC 9728 §5.1).
+    pub(crate) fn token_params(
+        &self,
+        scheme: Scheme,
+        mut c: Challenge,
+    ) -> Result<Challenge, ChallengeError> {
+        if self.code == ErrorCode::InsufficientUserAuthentication && self.speaks_to(scheme) {
+            let (acr, max_age) = (self.requirement.acr_values(), self.requirement.max_age());
+            let description = match (acr.is_empty(), max_age) {
+                (false, None) => "A different authentication level is required",
+                (true, Some(_)) => "More recent authentication is required",
+                _ => "A different authentication level or a more recent authentication is required",
+            };
+            c = c.param("error_description", description);
+            if !acr.is_empty() {
+                let values = acr.join(" ");
+                if !crate::syntax::is_rfc6750_value(&values) {
+                    return Err(ChallengeError::UnsafeValue("acr_values".into()));
+                }
+                c = c.param("acr_values", &values);
+            }
+            if let Some(max_age) = max_age {
+                c = c.param("max_age", &max_age.to_string());
+            }
+        }
+        if let Some(url) = self.config.and_then(AuthConfig::resource_metadata_url) {
+            c = c.param("resource_metadata", url);
+        }
+        Ok(c)
+    }
 }
 
 /// One scheme's part of a check.

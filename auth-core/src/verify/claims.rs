@@ -2,8 +2,8 @@
 //! duplicate members refused, `exp` refused *at* `exp + leeway`, `iat` refused past
 //! `now + leeway`, `iss`/`aud` required whenever configured, the RFC 9068 claims required under
 //! that profile, and every registered claim type-checked (a string `exp`, a numeric `sub` or an
-//! object `aud` is a refusal, not a skipped check). A `cnf` claim (RFC 7800) is read here and
-//! decided in one place, `check_sender_binding`.
+//! object `aud` is a refusal, not a skipped check). A `cnf` claim (RFC 7800) is read here, in
+//! one place, `read_sender_binding`, into the bindings the request must satisfy.
 //!
 //! The header and the payload are read in one pass each into borrowed, typed views: the hot path
 //! allocates no map. The full claims map a handler may ask for (`Principal::claims`) is built
@@ -260,35 +260,44 @@ impl<'de> Deserialize<'de> for Confirmation<'de> {
     }
 }
 
-/// The one place a `cnf` claim is decided, after the signature and the other claims.
+/// The one place a `cnf` claim is read, after the signature and the other claims: into the
+/// bindings the request must then satisfy (`crate::binding`, whichever scheme carried it).
 ///
-/// This verifier checks no binding yet, so any `cnf` is refused: a DPoP-bound token presented
-/// as a bearer token (RFC 9449 §7.2), a certificate-bound token without its certificate
-/// (RFC 8705 §3), a confirmation method we do not know, and a malformed `cnf` alike. A token
-/// carrying `cnf` must satisfy every binding it names (`responses.md`), so accepting one whose
-/// binding we cannot check would turn a sender-constrained token into a bearer token.
-///
-/// DPoP and mTLS support belong here: given what the request presented (its proof, its client
-/// certificate), accept a binding exactly when each method it names is satisfied.
-pub(crate) fn check_sender_binding(cnf: &Confirmation<'_>) -> Result<(), Reason> {
-    match cnf {
-        Confirmation::Absent => Ok(()),
-        Confirmation::NotAnObject => Err(Reason::UnverifiableBinding("cnf is not an object")),
-        Confirmation::Methods(m) if m.jkt != Claim::Absent => Err(Reason::UnverifiableBinding(
-            "cnf.jkt (a DPoP-bound token, RFC 9449) presented as a bearer token",
-        )),
-        Confirmation::Methods(m) if m.x5t_s256 != Claim::Absent => {
-            Err(Reason::UnverifiableBinding(
-                "cnf.x5t#S256 (a certificate-bound token, RFC 8705) with no certificate check",
-            ))
+/// Refused here already: a `cnf` that is not an object, one naming no method, one naming a
+/// method this framework does not check (`jwk`, `jwe`, `jku`, `kid`, an extension), and `jkt`
+/// or `x5t#S256` values that are not non-empty strings. A token carrying `cnf` must satisfy
+/// every binding it names (`responses.md`), so a binding we cannot check would turn a
+/// sender-constrained token into a bearer token.
+pub(crate) fn read_sender_binding(
+    cnf: &Confirmation<'_>,
+) -> Result<Option<Box<crate::principal::Binding>>, Reason> {
+    let methods = match cnf {
+        Confirmation::Absent => return Ok(None),
+        Confirmation::NotAnObject => {
+            return Err(Reason::UnverifiableBinding("cnf is not an object"));
         }
-        Confirmation::Methods(m) if m.other => Err(Reason::UnverifiableBinding(
+        Confirmation::Methods(m) => m,
+    };
+    if methods.other {
+        return Err(Reason::UnverifiableBinding(
             "cnf names a confirmation method this verifier does not implement",
-        )),
-        Confirmation::Methods(_) => Err(Reason::UnverifiableBinding(
-            "cnf names no confirmation method",
-        )),
+        ));
     }
+    let text = |claim: &Claim<'_>, what| match claim {
+        Claim::Absent => Ok(None),
+        Claim::Text(t) if !t.is_empty() => Ok(Some(Box::<str>::from(t.as_ref()))),
+        _ => Err(Reason::UnverifiableBinding(what)),
+    };
+    let binding = crate::principal::Binding {
+        jkt: text(&methods.jkt, "cnf.jkt is not a non-empty string")?,
+        x5t_s256: text(&methods.x5t_s256, "cnf.x5t#S256 is not a non-empty string")?,
+    };
+    if binding.jkt.is_none() && binding.x5t_s256.is_none() {
+        return Err(Reason::UnverifiableBinding(
+            "cnf names no confirmation method",
+        ));
+    }
+    Ok(Some(Box::new(binding)))
 }
 
 /// The registered claims of a payload, read in one pass that also refuses duplicate members.
@@ -634,35 +643,44 @@ mod tests {
     }
 
     #[test]
-    fn cnf_is_read_and_refused_whatever_its_shape() {
-        fn cnf(payload: &str) -> Result<Confirmation<'_>, Reason> {
-            read_payload(payload.as_bytes(), None).map(|r| r.cnf)
+    fn cnf_is_read_into_bindings_or_refused() {
+        fn binding(payload: &str) -> Result<Option<Box<crate::principal::Binding>>, Reason> {
+            read_payload(payload.as_bytes(), None).and_then(|r| read_sender_binding(&r.cnf))
         }
-        assert_eq!(cnf(r#"{"sub":"a"}"#).unwrap(), Confirmation::Absent);
-        assert!(check_sender_binding(&Confirmation::Absent).is_ok());
+        assert_eq!(binding(r#"{"sub":"a"}"#).unwrap(), None);
+        let dpop = binding(r#"{"cnf":{"jkt":"abc"}}"#).unwrap().unwrap();
+        assert_eq!(
+            (dpop.jkt.as_deref(), dpop.x5t_s256.as_deref()),
+            (Some("abc"), None)
+        );
+        let both = binding(r#"{"cnf":{"jkt":"a","x5t#S256":"b"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (both.jkt.as_deref(), both.x5t_s256.as_deref()),
+            (Some("a"), Some("b"))
+        );
         for payload in [
-            r#"{"cnf":{"jkt":"abc"}}"#,
-            r#"{"cnf":{"x5t#S256":"abc"}}"#,
             r#"{"cnf":{"jwk":{"kty":"EC"}}}"#,
+            r#"{"cnf":{"jkt":"abc","kid":"k"}}"#,
+            r#"{"cnf":{"jkt":""}}"#,
+            r#"{"cnf":{"jkt":7}}"#,
+            r#"{"cnf":{"x5t#S256":["a"]}}"#,
             r#"{"cnf":{}}"#,
             r#"{"cnf":null}"#,
             r#"{"cnf":"abc"}"#,
             r#"{"cnf":[{"jkt":"abc"}]}"#,
         ] {
-            let parsed = cnf(payload).unwrap();
             assert!(
-                matches!(
-                    check_sender_binding(&parsed),
-                    Err(Reason::UnverifiableBinding(_))
-                ),
+                matches!(binding(payload), Err(Reason::UnverifiableBinding(_))),
                 "{payload}"
             );
         }
         assert!(
-            cnf(r#"{"cnf":{"jkt":"a","jkt":"b"}}"#).is_err(),
+            binding(r#"{"cnf":{"jkt":"a","jkt":"b"}}"#).is_err(),
             "duplicate member"
         );
-        assert!(cnf(r#"{"cnf":{},"cnf":{}}"#).is_err(), "duplicate cnf");
+        assert!(binding(r#"{"cnf":{},"cnf":{}}"#).is_err(), "duplicate cnf");
     }
 
     #[test]

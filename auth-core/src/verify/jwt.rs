@@ -8,7 +8,7 @@
 //! - a `crit` header parameter is refused (we implement no extension);
 //! - the size bound is checked before any decoding; header and payload members must be unique;
 //! - claims are checked after the signature, by [`ClaimRules`](super::claims), and a `cnf`
-//!   claim (a sender-constrained token) by [`check_sender_binding`](super::claims);
+//!   claim (a sender-constrained token) is read into the bindings the guard checks;
 //! - revocation ([`revocations`](JwtVerifierBuilder::revocations)) is checked after the
 //!   claims and on every verdict-cache hit, never cached itself.
 
@@ -23,7 +23,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::bearer::{BearerVerdict, BearerVerifier};
 use super::cache::VerdictCache;
-use super::claims::{ClaimRules, JoseHeader, check_sender_binding, read_payload};
+use super::claims::{ClaimRules, JoseHeader, read_payload, read_sender_binding};
 use super::keys::{JwtKey, algorithm_from_header};
 #[cfg(feature = "jwks")]
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
@@ -533,7 +533,7 @@ impl JwtVerifier {
             .map_err(|_| Reason::MalformedToken("payload is not base64url"))?;
         let registered = read_payload(&payload, inner.rules.scope_claim.as_deref())?;
         let checked = inner.rules.check(&registered, now)?;
-        check_sender_binding(&registered.cnf)?;
+        let binding = read_sender_binding(&registered.cnf)?;
         // Read once here, so the check on every cache hit is a lookup (only with a store).
         let token_ids = inner.revocations.as_ref().map(|_| {
             let (issuer, jti, issued_at) = registered.revocation_ids();
@@ -550,6 +550,7 @@ impl JwtVerifier {
             payload,
             checked.dies_at,
             token_ids,
+            binding,
         ))
     }
 }

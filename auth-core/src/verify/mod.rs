@@ -9,6 +9,9 @@ pub mod claims;
 pub mod digest;
 #[cfg(feature = "digest")]
 pub mod digest_nonces;
+pub mod dpop;
+pub mod dpop_nonce;
+pub mod dpop_replay;
 #[cfg(feature = "htpasswd")]
 pub mod htpasswd;
 pub mod jwt;

@@ -3,12 +3,23 @@
 // grant with resource indicators (RFC 8707). Each client's tokens are signed with one algorithm,
 // so the suite gets RS256, ES256 and EdDSA tokens from the same issuer.
 //
-// Usage: node provider.mjs PORT   (prints "ready <issuer>" when listening)
+// DPoP (RFC 9449) is on: a token request that carries a `DPoP` proof header gets a DPoP-bound
+// token (token_type DPoP, `cnf.jkt` = the proof key's RFC 7638 thumbprint); without the header
+// the same client gets a plain Bearer token. `dpop-client` (ES256 access tokens) is the client
+// the DPoP suite uses. The provider can mint DPoP nonces (nonceSecret is set) but demands them
+// only when started with --dpop-nonce.
+//
+// Resource indicators: any `urn:` URI (audience = the URN), or the resource server's own URL
+// `http://127.0.0.1:<port>[/path]` for the RFC 9728 discovery flow (audience = that URL, exactly
+// as sent).
+//
+// Usage: node provider.mjs PORT [--dpop-nonce]   (prints "ready <issuer>" when listening)
 import { createServer } from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.argv[2]);
+const requireDpopNonce = process.argv.slice(3).includes('--dpop-nonce');
 const issuer = `http://127.0.0.1:${port}`;
 
 const jwk = (type, options, kid) => ({
@@ -17,7 +28,25 @@ const jwk = (type, options, kid) => ({
   use: 'sig',
 });
 
-const signing = { 'rs256-client': 'RS256', 'es256-client': 'ES256', 'eddsa-client': 'EdDSA', 'ed25519-client': 'Ed25519' };
+const signing = {
+  'rs256-client': 'RS256',
+  'es256-client': 'ES256',
+  'eddsa-client': 'EdDSA',
+  'ed25519-client': 'Ed25519',
+  'dpop-client': 'ES256',
+};
+
+// `urn:...`, or an http URL on the loopback address (the resource server under test).
+const acceptedResource = (indicator) => {
+  if (indicator.startsWith('urn:')) return true;
+  let url;
+  try {
+    url = new URL(indicator);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'http:' && url.hostname === '127.0.0.1' && !url.search && !url.hash;
+};
 
 const provider = new Provider(issuer, {
   clients: Object.keys(signing).map((client_id) => ({
@@ -35,15 +64,23 @@ const provider = new Provider(issuer, {
     ],
   },
   scopes: ['orders:read', 'orders:write'],
+  // The proof algorithms the provider accepts at its token endpoint (default: ES256, Ed25519,
+  // EdDSA); widened so that every algorithm the resource server announces can get a token.
+  enabledJWA: { dPoPSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519'] },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    dPoP: {
+      enabled: true,
+      nonceSecret: randomBytes(32),
+      requireNonce: () => requireDpopNonce,
+    },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => undefined,
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resourceIndicator, client) => {
-        if (!resourceIndicator.startsWith('urn:')) throw new errors.InvalidTarget();
+        if (!acceptedResource(resourceIndicator)) throw new errors.InvalidTarget();
         return {
           scope: 'orders:read orders:write',
           audience: resourceIndicator,

@@ -36,6 +36,6 @@ fn main() {
     );
     assert_eq!(
         doc["paths"]["/y"]["get"]["security"],
-        serde_json::json!([{ "bearer": [] }, { "digest": [] }, { "basic": [] }, { "api_key": [] }])
+        serde_json::json!([{ "bearer": [] }, { "dpop": [] }, { "digest": [] }, { "basic": [] }, { "api_key": [] }])
     );
 }

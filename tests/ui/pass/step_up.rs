@@ -1,0 +1,17 @@
+use actix_web::{App, Responder, get};
+use auth_core::{Principal, require_auth};
+
+#[require_auth(
+    scheme = "bearer | DPoP",
+    scope = "account:read",
+    acr = "urn:orders:mfa phr",
+    max_age = 300
+)]
+#[get("/account/security")]
+async fn security(user: Principal) -> impl Responder {
+    format!("security of {}", user.subject().unwrap_or("?"))
+}
+
+fn main() {
+    let _app = App::new().service(security);
+}
