@@ -164,6 +164,7 @@ impl<'r> Check<'r> {
                     ErrorCode::InvalidRequest
                         | ErrorCode::InvalidToken
                         | ErrorCode::InvalidCredentials
+                        | ErrorCode::InvalidDpopProof
                 ) && reason != Reason::StaleNonce;
                 let rejection = refuse_as(
                     self.req,

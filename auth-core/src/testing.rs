@@ -785,3 +785,142 @@ async fn refusal<B: MessageBody>(
         .into_iter()
         .find(|c| c.scheme.eq_ignore_ascii_case("Bearer"))
 }
+
+/// A DPoP client for tests (RFC 9449 §4): proofs signed by a real key pair, and the thumbprint
+/// an access token bound to that key carries in `cnf.jkt`. The thumbprint is computed by
+/// `jsonwebtoken` (RFC 7638), independently of the verifier's own.
+///
+/// ```
+/// use auth_core::testing::{DpopProver, Minter};
+/// use auth_core::Algorithm;
+/// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+/// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+/// let proof = prover.proof("GET", "https://api.example.com/orders", Some("the.access.token"));
+/// assert_eq!(proof.split('.').count(), 3);
+/// assert_eq!(prover.thumbprint().len(), 43);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DpopProver {
+    minter: Minter,
+}
+
+impl DpopProver {
+    /// A prover signing with `minter`'s key pair and algorithm (its claims and `kid` unused).
+    ///
+    /// ```
+    /// use auth_core::testing::{DpopProver, Minter};
+    /// use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+    /// assert_eq!(prover.header()["typ"], "dpop+jwt");
+    /// ```
+    pub fn new(minter: Minter) -> Self {
+        DpopProver { minter }
+    }
+
+    /// The public JWK of the key, as the proof header carries it (no `alg`, `kid` or `use`).
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let jwk = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM)).jwk();
+    /// assert_eq!(jwk["kty"], "OKP");
+    /// assert!(jwk.get("d").is_none() && jwk.get("alg").is_none());
+    /// ```
+    pub fn jwk(&self) -> Value {
+        let mut jwk = self.minter.clone().kid(None).jwk();
+        if let Some(object) = jwk.as_object_mut() {
+            object.remove("alg");
+            object.remove("use");
+        }
+        jwk
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the key: what `cnf.jkt` of a bound token says.
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+    /// assert_eq!(prover.thumbprint(), prover.thumbprint());
+    /// ```
+    pub fn thumbprint(&self) -> String {
+        let jwk = Jwk::from_encoding_key(&self.minter.key, self.minter.algorithm)
+            .unwrap_or_else(|e| panic!("a {:?} key has a JWK: {e}", self.minter.algorithm));
+        jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+            .unwrap_or_else(|e| panic!("a {:?} JWK has a thumbprint: {e}", self.minter.algorithm))
+    }
+
+    /// The header of a proof: `typ` `dpop+jwt`, the key's `alg`, its public `jwk`.
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let header = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM)).header();
+    /// assert_eq!(header["alg"], "EdDSA");
+    /// ```
+    pub fn header(&self) -> Value {
+        json!({"typ": "dpop+jwt", "alg": format!("{:?}", self.minter.algorithm), "jwk": self.jwk()})
+    }
+
+    /// The claims of a fresh proof for `method` and `url`: a random `jti`, `iat` now, and
+    /// `ath` for `access_token` when given.
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+    /// let a = prover.claims("GET", "https://a.example/x", None);
+    /// assert_ne!(a["jti"], prover.claims("GET", "https://a.example/x", None)["jti"]);
+    /// assert!(a.get("ath").is_none());
+    /// ```
+    pub fn claims(&self, method: &str, url: &str, access_token: Option<&str>) -> Value {
+        let mut jti = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut jti).unwrap_or_else(|_| panic!("random bytes"));
+        let mut claims = json!({
+            "jti": URL_SAFE_NO_PAD.encode(jti),
+            "htm": method,
+            "htu": url,
+            "iat": now(),
+        });
+        if let Some(token) = access_token {
+            use sha2::Digest as _;
+            claims["ath"] = json!(URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes())));
+        }
+        claims
+    }
+
+    /// A fresh proof for `method` and `url` (and `access_token`, whose hash it carries).
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+    /// assert_ne!(prover.proof("GET", "https://a.example/x", None), prover.proof("GET", "https://a.example/x", None));
+    /// ```
+    pub fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> String {
+        self.sign(&self.header(), &self.claims(method, url, access_token))
+    }
+
+    /// Signs `header` and `claims` as given, whatever they say (for forged proofs).
+    ///
+    /// ```
+    /// # use auth_core::testing::{DpopProver, Minter};
+    /// # use auth_core::Algorithm;
+    /// # const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFi1jtXwgRInzWNkVcZwweq50020W5tr134ZZ5UDJGZ7\n-----END PRIVATE KEY-----\n";
+    /// let prover = DpopProver::new(Minter::from_pem(Algorithm::EdDSA, PEM));
+    /// let mut header = prover.header();
+    /// header["typ"] = "JWT".into();
+    /// let forged = prover.sign(&header, &prover.claims("GET", "https://a.example/x", None));
+    /// assert_eq!(forged.split('.').count(), 3);
+    /// ```
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        self.minter
+            .sign_parts(header.to_string(), claims.to_string())
+    }
+}
