@@ -1,6 +1,8 @@
 //! A store shared by a fleet through Redis (or Valkey), feature `redis`: failure throttling
 //! ([`AttemptStore`](crate::AttemptStore)), revocation
-//! ([`RevocationStore`](crate::verify::revocation::RevocationStore)) and, with `digest`, the
+//! ([`RevocationStore`](crate::verify::revocation::RevocationStore)), the DPoP replay memory
+//! ([`ProofReplayStore`](crate::verify::dpop_replay::ProofReplayStore), through
+//! [`DpopBuilder::replay_store`](crate::DpopBuilder::replay_store)) and, with `digest`, the
 //! Digest replay memory (`NonceStore`, through `DigestAuth::nonce_store`) as one, so replicas
 //! behind a load balancer throttle, revoke and refuse replays together.
 //!
@@ -60,6 +62,7 @@
 mod attempts;
 #[cfg(feature = "digest")]
 mod nonces;
+mod proofs;
 mod revocations;
 mod sync;
 
@@ -461,6 +464,8 @@ struct Keys {
     /// The hash tag of the Digest replay memory's keys.
     #[cfg_attr(not(feature = "digest"), allow(dead_code))]
     digest: String,
+    /// The DPoP replay memory's keys: `<tag>:<proof id>`.
+    dpop: String,
     throttle: String,
     blocks: String,
     revoked_tokens: String,
@@ -475,6 +480,7 @@ impl Keys {
         Keys {
             channel: format!("{prefix}:events"),
             digest: format!("{{{prefix}:digest}}"),
+            dpop: format!("{{{prefix}:dpop}}:proofs"),
             blocks: format!("{throttle}:blocks"),
             throttle,
             revoked_tokens: format!("{revocations}:tokens"),
