@@ -271,3 +271,66 @@ impl Modify for ExtractorSecurity {
         }
     }
 }
+
+/// Every scope an OpenAPI document's operations require of the token schemes (Bearer and
+/// DPoP), in document order, without duplicates: the `scopes_supported` of the application's
+/// protected-resource metadata ([`ResourceMetadataBuilder::scopes_supported`]), gathered
+/// from the requirements its handlers declare.
+///
+/// ```
+/// use utoipa::OpenApi;
+/// use auth_core::openapi::{scopes_of, SecuritySchemes};
+///
+/// #[auth_core::require_auth(scheme = "bearer | dpop", scope = "orders:read")]
+/// #[utoipa::path(get, path = "/orders", responses((status = 200, description = "The orders")))]
+/// #[actix_web::get("/orders")]
+/// async fn list_orders() -> &'static str { "[]" }
+///
+/// #[auth_core::require_auth(scheme = "bearer", any_scope = "orders:write orders:admin")]
+/// #[utoipa::path(post, path = "/orders", responses((status = 201, description = "Created")))]
+/// #[actix_web::post("/orders")]
+/// async fn create_order() -> &'static str { "{}" }
+///
+/// const SECURITY: SecuritySchemes = SecuritySchemes::DEFAULT;
+/// #[derive(OpenApi)]
+/// #[openapi(paths(list_orders, create_order), modifiers(&SECURITY))]
+/// struct ApiDoc;
+///
+/// assert_eq!(scopes_of(&ApiDoc::openapi()), ["orders:read", "orders:write", "orders:admin"]);
+/// ```
+///
+/// [`ResourceMetadataBuilder::scopes_supported`]: crate::resource_metadata::ResourceMetadataBuilder::scopes_supported
+pub fn scopes_of(doc: &OpenApi) -> Vec<String> {
+    let token_schemes = [
+        security_scheme_name(Scheme::Bearer),
+        security_scheme_name(Scheme::Dpop),
+    ];
+    let mut scopes: Vec<String> = Vec::new();
+    let Ok(doc) = serde_json::to_value(doc) else {
+        return scopes;
+    };
+    let operations = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(serde_json::Value::as_object)
+        .flat_map(|item| item.values());
+    for operation in operations {
+        let requirements = operation["security"].as_array().into_iter().flatten();
+        for requirement in requirements.filter_map(serde_json::Value::as_object) {
+            for (scheme, required) in requirement {
+                if !token_schemes.contains(&scheme.as_str()) {
+                    continue;
+                }
+                for scope in required.as_array().into_iter().flatten() {
+                    if let Some(scope) = scope.as_str()
+                        && !scopes.iter().any(|s| s == scope)
+                    {
+                        scopes.push(scope.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    scopes
+}
