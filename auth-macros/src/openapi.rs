@@ -43,8 +43,44 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
             list.tokens.extend(quote!(,));
         }
         list.tokens.extend(quote!(security(#(#entries),*)));
+        if let Some(step_up) = step_up(requirement) {
+            let written = list.tokens.clone().into_iter().find_map(|tree| match tree {
+                TokenTree::Ident(ident) if ident == "extensions" => Some(ident),
+                _ => None,
+            });
+            if let Some(ident) = written {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "#[require_auth] with `acr` or `max_age` writes the operation's \
+                     `x-step-up` extension; remove this `extensions(...)`",
+                ));
+            }
+            list.tokens
+                .extend(quote!(, extensions(("x-step-up" = #step_up))));
+        }
     }
     Ok(())
+}
+
+/// The `x-step-up` extension of an operation with RFC 9470 requirements: what a client must
+/// ask its authorization server for (`acr_values`, `max_age`), as the challenge says it.
+fn step_up(requirement: &Requirement) -> Option<TokenStream> {
+    if requirement.acr.is_none() && requirement.max_age.is_none() {
+        return None;
+    }
+    let acr = requirement.acr.as_ref().map(|values| {
+        let joined = values
+            .iter()
+            .map(LitStr::value)
+            .collect::<Vec<_>>()
+            .join(" ");
+        quote!("acr_values": #joined,)
+    });
+    let max_age = requirement
+        .max_age
+        .as_ref()
+        .map(|seconds| quote!("max_age": #seconds,));
+    Some(quote!(json!({ #acr #max_age })))
 }
 
 /// One `("scheme" = [scopes])` alternative per accepted scheme and per any-of scope.

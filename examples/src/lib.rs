@@ -8,3 +8,4 @@ pub mod minimal;
 pub mod orders;
 pub mod revocations;
 pub mod session;
+pub mod tls;

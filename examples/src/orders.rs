@@ -3,12 +3,14 @@
 //! | route | requirement | handler form |
 //! |---|---|---|
 //! | `GET /health`, `GET /openapi.json` | public | plain handler |
-//! | `GET`/`HEAD /orders` | `orders:read` | attribute above `#[route]` |
+//! | `GET`/`HEAD /orders` | `orders:read`, Bearer or DPoP | attribute above `#[route]` |
 //! | `GET /orders/{id}` | `orders:read` | attribute below `#[get]` |
 //! | `POST /orders` | `orders:write` | extractor struct [`OrderWriter`] |
 //! | `DELETE /orders/{id}` | all of `orders:write orders:admin` | attribute |
 //! | `GET /reports` | any of `reports:read admin` | attribute |
-//! | `GET /me` | any valid token | attribute, no scope |
+//! | `GET /me` | any valid token, Bearer or DPoP | attribute, no scope |
+//! | `GET /account/security` | `acr` `urn:orders:mfa` and `max_age` 300 (RFC 9470 step-up) | attribute |
+//! | `GET /.well-known/oauth-protected-resource` | public: protected-resource metadata (RFC 9728) | `auth_core::resource_metadata::service` |
 //! | `GET /ops/status` | Basic, realm `orders-ops` | attribute |
 //! | `GET /ops/digest` | Digest (SHA-256, and MD5 for old clients), realm `orders-ops` | attribute |
 //! | `GET /partner/orders` | API key in `X-API-Key` | attribute |
@@ -20,6 +22,12 @@
 //! [`ACCESS_COOKIE`](crate::session::ACCESS_COOKIE); cookie tokens on unsafe methods need a
 //! trusted `Origin` (the `AUTH_CORS_ORIGIN` list, or the service's own). With
 //! `AUTH_CORS_ORIGIN` set, [`cors`] answers preflights and exposes `WWW-Authenticate`.
+//!
+//! DPoP (RFC 9449) follows `AUTH_DPOP` (`off`, `allowed` — the default — or `required`), its
+//! proofs pointing to `AUTH_PUBLIC_ORIGIN` (default `http://` + `AUTH_ADDR`), with server
+//! nonces under `AUTH_DPOP_NONCE=on`. Served over TLS (`AUTH_TLS_CERT`, `AUTH_TLS_KEY`), the
+//! service asks for client certificates when `AUTH_TLS_CLIENT_CA` is set, so certificate-bound
+//! tokens (RFC 8705) work.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,13 +40,14 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
-use auth_core::openapi::{ExtractorSecurity, SecuritySchemes};
+use auth_core::openapi::{ExtractorSecurity, SecuritySchemes, scopes_of};
 use auth_core::redis_store::RedisStore;
+use auth_core::resource_metadata::ResourceMetadata;
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::verify::revocation::MemoryRevocations;
 use auth_core::{
-    Algorithm, ApiKeys, AuthConfig, ConfigError, DigestAuth, FailureThrottle, Htdigest, Htpasswd,
-    JwtKey, JwtVerifier, KeySet, Principal, require_auth,
+    Algorithm, ApiKeys, AuthConfig, ConfigError, DigestAuth, Dpop, DpopMode, DpopNonces,
+    FailureThrottle, Htdigest, Htpasswd, JwtKey, JwtVerifier, KeySet, Principal, require_auth,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -115,6 +124,38 @@ pub struct Settings {
     pub redis: Option<RedisStore>,
     /// The revocation store the verifier checks and `POST /admin/revocations` writes.
     pub revocations: crate::revocations::Revocations,
+    /// `AUTH_PUBLIC_ORIGIN`: the origin clients dial (`https://api.example.com`), which DPoP
+    /// proofs' `htu` must name; default `http://` + `AUTH_ADDR`.
+    pub public_origin: Option<String>,
+    /// `AUTH_DPOP`: `off`, `allowed` (default) or `required`.
+    pub dpop: DpopMode,
+    /// `AUTH_DPOP_NONCE=on`: DPoP proofs must carry a server nonce (default `off`).
+    pub dpop_nonce: bool,
+    /// `AUTH_DPOP_NONCE_SECRET` (≥ 32 bytes): the secret nonces are sealed with, shared by a
+    /// fleet; default a random one per process.
+    pub dpop_nonce_secret: Option<Vec<u8>>,
+    /// `AUTH_RESOURCE`: the resource identifier of the metadata (default the public origin).
+    pub resource: Option<String>,
+    /// `AUTH_AUTHORIZATION_SERVERS`: space-separated issuer URLs for the metadata (default the
+    /// configured issuer, if any).
+    pub authorization_servers: Vec<String>,
+    /// `AUTH_TLS_CERT`, `AUTH_TLS_KEY`, `AUTH_TLS_CLIENT_CA`: PEM files; TLS when the first two
+    /// are set, client certificates asked for (and optional) with the third.
+    pub tls: Option<TlsFiles>,
+    /// `AUTH_CLIENT_CERT_PROXIES`: comma-separated addresses of TLS-terminating proxies whose
+    /// `Client-Cert` field (RFC 9440) is believed.
+    pub client_cert_proxies: Vec<IpAddr>,
+}
+
+/// The PEM files of the service's own TLS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain (`AUTH_TLS_CERT`).
+    pub cert: String,
+    /// The private key (`AUTH_TLS_KEY`).
+    pub key: String,
+    /// The CA client certificates must chain to (`AUTH_TLS_CLIENT_CA`), if they are asked for.
+    pub client_ca: Option<String>,
 }
 
 /// Everything but the secrets: the HMAC secret, the API keys and the htpasswd hashes are
@@ -149,6 +190,17 @@ impl std::fmt::Debug for Settings {
             .field("insecure_cookies", &self.insecure_cookies)
             .field("dev_defaults", &self.dev_defaults)
             .field("redis", &self.redis.is_some())
+            .field("public_origin", &self.public_origin)
+            .field("dpop", &self.dpop)
+            .field("dpop_nonce", &self.dpop_nonce)
+            .field(
+                "dpop_nonce_secret",
+                &self.dpop_nonce_secret.as_ref().map(|t| redacted(t.len())),
+            )
+            .field("resource", &self.resource)
+            .field("authorization_servers", &self.authorization_servers)
+            .field("tls", &self.tls)
+            .field("client_cert_proxies", &self.client_cert_proxies)
             .finish()
     }
 }
@@ -196,18 +248,7 @@ impl Settings {
                 .map_err(|_| format!("AUTH_FAILURE_LIMIT={v}: not a number"))?,
             None => 10,
         };
-        let trusted_proxies = var("AUTH_TRUSTED_PROXIES")
-            .map(|v| {
-                v.split(',')
-                    .map(|ip| {
-                        ip.trim()
-                            .parse::<IpAddr>()
-                            .map_err(|_| format!("AUTH_TRUSTED_PROXIES: {ip:?} is not an address"))
-                    })
-                    .collect()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let trusted_proxies = addresses(var("AUTH_TRUSTED_PROXIES"), "AUTH_TRUSTED_PROXIES")?;
         let number = |name: &str, default: u64| -> Result<u64, String> {
             var(name).map_or(Ok(default), |v| {
                 v.parse().map_err(|_| format!("{name}={v}: not a number"))
@@ -248,10 +289,58 @@ impl Settings {
             None => None,
         };
         let issuer = var("AUTH_ISSUER");
+        let dpop = match var("AUTH_DPOP").as_deref() {
+            None | Some("allowed") => DpopMode::Allowed,
+            Some("off") => DpopMode::Off,
+            Some("required") => DpopMode::Required,
+            Some(other) => {
+                return Err(format!(
+                    "AUTH_DPOP={other}: expected off, allowed or required"
+                ));
+            }
+        };
+        let dpop_nonce = match var("AUTH_DPOP_NONCE").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => return Err(format!("AUTH_DPOP_NONCE={other}: expected on or off")),
+        };
+        let tls = match (var("AUTH_TLS_CERT"), var("AUTH_TLS_KEY")) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                client_ca: var("AUTH_TLS_CLIENT_CA"),
+            }),
+            (None, None) if var("AUTH_TLS_CLIENT_CA").is_none() => None,
+            _ => {
+                return Err(
+                    "AUTH_TLS_CERT and AUTH_TLS_KEY go together (and AUTH_TLS_CLIENT_CA needs them)"
+                        .into(),
+                );
+            }
+        };
+        let client_cert_proxies =
+            addresses(var("AUTH_CLIENT_CERT_PROXIES"), "AUTH_CLIENT_CERT_PROXIES")?;
+        let authorization_servers = match var("AUTH_AUTHORIZATION_SERVERS") {
+            Some(list) => list.split_whitespace().map(str::to_owned).collect(),
+            None => issuer
+                .iter()
+                .chain(oidc_issuer.iter())
+                .take(1)
+                .cloned()
+                .collect(),
+        };
         // Revocations are per issuer: the one the verifier enforces.
         let revocations =
             revocations_for(redis.as_ref(), issuer.as_deref().or(oidc_issuer.as_deref()));
         Ok(Settings {
+            public_origin: var("AUTH_PUBLIC_ORIGIN"),
+            dpop,
+            dpop_nonce,
+            dpop_nonce_secret: var("AUTH_DPOP_NONCE_SECRET").map(String::into_bytes),
+            resource: var("AUTH_RESOURCE"),
+            authorization_servers,
+            tls,
+            client_cert_proxies,
             redis,
             revocations,
             cors_origins,
@@ -302,7 +391,65 @@ impl Settings {
             dev_defaults: Vec::new(),
             redis: None,
             revocations: revocations_for(None, issuer),
+            public_origin: None,
+            dpop: DpopMode::Allowed,
+            dpop_nonce: false,
+            dpop_nonce_secret: None,
+            resource: None,
+            authorization_servers: issuer.iter().map(|i| (*i).to_owned()).collect(),
+            tls: None,
+            client_cert_proxies: Vec::new(),
         }
+    }
+
+    /// The origin clients dial: `AUTH_PUBLIC_ORIGIN`, else this service's own address.
+    pub fn public_origin(&self) -> String {
+        self.public_origin.clone().unwrap_or_else(|| {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}", self.addr)
+        })
+    }
+
+    /// The DPoP settings: proofs for the public origin, nonces when asked for, the fleet's
+    /// replay memory when there is a Redis.
+    fn dpop(&self) -> Result<Dpop, String> {
+        let mut dpop = Dpop::builder(self.public_origin()).mode(self.dpop);
+        if self.dpop_nonce {
+            let nonces = match &self.dpop_nonce_secret {
+                Some(secret) => DpopNonces::new(secret),
+                None => DpopNonces::random(),
+            };
+            dpop = dpop.nonces(nonces.map_err(|e| format!("AUTH_DPOP_NONCE_SECRET: {e}"))?);
+        }
+        if let Some(redis) = &self.redis {
+            dpop = dpop.replay_store(redis.clone());
+        }
+        dpop.build()
+            .map_err(|e| format!("AUTH_PUBLIC_ORIGIN / AUTH_DPOP: {e}"))
+    }
+
+    /// The protected-resource metadata (RFC 9728): the resource, its authorization servers, the
+    /// scopes its handlers declare (from the OpenAPI document, so they cannot drift).
+    fn resource_metadata(&self) -> Result<ResourceMetadata, String> {
+        let resource = self
+            .resource
+            .clone()
+            .unwrap_or_else(|| self.public_origin());
+        let metadata = self
+            .authorization_servers
+            .iter()
+            .fold(ResourceMetadata::builder(resource), |m, issuer| {
+                m.authorization_server(issuer)
+            })
+            .scopes_supported(scopes_of(&ApiDoc::openapi()))
+            .resource_name("orders")
+            .tls_client_certificate_bound_access_tokens(
+                self.tls.as_ref().is_some_and(|t| t.client_ca.is_some())
+                    || !self.client_cert_proxies.is_empty(),
+            );
+        metadata
+            .build()
+            .map_err(|e| format!("AUTH_RESOURCE / AUTH_AUTHORIZATION_SERVERS: {e}"))
     }
 
     /// These settings with failure throttling and revocation shared through `redis` (what
@@ -359,7 +506,10 @@ impl Settings {
                 self.cors_origins
                     .iter()
                     .fold(CsrfDefence::new(), |csrf, origin| csrf.trust_origin(origin)),
-            );
+            )
+            .dpop(self.dpop()?)
+            .resource_metadata(self.resource_metadata()?)
+            .client_certificate_proxies(self.client_cert_proxies.iter().copied());
         if self.failure_limit > 0 {
             let mut throttle = FailureThrottle::per_minute(self.failure_limit)
                 .trust_forwarded_for(self.trusted_proxies.iter().copied());
@@ -410,6 +560,22 @@ impl Settings {
         )
         .ok()
     }
+}
+
+/// A comma-separated list of addresses in the variable `name`.
+fn addresses(value: Option<String>, name: &str) -> Result<Vec<IpAddr>, String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|ip| {
+                    ip.trim()
+                        .parse::<IpAddr>()
+                        .map_err(|_| format!("{name}: {ip:?} is not an address"))
+                })
+                .collect()
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// The revocation store: the fleet's Redis when there is one, else one in memory.
@@ -498,8 +664,8 @@ async fn health() -> impl Responder {
     web::Json(json!({ "status": "ok" }))
 }
 
-/// `GET /orders`: every order.
-#[require_auth(scheme = "bearer", scope = "orders:read")]
+/// `GET /orders`: every order. Bearer or DPoP (`AUTH_DPOP` decides which are accepted).
+#[require_auth(scheme = "bearer | dpop", scope = "orders:read")]
 #[utoipa::path(get, path = "/orders", responses((status = 200, description = "Every order")))]
 #[route("/orders", method = "GET", method = "HEAD")]
 async fn list_orders(store: web::Data<Store>) -> impl Responder {
@@ -575,12 +741,28 @@ async fn reports(store: web::Data<Store>) -> impl Responder {
     web::Json(json!({ "orders": count, "items": items }))
 }
 
-/// `GET /me`: any valid token; returns the subject and scopes.
-#[require_auth(scheme = "bearer")]
+/// `GET /me`: any valid token, Bearer or DPoP; returns the subject, scopes and scheme.
+#[require_auth(scheme = "bearer | dpop")]
 #[utoipa::path(get, path = "/me", responses((status = 200, description = "The caller's identity")))]
 #[get("/me")]
 async fn me(user: Principal) -> impl Responder {
-    web::Json(json!({ "subject": user.subject(), "scopes": user.scopes() }))
+    web::Json(
+        json!({ "subject": user.subject(), "scopes": user.scopes(), "scheme": user.scheme().name() }),
+    )
+}
+
+/// `GET /account/security`: the account's security settings, only after a multi-factor sign-in
+/// within the last five minutes (RFC 9470 step-up: otherwise 401
+/// `insufficient_user_authentication` with `acr_values` and `max_age`).
+#[require_auth(scheme = "bearer | dpop", acr = "urn:orders:mfa", max_age = 300)]
+#[utoipa::path(get, path = "/account/security", responses((status = 200, description = "The account's security settings")))]
+#[get("/account/security")]
+async fn account_security(user: Principal) -> impl Responder {
+    web::Json(json!({
+        "subject": user.subject(),
+        "acr": user.claim("acr"),
+        "auth_time": user.claim("auth_time"),
+    }))
 }
 
 /// `GET /ops/status`: operators, with Basic credentials from the htpasswd file.
@@ -674,7 +856,7 @@ const CREATE_ORDER_SECURITY: ExtractorSecurity =
 #[openapi(
     info(title = "orders", description = "The orders example of auth-core."),
     paths(
-        health, list_orders, get_order, create_order, delete_order, reports, me, ops_status,
+        health, list_orders, get_order, create_order, delete_order, reports, me, account_security, ops_status,
         ops_digest, partner_orders, whoami, events, crate::revocations::revoke,
         crate::metrics::metrics
     ),
@@ -698,6 +880,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(delete_order)
         .service(reports)
         .service(me)
+        .service(account_security)
         .service(ops_status)
         .service(ops_digest)
         .service(partner_orders)

@@ -21,24 +21,34 @@ pub fn settings(issuer: Option<&str>, audience: Option<&str>) -> Settings {
 /// whenever it signs its own tokens. (Without the binary's CORS layer: the tests that need one
 /// add it.)
 pub fn start(settings: &Settings) -> TestServer {
+    // Bound first, so the public origin DPoP proofs must name is this server's own address.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut settings = settings.clone();
+    if settings.public_origin.is_none() {
+        settings.public_origin = Some(format!("http://{}", listener.local_addr().unwrap()));
+    }
+    let settings = &settings;
     let auth = settings.auth_config().unwrap();
     let revocations = web::Data::new(settings.revocations.clone());
     let sessions = Sessions::new(settings).unwrap().map(web::Data::new);
     TestServer::start(move || {
         let store = web::Data::new(Store::default());
         let server = HttpServer::new(move || {
-            let app = App::new()
+            let mut app = App::new()
                 .app_data(auth.clone())
                 .app_data(store.clone())
                 .app_data(revocations.clone())
                 .configure(routes);
+            if let Some(metadata) = auth_core::resource_metadata::service(&auth) {
+                app = app.service(metadata);
+            }
             match &sessions {
                 Some(sessions) => app.app_data(sessions.clone()).configure(session::routes),
                 None => app,
             }
         })
         .workers(1)
-        .bind("127.0.0.1:0")?;
+        .listen(listener)?;
         let addr = server.addrs()[0];
         Ok((server.run(), addr))
     })

@@ -1,10 +1,14 @@
 //! `cargo run --release --bin orders`: the orders service on its embedded defaults.
 //! Environment: `AUTH_ADDR`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_HTPASSWD`,
 //! `AUTH_API_KEYS`, `AUTH_FAILURE_LIMIT`, `AUTH_TRUSTED_PROXIES`, `AUTH_CORS_ORIGIN`,
-//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `AUTH_INSECURE_COOKIES`, `AUTH_REDIS_URL`, `RUST_LOG`.
+//! `AUTH_ACCESS_TTL`, `AUTH_LEEWAY`, `AUTH_INSECURE_COOKIES`, `AUTH_REDIS_URL`,
+//! `AUTH_PUBLIC_ORIGIN`, `AUTH_DPOP`, `AUTH_DPOP_NONCE`, `AUTH_RESOURCE`,
+//! `AUTH_AUTHORIZATION_SERVERS`, `AUTH_TLS_CERT`, `AUTH_TLS_KEY`, `AUTH_TLS_CLIENT_CA`,
+//! `AUTH_CLIENT_CERT_PROXIES`, `RUST_LOG` (`docs/orders.md` lists them all).
 
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
+use auth_core::resource_metadata;
 use auth_examples::orders::{Settings, Store, cors, routes};
 use auth_examples::session::{self, Sessions};
 use tracing_subscriber::EnvFilter;
@@ -43,24 +47,47 @@ async fn main() -> std::io::Result<()> {
     let store = web::Data::new(Store::default());
     let revocations = web::Data::new(settings.revocations.clone());
     let origins = settings.cors_origins.clone();
+    let tls = match settings.tls.as_ref().map(auth_examples::tls::server_config) {
+        None => None,
+        Some(Ok(config)) => Some(config),
+        Some(Err(e)) => {
+            eprintln!("orders: refusing to start: {e}");
+            std::process::exit(2);
+        }
+    };
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(auth.clone())
             .app_data(store.clone())
             .app_data(revocations.clone())
             .configure(routes);
+        if let Some(metadata) = resource_metadata::service(&auth) {
+            app = app.service(metadata);
+        }
         if let Some(sessions) = &sessions {
             app = app.app_data(sessions.clone()).configure(session::routes);
         }
         // Outermost, so refusals carry the CORS headers too and a page can read them.
         app.wrap(Condition::new(!origins.is_empty(), cors(&origins)))
     })
-    .bind(&settings.addr)?;
+    .on_connect(auth_examples::tls::record_client_certificate);
+    let server = match tls {
+        Some(config) => server.bind_rustls_0_23(&settings.addr, config)?,
+        None => server.bind(&settings.addr)?,
+    };
     let addr = server
         .addrs()
         .first()
         .map_or(settings.addr.clone(), ToString::to_string);
-    println!("orders listening on http://{addr}");
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!(
+        "orders listening on {scheme}://{addr} (public origin {})",
+        settings.public_origin()
+    );
     if !settings.cors_origins.is_empty() {
         println!(
             "CORS: credentials allowed from {}",
