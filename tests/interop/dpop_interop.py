@@ -26,7 +26,7 @@ from common import Orders, Tally, free_port, request
 t = Tally("dpop interop")
 HERE = os.path.dirname(os.path.abspath(__file__))
 OIDC = f"{HERE}/oidc"
-ALGS = ["ES256", "ES384", "EdDSA", "PS256", "RS256"]
+ALGS = ["ES256", "ES384", "EdDSA", "Ed25519", "PS256", "RS256"]
 DPOP_CHALLENGE = f'DPoP realm="orders", algs="{" ".join(ALGS)}"'
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
