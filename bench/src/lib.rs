@@ -219,3 +219,51 @@ pub fn baseline_app() -> App<
             )
         })
 }
+
+/// The origin DPoP proofs of the benchmarks point to.
+pub const DPOP_ORIGIN: &str = "https://api.bench.example";
+
+/// The DPoP client of the benchmarks: proofs signed with the P-256 test key.
+pub fn dpop_prover() -> auth_core::testing::DpopProver {
+    auth_core::testing::DpopProver::new(Minter::from_pem(Algorithm::ES256, EC_PRIVATE))
+}
+
+/// An access token of `alg` bound to `prover`'s key (`cnf.jkt`), unique by `serial`.
+pub fn bound_token(alg: Algorithm, prover: &auth_core::testing::DpopProver, serial: u64) -> String {
+    minter(alg, false).token_with(json!({
+        "scope": "orders:read",
+        "jti": serial,
+        "cnf": { "jkt": prover.thumbprint() },
+    }))
+}
+
+#[require_auth(scheme = "bearer | dpop", scope = "orders:read")]
+async fn either(_: Principal) -> HttpResponse {
+    ok()
+}
+
+/// A service whose `/either` accepts Bearer and DPoP, over `verifier`, with DPoP proofs for
+/// [`DPOP_ORIGIN`] remembered in memory; and the open endpoint.
+pub fn dpop_app(
+    verifier: JwtVerifier,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let dpop = auth_core::Dpop::builder(DPOP_ORIGIN).build().unwrap();
+    let config = AuthConfig::builder()
+        .realm("orders")
+        .bearer(verifier)
+        .dpop(dpop)
+        .build()
+        .unwrap();
+    App::new()
+        .app_data(config)
+        .service(open)
+        .route("/either", web::get().to(either))
+}

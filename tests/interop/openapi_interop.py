@@ -32,7 +32,11 @@ def main(binary):
                     schemes["api_key"]["type"] == "apiKey" and schemes["api_key"]["in"] == "header"
                     and schemes["api_key"]["name"] == "X-API-Key")
         operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
-        tally.check("14 operations", len(operations) == 14, len(operations))
+        tally.check("15 operations", len(operations) == 15, len(operations))
+        tally.check("dpop is the Authorization header, described",
+                    schemes["dpop"]["type"] == "apiKey" and schemes["dpop"]["in"] == "header" and schemes["dpop"]["name"] == "Authorization")
+        step_up = doc["paths"]["/account/security"]["get"].get("x-step-up")
+        tally.check("GET /account/security declares its step-up", step_up == {"acr_values": "urn:orders:mfa", "max_age": 300}, step_up)
         for path, method, op in operations:
             for alternative in op.get("security", []):
                 for name in alternative:

@@ -24,6 +24,7 @@ fn challenged_schemes(challenges: &[String]) -> BTreeSet<String> {
             "Basic" => "basic".to_owned(),
             "ApiKey" => "api_key".to_owned(),
             "Digest" => "digest".to_owned(),
+            "DPoP" => "dpop".to_owned(),
             other => panic!("unexpected challenge scheme {other}"),
         })
         .collect()
@@ -48,10 +49,11 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
     let schemes = served["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(
         schemes.keys().collect::<Vec<_>>(),
-        ["api_key", "basic", "bearer", "digest"]
+        ["api_key", "basic", "bearer", "digest", "dpop"]
     );
 
     let mut probed = 0;
+    let mut stepped_up = 0;
     for (path, item) in served["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let uri = path.replace("{id}", "1");
@@ -103,7 +105,31 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
                     all_scopes.push(scope.clone());
                 }
             }
-            let minter = orders::minter(&settings).claim("sub", "dora").lifetime(600);
+            // A multi-factor sign-in just now: what the step-up endpoint asks for.
+            let minter = orders::minter(&settings)
+                .claim("sub", "dora")
+                .claim("acr", "urn:orders:mfa")
+                .claim("auth_time", auth_tests::now())
+                .lifetime(600);
+            // 3. Step-up (RFC 9470): the `x-step-up` extension says what the guard demands; a
+            //    token without it gets 401 `insufficient_user_authentication` naming the same.
+            if let Some(step_up) = operation.get("x-step-up") {
+                let plain = orders::minter(&settings).claim("sub", "dora").lifetime(600);
+                let res = send(Some(format!("Bearer {}", plain.token(&[""])))).await;
+                assert_eq!(res.status, 401, "{method} {path}");
+                let challenge = res.challenge().unwrap();
+                for (param, value) in step_up.as_object().unwrap() {
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    let expected = format!("{param}=\"{value}\"");
+                    assert!(
+                        challenge.contains(&expected),
+                        "{method} {path}: {challenge} vs {expected}"
+                    );
+                }
+                stepped_up += 1;
+            }
             let bearer = |scope: &str| Some(format!("Bearer {}", minter.token(&[scope])));
             let res = send(bearer("")).await;
             if all_scopes.is_empty() {
@@ -132,5 +158,6 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
             probed += 1;
         }
     }
-    assert_eq!(probed, 14, "every operation of the document was probed");
+    assert_eq!(probed, 15, "every operation of the document was probed");
+    assert_eq!(stepped_up, 1, "GET /account/security declares its step-up");
 }

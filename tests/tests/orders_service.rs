@@ -50,7 +50,13 @@ fn routes_answer_per_their_requirement() {
     assert_eq!(refused.status, 403);
     assert_eq!(
         refused.header("www-authenticate"),
-        Some(r#"Bearer realm="orders", error="insufficient_scope", scope="orders:write""#)
+        Some(
+            format!(
+                r#"Bearer realm="orders", error="insufficient_scope", scope="orders:write"{}"#,
+                metadata(a)
+            )
+            .as_str()
+        )
     );
     let created = post("orders:write");
     assert_eq!(created.status, 201);
@@ -101,7 +107,7 @@ fn refusal_comes_before_other_extractors() {
     assert_eq!(res.status, 401);
     assert_eq!(
         res.header("www-authenticate"),
-        Some(r#"Bearer realm="orders""#)
+        Some(format!(r#"Bearer realm="orders"{}"#, metadata(srv.addr)).as_str())
     );
 }
 
@@ -122,8 +128,17 @@ fn raw_wire_forms() {
     );
     assert_eq!(dup.status, 400);
     assert_eq!(
-        dup.header("www-authenticate"),
-        Some(r#"Bearer realm="orders", error="invalid_request""#)
+        dup.all("www-authenticate"),
+        [
+            format!(
+                r#"Bearer realm="orders", error="invalid_request"{}"#,
+                metadata(a)
+            ),
+            format!(
+                r#"DPoP realm="orders", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256", error="invalid_request"{}"#,
+                metadata(a)
+            ),
+        ]
     );
     // A tab is not the separator; lower-case scheme and two spaces are fine.
     assert_eq!(
@@ -146,9 +161,11 @@ fn raw_wire_forms() {
         .status,
         200
     );
-    // Exactly one challenge field, and a no-store cache directive.
+    // One challenge field per accepted scheme (Bearer, DPoP), and a no-store cache directive.
     let none = request(a, "GET", "/orders", &[]);
-    assert_eq!(none.all("www-authenticate").len(), 1);
+    assert_eq!(none.all("www-authenticate").len(), 2);
+    let bearer_only = request(a, "GET", "/orders/1", &[]);
+    assert_eq!(bearer_only.all("www-authenticate").len(), 1);
     assert_eq!(none.header("cache-control"), Some("no-store"));
     assert_eq!(
         none.header("content-type"),
@@ -210,11 +227,17 @@ fn basic_api_key_and_either_routes() {
     assert_eq!(
         either.all("www-authenticate"),
         [
-            r#"Bearer realm="orders""#,
-            r#"Basic realm="orders", charset="UTF-8""#
+            format!(r#"Bearer realm="orders"{}"#, metadata(a)),
+            r#"Basic realm="orders", charset="UTF-8""#.to_owned()
         ]
     );
     let me = request(a, "GET", "/whoami", &[&basic("ops", DEV_OPS_PASSWORD)]);
     assert_eq!(me.json()["scheme"], "Basic");
     assert_eq!(request(a, "GET", "/whoami", &[&auth("")]).status, 200);
+}
+
+/// The `resource_metadata` parameter every Bearer and DPoP challenge of the service carries
+/// (RFC 9728 §5.1): its public origin is its own address.
+fn metadata(addr: std::net::SocketAddr) -> String {
+    format!(r#", resource_metadata="http://{addr}/.well-known/oauth-protected-resource""#)
 }

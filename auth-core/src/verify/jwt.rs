@@ -235,7 +235,9 @@ impl JwtVerifier {
     /// Verifies a token and returns its principal, or the internal reason of the refusal
     /// ([`Reason::Expired`] is the one a client is told apart). With a [`KeySet`] (feature
     /// `jwks`), a `kid` missing from the current keys waits for the (shared, rate-limited) refetch first, as
-    /// `#[require_auth]` does: the one entry point that decides as the framework does.
+    /// `#[require_auth]` does: the one entry point that decides as the framework does. A
+    /// sender-constrained token (`cnf`) is refused here: without the request, its binding
+    /// cannot be checked.
     ///
     /// ```
     /// # use auth_core::{Algorithm, JwtKey, JwtVerifier, Reason};
@@ -251,14 +253,15 @@ impl JwtVerifier {
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub async fn verify(&self, token: &str) -> Result<Principal, Reason> {
-        match self.start(token) {
+        let verified = match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
             #[cfg(feature = "jwks")]
             Verdict::Refetch(receiver, bound) => {
                 wait_for_attempt(receiver, bound).await;
                 self.finish(token)
             }
-        }
+        };
+        unbound(verified)
     }
 
     /// Verifies a token with the keys there are now, never waiting. Exactly
@@ -280,11 +283,12 @@ impl JwtVerifier {
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn verify_now(&self, token: &str) -> Result<Principal, Reason> {
-        match self.start(token) {
+        let verified = match self.start(token) {
             Verdict::Ready(result) | Verdict::Cached(result) => result,
             #[cfg(feature = "jwks")]
             Verdict::Refetch(..) => self.finish(token),
-        }
+        };
+        unbound(verified)
     }
 
     /// How many times the key set was fetched (0 with static keys).
@@ -552,6 +556,18 @@ impl JwtVerifier {
             token_ids,
             binding,
         ))
+    }
+}
+
+/// The standalone entry points (`verify`, `verify_now`) have no request to check a binding
+/// against, so a sender-constrained token is refused there: it is never a bearer token. (The
+/// guard, through [`BearerVerifier`], gets it and checks its binding against the request.)
+fn unbound(verified: Result<Principal, Reason>) -> Result<Principal, Reason> {
+    match verified {
+        Ok(principal) if principal.binding().is_some() => Err(Reason::UnverifiableBinding(
+            "a sender-constrained token (cnf) verified without its request",
+        )),
+        other => other,
     }
 }
 
