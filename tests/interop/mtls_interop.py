@@ -68,8 +68,9 @@ def curl(d, port, path, bearer=None, cert=None):
     out = subprocess.run(args, capture_output=True, text=True, timeout=20)
     if out.returncode != 0 or not out.stdout.startswith("HTTP/"):
         return None, [], ""
-    head, _, body = out.stdout.partition("\r\n\r\n")
-    lines = head.split("\r\n")
+    # Text mode reads CRLF as LF.
+    head, _, body = out.stdout.partition("\n\n")
+    lines = head.split("\n")
     status = int(lines[0].split()[1])
     challenges = [l.split(":", 1)[1].strip() for l in lines[1:] if l.lower().startswith("www-authenticate:")]
     return status, challenges, body
