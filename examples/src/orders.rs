@@ -822,8 +822,8 @@ async fn events(store: web::Data<Store>) -> HttpResponse {
 }
 
 /// The CORS policy for browser apps on `origins`: credentials allowed, the headers a client
-/// sends (`Authorization`, `Content-Type`), and `WWW-Authenticate` / `Retry-After` / `Location`
-/// exposed so the page can read why it was refused and when to retry. Preflights are answered
+/// sends (`Authorization`, `Content-Type`, a `DPoP` proof), and `WWW-Authenticate` /
+/// `Retry-After` / `Location` / `DPoP-Nonce` exposed so the page can read why it was refused and when to retry. Preflights are answered
 /// here and never reach a guard.
 pub fn cors(origins: &[String]) -> Cors {
     origins
@@ -836,11 +836,17 @@ pub fn cors(origins: &[String]) -> Cors {
             Method::PUT,
             Method::DELETE,
         ])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("dpop"),
+        ])
         .expose_headers([
             header::WWW_AUTHENTICATE,
             header::RETRY_AFTER,
             header::LOCATION,
+            header::HeaderName::from_static("dpop-nonce"),
         ])
         .supports_credentials()
         .max_age(600)

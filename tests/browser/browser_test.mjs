@@ -52,6 +52,8 @@ function startOrders(corsOrigin) {
       AUTH_ACCESS_TTL: String(ACCESS_TTL),
       AUTH_LEEWAY: '0',
       AUTH_FAILURE_LIMIT: '0',
+      // Bearer only: the challenges this page reads are RFC 6750's (DPoP has its own suite).
+      AUTH_DPOP: 'off',
       RUST_LOG: 'warn',
       AUTH_JWT_SECRET: '',
     },
@@ -94,11 +96,13 @@ try {
   // 1. Header tokens across origins: the page reads the challenge.
   const none = await page.evaluate(() => call('/orders'));
   check('no token: 401', none.status === 401, none);
-  check('no token: the page reads WWW-Authenticate', none.challenge === 'Bearer realm="orders"', none);
+  // Every Bearer challenge names the protected-resource metadata (RFC 9728 §5.1).
+  const metadata = `, resource_metadata="${api}/.well-known/oauth-protected-resource"`;
+  check('no token: the page reads WWW-Authenticate', none.challenge === `Bearer realm="orders"${metadata}`, none);
   check('no token: problem body readable', none.body && none.body.error === 'unauthorized', none);
   const bad = await page.evaluate(() => call('/orders', { token: 'not.a.jwt' }));
   check('bad token: 401 invalid_token challenge readable',
-    bad.status === 401 && bad.challenge === 'Bearer realm="orders", error="invalid_token"', bad);
+    bad.status === 401 && bad.challenge === `Bearer realm="orders", error="invalid_token"${metadata}`, bad);
   const good = await page.evaluate((t) => call('/orders', { token: t }), orders.readToken);
   check('header token: 200 after the preflight', good.status === 200 && Array.isArray(good.body), good);
   const forbidden = await page.evaluate(
@@ -168,7 +172,7 @@ try {
   check('logout: 204', (await page.evaluate(() => logout())) === 204);
   const after = await page.evaluate(() => call('/orders', { cookies: true }));
   check('after logout: 401 with the plain challenge',
-    after.status === 401 && after.challenge === 'Bearer realm="orders"', after);
+    after.status === 401 && after.challenge === `Bearer realm="orders"${metadata}`, after);
 } catch (error) {
   failed += 1;
   console.log(`FAIL the browser test stopped: ${error.stack || error}`);

@@ -31,8 +31,12 @@ def mint(scope="orders:read", alg="HS256", key=SECRET, **override):
     return jwt.encode(claims, key, algorithm=alg)
 
 
+METADATA = ""  # the resource_metadata parameter every Bearer challenge ends with (RFC 9728)
+
+
 def refusal(name, res, status, challenge, error):
     code, headers, challenges, body = res
+    challenge = challenge + METADATA if challenge else challenge
     check(f"{name}: status", code == status, f"got {code}")
     check(f"{name}: one challenge", challenges == ([challenge] if challenge else []), f"got {challenges}")
     check(f"{name}: no-store", headers.get("cache-control") == "no-store")
@@ -46,7 +50,10 @@ def refusal(name, res, status, challenge, error):
 
 
 def main(binary):
-    with Orders(binary, AUTH_JWT_SECRET=SECRET, AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_FAILURE_LIMIT="0") as srv:
+    global METADATA
+    # Bearer only (AUTH_DPOP=off): this suite is RFC 6750's; DPoP has dpop_interop.py.
+    with Orders(binary, AUTH_JWT_SECRET=SECRET, AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_FAILURE_LIMIT="0", AUTH_DPOP="off") as srv:
+        METADATA = f', resource_metadata="http://127.0.0.1:{srv.port}/.well-known/oauth-protected-resource"'
         run(srv.port)
     return t.report()
 

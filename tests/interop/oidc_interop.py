@@ -43,12 +43,17 @@ def main(binary):
             print(f"FAIL the OpenID provider did not start: {line!r}")
             return 1
         issuer = line.split(" ", 1)[1]
-        with Orders(binary, AUTH_OIDC_ISSUER=issuer, AUTH_AUDIENCE="urn:orders", AUTH_FAILURE_LIMIT="0") as srv:
+        with Orders(binary, AUTH_OIDC_ISSUER=issuer, AUTH_AUDIENCE="urn:orders", AUTH_FAILURE_LIMIT="0", AUTH_DPOP="off") as srv:
             run(srv, issuer)
     finally:
         provider.terminate()
         provider.wait(timeout=10)
     return t.report()
+
+
+def metadata(srv):
+    """The resource_metadata parameter every Bearer challenge ends with (RFC 9728 §5.1)."""
+    return f', resource_metadata="http://127.0.0.1:{srv.port}/.well-known/oauth-protected-resource"'
 
 
 def run(srv, issuer):
@@ -65,11 +70,11 @@ def run(srv, issuer):
 
         no_scope = token(issuer, client, scope="orders:write")
         code, _, challenges, _ = request(srv.port, "GET", "/orders", [("Authorization", f"Bearer {no_scope}")])
-        t.check(f"{alg}: refused without the scope (403)", code == 403 and challenges == ['Bearer realm="orders", error="insufficient_scope", scope="orders:read"'], f"{code} {challenges}")
+        t.check(f"{alg}: refused without the scope (403)", code == 403 and challenges == [f'Bearer realm="orders", error="insufficient_scope", scope="orders:read"{metadata(srv)}'], f"{code} {challenges}")
 
         other = token(issuer, client, resource="urn:other-api")
         code, _, challenges, _ = request(srv.port, "GET", "/orders", [("Authorization", f"Bearer {other}")])
-        t.check(f"{alg}: refused for another audience (401)", code == 401 and challenges == ['Bearer realm="orders", error="invalid_token"'], f"{code} {challenges}")
+        t.check(f"{alg}: refused for another audience (401)", code == 401 and challenges == [f'Bearer realm="orders", error="invalid_token"{metadata(srv)}'], f"{code} {challenges}")
 
 
 if __name__ == "__main__":

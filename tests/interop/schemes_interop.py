@@ -110,7 +110,7 @@ def matrix(srv):
     t.check("curl with the API key", code == "200", code)
 
     code, _, challenges, _ = request(srv.port, "GET", "/whoami")
-    t.check("/whoami: one challenge per scheme", code == 401 and challenges == ['Bearer realm="orders"', 'Basic realm="orders", charset="UTF-8"'], challenges)
+    t.check("/whoami: one challenge per scheme", code == 401 and challenges == [f'Bearer realm="orders", resource_metadata="http://127.0.0.1:{srv.port}/.well-known/oauth-protected-resource"', 'Basic realm="orders", charset="UTF-8"'], challenges)
     code, err = curl("--anyauth", "-v", "-u", f"ops:{OPS_PASSWORD}", f"{srv.base}/whoami")
     t.check("curl --anyauth picks Basic among Bearer and Basic", code == "200" and "Authorization: Basic" in err, code)
     token = jwt.encode({"sub": "jwt-user", "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")

@@ -20,13 +20,25 @@ async fn main() -> std::io::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let settings = match Settings::from_env() {
+    let mut settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("orders: refusing to start: {e}");
             std::process::exit(2);
         }
     };
+    // Bound before the configuration is built: with `AUTH_ADDR=…:0`, the public origin (what
+    // DPoP proofs and the resource metadata name) is the port actually bound.
+    let listener = std::net::TcpListener::bind(&settings.addr)?;
+    let bound = listener.local_addr()?;
+    if settings.public_origin.is_none() {
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        settings.public_origin = Some(format!("{scheme}://{bound}"));
+    }
     let auth = match settings.auth_config() {
         Ok(auth) => auth,
         Err(e) => {
@@ -72,13 +84,10 @@ async fn main() -> std::io::Result<()> {
     })
     .on_connect(auth_examples::tls::record_client_certificate);
     let server = match tls {
-        Some(config) => server.bind_rustls_0_23(&settings.addr, config)?,
-        None => server.bind(&settings.addr)?,
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
     };
-    let addr = server
-        .addrs()
-        .first()
-        .map_or(settings.addr.clone(), ToString::to_string);
+    let addr = bound.to_string();
     let scheme = if settings.tls.is_some() {
         "https"
     } else {
