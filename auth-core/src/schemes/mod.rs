@@ -133,10 +133,10 @@ impl ChallengeContext<'_> {
                 if !crate::syntax::is_rfc6750_value(&values) {
                     return Err(ChallengeError::UnsafeValue("acr_values".into()));
                 }
-                c = c.param("acr_values", &values);
+                c = c.param("acr_values", values);
             }
             if let Some(max_age) = max_age {
-                c = c.param("max_age", &max_age.to_string());
+                c = c.param("max_age", max_age.to_string());
             }
         }
         if let Some(url) = self.config.and_then(AuthConfig::resource_metadata_url) {

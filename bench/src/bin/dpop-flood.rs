@@ -2,7 +2,7 @@
 //! (2^20 proofs) with live entries, then keeps flooding, and prints the resident memory it
 //! took, the time per record, and how the proofs past the bound were answered (refused: full,
 //! fail closed). Run: `cargo run --release -p auth-bench --bin dpop-flood`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
