@@ -25,14 +25,33 @@ use crate::scheme::Scheme;
 pub(crate) struct ProvenKey(pub(crate) String);
 
 /// What a request presented that a binding may ask for.
-#[derive(Clone, Debug)]
 pub(crate) struct Presented {
     /// The scheme that carried the token.
     scheme: Scheme,
     /// The thumbprint of the DPoP proof's key, if a proof passed.
     proof_key: Option<String>,
-    /// The base64url SHA-256 of the client certificate, if the connection has one.
-    certificate: Option<String>,
+    /// Where the client certificate comes from: read only if a binding asks for it (a
+    /// forwarded one costs a base64 decode and a SHA-256).
+    certificate: Certificate,
+}
+
+enum Certificate {
+    /// The request's connection, or its trusted proxy's `Client-Cert` field.
+    OfRequest(HttpRequest, AuthConfig),
+    /// Known already (unit tests).
+    #[cfg(test)]
+    Known(Option<String>),
+}
+
+impl Certificate {
+    /// The base64url SHA-256 of the client certificate, if there is one.
+    fn thumbprint(&self) -> Option<String> {
+        match self {
+            Certificate::OfRequest(req, config) => crate::mtls::thumbprint_of(req, config),
+            #[cfg(test)]
+            Certificate::Known(known) => known.clone(),
+        }
+    }
 }
 
 impl Presented {
@@ -44,9 +63,23 @@ impl Presented {
         Presented {
             scheme,
             proof_key,
-            certificate: crate::mtls::thumbprint_of(req, config),
+            certificate: Certificate::OfRequest(req.clone(), config.clone()),
         }
     }
+}
+
+/// [`check`] for `req`, its token carried by `scheme`; a bearer token presented as Bearer (the
+/// common case) costs nothing more than looking at its binding.
+pub(crate) fn check_request(
+    req: &HttpRequest,
+    config: &AuthConfig,
+    scheme: Scheme,
+    principal: &Principal,
+) -> Result<(), (ErrorCode, Reason)> {
+    if principal.binding().is_none() && scheme != Scheme::Dpop {
+        return Ok(());
+    }
+    check(&Presented::of(req, config, scheme), principal)
 }
 
 /// Whether `principal`'s token may be used by the sender that `presented` describes.
@@ -61,6 +94,9 @@ pub(crate) fn check(
         }
         return Ok(());
     };
+    if binding.unverifiable {
+        return refuse("cnf names a binding this framework cannot check");
+    }
     match (&binding.jkt, presented.scheme) {
         (None, Scheme::Dpop) => {
             return refuse("a token presented with DPoP is not DPoP-bound (no cnf.jkt)");
@@ -74,7 +110,7 @@ pub(crate) fn check(
         _ => {}
     }
     if let Some(x5t) = &binding.x5t_s256
-        && presented.certificate.as_deref() != Some(&**x5t)
+        && presented.certificate.thumbprint().as_deref() != Some(&**x5t)
     {
         return refuse("no client certificate with the token's x5t#S256");
     }
@@ -90,6 +126,7 @@ mod tests {
         let binding = Binding {
             jkt: jkt.map(Box::from),
             x5t_s256: x5t.map(Box::from),
+            unverifiable: false,
         };
         Principal::from_verified_jwt(
             None,
@@ -105,7 +142,7 @@ mod tests {
         Presented {
             scheme,
             proof_key: key.map(str::to_owned),
-            certificate: cert.map(str::to_owned),
+            certificate: Certificate::Known(cert.map(str::to_owned)),
         }
     }
 

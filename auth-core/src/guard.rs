@@ -136,8 +136,7 @@ impl<'r> Check<'r> {
         let (verified, quiet) = match verified {
             Ok(principal) => {
                 let scheme = self.scheme.unwrap_or(principal.scheme());
-                let presented = binding::Presented::of(self.req, self.config, scheme);
-                match binding::check(&presented, &principal) {
+                match binding::check_request(self.req, self.config, scheme, &principal) {
                     Ok(()) => (Ok(principal), quiet),
                     Err(refused) => (Err(refused), false),
                 }

@@ -10,8 +10,10 @@
 //! - **A TLS-terminating proxy**, only one the application names
 //!   ([`AuthConfigBuilder::client_certificate_proxies`](crate::AuthConfigBuilder::client_certificate_proxies)):
 //!   its `Client-Cert` field (RFC 9440, `:base64(DER):`), read only when the connection comes
-//!   from one of those addresses. From anyone else the field is ignored: a client could write
-//!   any certificate into it.
+//!   from one of those addresses (and then instead of the connection's own certificate, which
+//!   is the proxy's). From anyone else the field is ignored: a client could write any
+//!   certificate into it. Such a proxy must remove any `Client-Cert` field a client sent
+//!   (RFC 9440 §4) and write its own only after verifying the client's certificate.
 //!
 //! ```
 //! use actix_web::{dev::Extensions, rt::net::TcpStream};
@@ -35,10 +37,18 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
 
 use crate::config::AuthConfig;
+
+/// Standard base64, padded or not: how RFC 8941 byte sequences arrive.
+const FORWARDED: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The most bytes a forwarded certificate may have (a chain's leaf is a few KiB).
 const MAX_FORWARDED_LEN: usize = 16 * 1024;
@@ -91,19 +101,20 @@ impl fmt::Debug for ClientCertificate {
 
 /// The thumbprint of `req`'s client certificate: its connection's, else a trusted proxy's
 /// `Client-Cert` field.
+///
+/// From a trusted proxy the forwarded certificate is the client's, and the connection's own
+/// (the proxy's, when it authenticates to us with one) is not.
 pub(crate) fn thumbprint_of(req: &HttpRequest, config: &AuthConfig) -> Option<String> {
-    if let Some(own) = req.conn_data::<ClientCertificate>() {
-        return Some(own.thumbprint.clone());
-    }
     let proxies = config.client_certificate_proxies();
-    if proxies.is_empty() {
-        return None;
+    let from_proxy = !proxies.is_empty()
+        && req
+            .peer_addr()
+            .is_some_and(|peer| proxies.contains(&peer.ip().to_canonical()));
+    if from_proxy {
+        return forwarded(req).map(|c| c.thumbprint);
     }
-    let peer = req.peer_addr()?.ip().to_canonical();
-    if !proxies.contains(&peer) {
-        return None;
-    }
-    forwarded(req).map(|c| c.thumbprint)
+    req.conn_data::<ClientCertificate>()
+        .map(|own| own.thumbprint.clone())
 }
 
 /// The certificate of an RFC 9440 `Client-Cert` field: one field, a byte sequence
@@ -118,7 +129,8 @@ fn forwarded(req: &HttpRequest) -> Option<ClientCertificate> {
         return None;
     }
     let inner = value.strip_prefix(':')?.strip_suffix(':')?;
-    let der = STANDARD.decode(inner).ok()?;
+    // RFC 8941 §4.2.7: a parser SHOULD accept a byte sequence without its padding.
+    let der = FORWARDED.decode(inner).ok()?;
     (!der.is_empty()).then(|| ClientCertificate::from_der(&der))
 }
 

@@ -12,7 +12,9 @@
 //! | `scheme = "bearer", scope = "a b"` | `[{"bearer": ["a", "b"]}]` |
 //! | `scheme = "bearer", any_scope = "a b"` | `[{"bearer": ["a"]}, {"bearer": ["b"]}]` |
 //! | `scheme = "bearer \| basic"` | `[{"bearer": []}, {"basic": []}]` |
-//! | no `scheme` | one entry per scheme: `bearer`, `basic`, `api_key` |
+//! | `scheme = "bearer \| dpop"` | `[{"bearer": []}, {"dpop": []}]` |
+//! | `acr = "urn:mfa", max_age = 300` | the operation's `x-step-up`: `{"acr_values": "urn:mfa", "max_age": 300}` |
+//! | no `scheme` | one entry per scheme: `bearer`, `dpop`, `digest`, `basic`, `api_key` |
 //!
 //! Scopes on non-OAuth schemes are "role names" in OpenAPI 3.1 (§4.8.30), which `utoipa`
 //! emits. A handler protected by an extractor struct (no attribute on the fn) gets its
@@ -260,7 +262,13 @@ impl Modify for ExtractorSecurity {
                 _ => None,
             });
         match operation {
-            Some(operation) => operation.security = Some(security_of(self.requirement)),
+            Some(operation) => {
+                operation.security = Some(security_of(self.requirement));
+                if let Some(step_up) = step_up_of(self.requirement) {
+                    let extensions = operation.extensions.get_or_insert_with(Default::default);
+                    extensions.insert("x-step-up".to_owned(), step_up);
+                }
+            }
             // A document that silently shows an operation as open is worse than a loud log.
             None => tracing::error!(
                 target: crate::audit::TARGET,
@@ -270,6 +278,31 @@ impl Modify for ExtractorSecurity {
             ),
         }
     }
+}
+
+/// The `x-step-up` extension of an operation whose requirement has RFC 9470 conditions:
+/// `{"acr_values": "…", "max_age": N}`, as its challenge would say them. `#[require_auth]`
+/// writes the same at compile time.
+///
+/// ```
+/// use auth_core::openapi::step_up_of;
+/// use auth_core::Requirement;
+/// let r = Requirement::AUTHENTICATED.with_acr_values(&["urn:mfa", "phr"]).with_max_age(300);
+/// assert_eq!(step_up_of(&r), Some(serde_json::json!({"acr_values": "urn:mfa phr", "max_age": 300})));
+/// assert_eq!(step_up_of(&Requirement::AUTHENTICATED), None);
+/// ```
+pub fn step_up_of(requirement: &Requirement) -> Option<serde_json::Value> {
+    let mut step_up = serde_json::Map::new();
+    if !requirement.acr_values().is_empty() {
+        step_up.insert(
+            "acr_values".into(),
+            requirement.acr_values().join(" ").into(),
+        );
+    }
+    if let Some(max_age) = requirement.max_age() {
+        step_up.insert("max_age".into(), max_age.into());
+    }
+    (!step_up.is_empty()).then_some(serde_json::Value::Object(step_up))
 }
 
 /// Every scope an OpenAPI document's operations require of the token schemes (Bearer and

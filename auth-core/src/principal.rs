@@ -49,6 +49,30 @@ pub(crate) struct Binding {
     pub(crate) jkt: Option<Box<str>>,
     /// `cnf.x5t#S256`: the base64url SHA-256 of the client certificate's DER (RFC 8705 §3.1).
     pub(crate) x5t_s256: Option<Box<str>>,
+    /// A `cnf` this framework cannot check (another method, a malformed value): never
+    /// satisfied.
+    pub(crate) unverifiable: bool,
+}
+
+/// A `cnf` claim in a claims map (of a principal built by [`Principal::new`]).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnownedConfirmation {
+    jkt: Option<String>,
+    #[serde(rename = "x5t#S256")]
+    x5t_s256: Option<String>,
+}
+
+impl UnownedConfirmation {
+    fn binding(self) -> Option<Binding> {
+        let valid = |v: &Option<String>| v.as_deref().is_none_or(|v| !v.is_empty());
+        let named = self.jkt.is_some() || self.x5t_s256.is_some();
+        (named && valid(&self.jkt) && valid(&self.x5t_s256)).then(|| Binding {
+            jkt: self.jkt.map(Box::from),
+            x5t_s256: self.x5t_s256.map(Box::from),
+            unverifiable: false,
+        })
+    }
 }
 
 /// A verified JWT's `iss`, `jti` and `iat` (its `sub` is the principal's subject), read once
@@ -87,6 +111,18 @@ impl Principal {
         scopes: Vec<String>,
         claims: Map<String, Value>,
     ) -> Self {
+        // A verifier of its own (introspection, an opaque-token store) hands over the token's
+        // claims: a `cnf` among them binds the token just as a JWT's does, so it is read here
+        // and the guard checks it. One this framework cannot check can never be satisfied.
+        let binding = claims.get("cnf").map(|cnf| {
+            let read = serde_json::from_value::<UnownedConfirmation>(cnf.clone())
+                .ok()
+                .and_then(|c| c.binding());
+            Box::new(read.unwrap_or(Binding {
+                unverifiable: true,
+                ..Binding::default()
+            }))
+        });
         Principal {
             inner: Arc::new(Inner {
                 scheme,
@@ -95,7 +131,7 @@ impl Principal {
                 claims: ClaimSource::Map(claims),
                 dies_at: None,
                 token_ids: None,
-                binding: None,
+                binding,
             }),
         }
     }
@@ -128,6 +164,22 @@ impl Principal {
     /// What the token is bound to, if it is sender-constrained.
     pub(crate) fn binding(&self) -> Option<&Binding> {
         self.inner.binding.as_deref()
+    }
+
+    /// Whether the token is sender-constrained (it has a `cnf` claim, RFC 7800): bound to a
+    /// DPoP key or a client certificate. The guard accepts such a token only from its sender;
+    /// code verifying tokens by itself (through [`BearerVerifier`](crate::BearerVerifier)
+    /// outside the guard) must not treat one as a bearer token.
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let claims = |v: serde_json::Value| v.as_object().unwrap().clone();
+    /// let bound = Principal::new(Scheme::Bearer, None, vec![], claims(serde_json::json!({"cnf": {"jkt": "abc"}})));
+    /// assert!(bound.is_sender_constrained());
+    /// assert!(!Principal::new(Scheme::Bearer, None, vec![], Default::default()).is_sender_constrained());
+    /// ```
+    pub fn is_sender_constrained(&self) -> bool {
+        self.inner.binding.is_some()
     }
 
     /// This principal as authenticated by `scheme`: a token verified once (and cached) by the

@@ -117,6 +117,7 @@ impl Requirement {
     /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "pwd", "auth_time": 1000})), 1200), Err(Reason::InsufficientAcr));
     /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa", "auth_time": 1000})), 1301), Err(Reason::AuthenticationTooOld));
     /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa"})), 1200), Err(Reason::AuthenticationTooOld));
+    /// assert_eq!(R.authentication_satisfied(&with(serde_json::json!({"acr": "mfa", "auth_time": 99_999})), 1200), Err(Reason::AuthenticationTooOld));
     /// ```
     pub fn authentication_satisfied(
         &self,
@@ -134,7 +135,11 @@ impl Requirement {
                 .claim("auth_time")
                 .and_then(serde_json::Value::as_f64)
                 .filter(|t| t.is_finite());
-            let recent = auth_time.is_some_and(|t| (now as f64) - t <= f64::from(max_age));
+            // An `auth_time` in the future (beyond a minute of clock skew) is refused: it would
+            // satisfy any `max_age` forever.
+            let now = now as f64;
+            let recent =
+                auth_time.is_some_and(|t| now - t <= f64::from(max_age) && t <= now + 60.0);
             if !recent {
                 return Err(crate::Reason::AuthenticationTooOld);
             }

@@ -38,6 +38,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::AuthConfig;
 use crate::error::ConfigError;
+use crate::token_location::TokenLocation;
 use crate::verify::dpop::{Dpop, DpopMode};
 
 /// The well-known path segment of RFC 9728 §3.
@@ -49,8 +50,11 @@ const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// use auth_core::resource_metadata::ResourceMetadata;
 /// let m = ResourceMetadata::builder("https://api.example.com").build()?;
 /// assert_eq!(m.url(), "https://api.example.com/.well-known/oauth-protected-resource");
-/// let m = ResourceMetadata::builder("https://api.example.com/v2/mcp/").build()?;
+/// let m = ResourceMetadata::builder("https://api.example.com/v2/mcp").build()?;
 /// assert_eq!(m.url(), "https://api.example.com/.well-known/oauth-protected-resource/v2/mcp");
+/// // Only the slash right after the host goes (§3.1): a path keeps its own.
+/// let m = ResourceMetadata::builder("https://api.example.com/mcp/").build()?;
+/// assert_eq!(m.url(), "https://api.example.com/.well-known/oauth-protected-resource/mcp/");
 /// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -255,6 +259,9 @@ impl ResourceMetadataBuilder {
     /// ```
     /// use auth_core::resource_metadata::ResourceMetadata;
     /// assert!(ResourceMetadata::builder("https://a.example/?q=1").build().is_err());
+    /// // Not canonical: clients compare it with the URL they dialled.
+    /// assert!(ResourceMetadata::builder("https://A.example:443").build().is_err());
+    /// assert!(ResourceMetadata::builder("https://a.example/").build().is_ok());
     /// assert!(ResourceMetadata::builder("https://a.example").authorization_server("not a url").build().is_err());
     /// ```
     pub fn build(self) -> Result<ResourceMetadata, ConfigError> {
@@ -279,10 +286,19 @@ impl ResourceMetadataBuilder {
                 .filter(|u| matches!(u.scheme(), "https" | "http"))
                 .ok_or_else(|| invalid("authorization_servers", "each must be an http(s) URL"))?;
         }
+        // Clients compare `resource` with the URL they derived the metadata URL from (§3.3):
+        // it must be written as a URL parser writes it (lower-case host, no default port).
+        let canonical = url.as_str();
+        if canonical != self.resource && canonical != format!("{}/", self.resource) {
+            return Err(ConfigError::InvalidSetting {
+                what: "resource",
+                detail: format!("write it in its canonical form: {canonical}"),
+            });
+        }
         let origin = url.origin().ascii_serialization();
-        // §3.1: the well-known segment goes between the host and the path; a trailing slash
-        // of the path is not part of it.
-        let resource_path = url.path().trim_end_matches('/');
+        // §3.1: the well-known segment goes between the host and the path, and a terminating
+        // slash right after the host is removed; any other path is kept as it is.
+        let resource_path = if url.path() == "/" { "" } else { url.path() };
         let path = format!("{WELL_KNOWN}{resource_path}");
         let mut members = Map::new();
         members.insert("resource".into(), json!(self.resource));
@@ -295,8 +311,7 @@ impl ResourceMetadataBuilder {
         if !self.scopes.is_empty() {
             members.insert("scopes_supported".into(), json!(self.scopes));
         }
-        // Only the header: query and form tokens are off by default, and RFC 9728 asks for
-        // what the resource accepts everywhere.
+        // The header; `service` adds the application's other RFC 6750 methods, if enabled.
         members.insert("bearer_methods_supported".into(), json!(["header"]));
         if let Some(name) = self.resource_name {
             members.insert("resource_name".into(), json!(name));
@@ -325,7 +340,20 @@ impl ResourceMetadataBuilder {
 /// ```
 pub fn service(config: &AuthConfig) -> Option<actix_web::Resource> {
     let metadata = config.resource_metadata()?;
-    let body = Bytes::from(serde_json::to_vec(&metadata.document(config.dpop())).ok()?);
+    let mut document = metadata.document(config.dpop());
+    // RFC 6750's methods the application accepts everywhere (cookies are none of them).
+    let locations = config.token_locations();
+    let methods: Vec<&str> = [
+        (TokenLocation::Header, "header"),
+        (TokenLocation::Form, "body"),
+        (TokenLocation::Query, "query"),
+    ]
+    .into_iter()
+    .filter(|(location, _)| locations.contains(*location))
+    .map(|(_, method)| method)
+    .collect();
+    document["bearer_methods_supported"] = json!(methods);
+    let body = Bytes::from(serde_json::to_vec(&document).ok()?);
     Some(web::resource(metadata.path()).route(web::get().to(move || {
         let body = body.clone();
         async move {

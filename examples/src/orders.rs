@@ -415,9 +415,16 @@ impl Settings {
     fn dpop(&self) -> Result<Dpop, String> {
         let mut dpop = Dpop::builder(self.public_origin()).mode(self.dpop);
         if self.dpop_nonce {
-            let nonces = match &self.dpop_nonce_secret {
-                Some(secret) => DpopNonces::new(secret),
-                None => DpopNonces::random(),
+            let nonces = match (&self.dpop_nonce_secret, &self.redis) {
+                (Some(secret), _) => DpopNonces::new(secret),
+                // A fleet (it shares a Redis) with a secret per process would refuse each
+                // other's nonces: every request through the load balancer would bounce.
+                (None, Some(_)) => {
+                    return Err("AUTH_DPOP_NONCE=on with AUTH_REDIS_URL needs \
+                                AUTH_DPOP_NONCE_SECRET, the same on every instance"
+                        .into());
+                }
+                (None, None) => DpopNonces::random(),
             };
             dpop = dpop.nonces(nonces.map_err(|e| format!("AUTH_DPOP_NONCE_SECRET: {e}"))?);
         }

@@ -938,3 +938,54 @@ async fn a_full_replay_memory_refuses_new_proofs_and_stays_bounded() {
         "a replay when full",
     );
 }
+
+/// One client — any holder of a bound token and its key — cannot fill the replay memory for
+/// everyone: past its key's share, its new proofs get 503, and other keys go on.
+#[actix_web::test]
+async fn one_key_cannot_fill_the_replay_memory_for_everyone() {
+    let store = MemoryProofs::with_capacity(1000).per_key(3);
+    let dpop = Dpop::builder(ORIGIN).replay_store(store).build().unwrap();
+    let app = app(config_of(dpop)).await;
+    let token = bound_token(&client(), "orders:read");
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(call(&app, proven(&client(), "/dpop", &token)).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 503, 503]);
+    let others = bound_token(&thief(), "orders:read");
+    assert_eq!(
+        call(&app, proven(&thief(), "/dpop", &others)).await.status,
+        200
+    );
+}
+
+/// The request path is taken as routed: a path with dot segments is never matched to a proof
+/// for the path a URL parser would resolve it to.
+#[actix_web::test]
+async fn a_request_path_with_dot_segments_matches_no_proof() {
+    let app = app(config()).await;
+    let token = bound_token(&client(), "orders:read");
+    for routed in ["/guarded/x/../dpop", "/guarded/x/%2e%2e/dpop"] {
+        let proof = client().proof("GET", &format!("{ORIGIN}/guarded/dpop"), Some(&token));
+        assert_invalid_proof(
+            &call(&app, dpop_request(routed, &token, &proof)).await,
+            routed,
+        );
+    }
+}
+
+/// RFC 7515 §4.1.9: `application/dpop+jwt` is the same `typ` as `dpop+jwt`.
+#[actix_web::test]
+async fn typ_may_carry_the_application_prefix() {
+    let app = app(config()).await;
+    let token = bound_token(&client(), "orders:read");
+    let proof = proof_with(&client(), &token, |h, _| {
+        h["typ"] = json!("application/dpop+jwt")
+    });
+    assert_eq!(
+        call(&app, dpop_request("/dpop", &token, &proof))
+            .await
+            .status,
+        200
+    );
+}

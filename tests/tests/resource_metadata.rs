@@ -125,7 +125,7 @@ async fn rfc9728_prm_supported_bearer_methods_should_be_stable() {
 }
 
 /// Case `rfc9728-well-known-path-must-derive-from-resource-uri`: the well-known segment goes
-/// between the host and the resource's path; a trailing slash is not part of the path.
+/// between the host and the resource's path; the slash right after the host is removed.
 #[actix_web::test]
 async fn rfc9728_well_known_path_must_derive_from_resource_uri() {
     for (resource, path) in [
@@ -145,10 +145,6 @@ async fn rfc9728_well_known_path_must_derive_from_resource_uri() {
             "https://api.test.example/v2/mcp",
             "/.well-known/oauth-protected-resource/v2/mcp",
         ),
-        (
-            "https://api.test.example/mcp/",
-            "/.well-known/oauth-protected-resource/mcp",
-        ),
     ] {
         let m = metadata(resource);
         assert_eq!(m.path(), path, "{resource}");
@@ -166,6 +162,41 @@ async fn rfc9728_well_known_path_must_derive_from_resource_uri() {
     )
     .await;
     assert_eq!(elsewhere.status, 404, "served only at its own path");
+}
+
+/// Case `rfc9728-well-known-path-must-derive-from-resource-uri`, deviation: the catalog drops a
+/// path's trailing slash (`/mcp/` like `/mcp`); RFC 9728 §3.1 removes only a terminating slash
+/// right after the host, so `/mcp/` keeps it, and its metadata is another document's.
+#[actix_web::test]
+async fn rfc9728_well_known_path_must_derive_from_resource_uri_deviation_path_slash_kept() {
+    let m = metadata("https://api.test.example/mcp/");
+    assert_eq!(m.path(), "/.well-known/oauth-protected-resource/mcp/");
+    let doc = document(
+        config(m, None),
+        "/.well-known/oauth-protected-resource/mcp/",
+    )
+    .await;
+    assert_eq!(doc["resource"], "https://api.test.example/mcp/");
+}
+
+/// `bearer_methods_supported` says what the application accepts: the header, and the query
+/// or form body where it enables them (cookies are not an RFC 6750 method).
+#[actix_web::test]
+async fn bearer_methods_follow_the_token_locations() {
+    use auth_core::transport::{TokenLocation, TokenLocations};
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier())
+        .token_locations(
+            TokenLocations::HEADER
+                .with(TokenLocation::Query)
+                .with(TokenLocation::Cookie),
+        )
+        .resource_metadata(metadata(RESOURCE))
+        .build()
+        .unwrap();
+    let doc = document(config, "/.well-known/oauth-protected-resource").await;
+    assert_eq!(doc["bearer_methods_supported"], json!(["header", "query"]));
 }
 
 /// Case `rfc9728-prm-dpop-fields-should-be-advertised-when-dpop-is-supported`.
@@ -257,6 +288,8 @@ fn a_resource_that_is_not_a_url_or_has_a_fragment_is_refused() {
         "https://api.test.example/#x",
         "ftp://api.test.example",
         "https://u@api.test.example",
+        "https://API.test.example",
+        "https://api.test.example:443/x",
     ] {
         assert!(ResourceMetadata::builder(bad).build().is_err(), "{bad}");
     }

@@ -164,6 +164,7 @@ async fn an_old_or_missing_auth_time_asks_for_max_age() {
     let app = app().await;
     let fresher = r#"Bearer realm="orders", error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="60""#;
     for claims in [
+        json!({"auth_time": now() + 3600}),
         json!({"auth_time": now() - 61}),
         json!({}),
         json!({"auth_time": "yesterday"}),

@@ -19,9 +19,13 @@ use crate::credentials;
 use crate::rejection::{ErrorCode, Reason};
 use crate::scheme::Scheme;
 use crate::verify::bearer::BearerVerdict;
-use crate::verify::dpop_replay::ProofUse;
+use crate::verify::dpop_replay::{ProofId, ProofUse};
 
 pub(super) struct Dpop;
+
+/// The proof this request's DPoP check recorded in the replay memory.
+#[derive(Clone, Copy, Debug)]
+struct RecordedProof(ProofId);
 
 impl SchemeImpl for Dpop {
     fn scheme(&self) -> Scheme {
@@ -62,6 +66,13 @@ impl SchemeImpl for Dpop {
         let presented = Presented::of(req, config, Scheme::Dpop);
         let verdict = verifier.verify_token(token);
         let replay = dpop.replay().clone();
+        // A second check of this same request (an inner scope with a configuration of its own)
+        // sees the proof it recorded itself: that is not a replay.
+        let recorded_here = req
+            .extensions()
+            .get::<RecordedProof>()
+            .is_some_and(|r| r.0 == proof.id);
+        let req = req.clone();
         Verdict::Later(Box::pin(async move {
             let verified = match verdict {
                 BearerVerdict::Ready(v) | BearerVerdict::Repeated(v) => v,
@@ -71,9 +82,15 @@ impl SchemeImpl for Dpop {
                 .map_err(super::bearer::failure)?
                 .presented_as(Scheme::Dpop);
             binding::check(&presented, &principal)?;
+            if recorded_here {
+                return Ok(principal);
+            }
             let expires = UNIX_EPOCH + Duration::from_secs(proof.expires);
             match replay.record(proof.id, expires).await {
-                Ok(ProofUse::First) => Ok(principal),
+                Ok(ProofUse::First) => {
+                    req.extensions_mut().insert(RecordedProof(proof.id));
+                    Ok(principal)
+                }
                 Ok(_) => Err((ErrorCode::InvalidDpopProof, Reason::ReplayedProof)),
                 Err(error) => {
                     tracing::error!(%error, "DPoP replay memory unavailable: request refused");

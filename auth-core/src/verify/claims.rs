@@ -291,6 +291,7 @@ pub(crate) fn read_sender_binding(
     let binding = crate::principal::Binding {
         jkt: text(&methods.jkt, "cnf.jkt is not a non-empty string")?,
         x5t_s256: text(&methods.x5t_s256, "cnf.x5t#S256 is not a non-empty string")?,
+        unverifiable: false,
     };
     if binding.jkt.is_none() && binding.x5t_s256.is_none() {
         return Err(Reason::UnverifiableBinding(

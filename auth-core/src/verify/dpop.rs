@@ -262,6 +262,12 @@ impl Dpop {
         let header = decode_object(header_b64)
             .ok_or_else(|| invalid("header is not a JSON object with unique members"))?;
         let typ = header.get("typ").and_then(Value::as_str);
+        // RFC 7515 §4.1.9: a `typ` without `/` stands for `application/…`.
+        let typ = typ.map(|t| {
+            t.get(..12)
+                .filter(|p| p.eq_ignore_ascii_case("application/"))
+                .map_or(t, |_| &t[12..])
+        });
         if !typ.is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt")) {
             return Err(invalid("typ is not dpop+jwt"));
         }
@@ -279,12 +285,8 @@ impl Dpop {
             .and_then(Value::as_object)
             .ok_or_else(|| invalid("no jwk header member"))?;
         let key = ProofKey::read(jwk, alg).map_err(invalid)?;
-        let message = &proof[..header_b64.len() + 1 + payload_b64.len()];
-        let verified =
-            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.decoding, alg);
-        if !matches!(verified, Ok(true)) {
-            return Err(invalid("the signature does not verify with its jwk"));
-        }
+        // The claims checks that can only refuse come before the signature: they cost less
+        // than an RSA or ECDSA verification, so a flood of junk proofs is refused cheaply.
         let claims = decode_object(payload_b64)
             .ok_or_else(|| invalid("payload is not a JSON object with unique members"))?;
         let text = |name| claims.get(name).and_then(Value::as_str);
@@ -324,13 +326,21 @@ impl Dpop {
         if text("ath") != Some(ath.as_str()) {
             return Err(invalid("ath is not the hash of this access token"));
         }
+        let message = &proof[..header_b64.len() + 1 + payload_b64.len()];
+        let verified =
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.decoding, alg);
+        if !matches!(verified, Ok(true)) {
+            return Err(invalid("the signature does not verify with its jwk"));
+        }
         if let Some(nonces) = &self.inner.nonces
             && !text("nonce").is_some_and(|n| nonces.accepts_at(n, now))
         {
             return Err((ErrorCode::UseDpopNonce, Reason::MissingNonce));
         }
-        // Remembered as long as the proof could be accepted: until `iat` leaves the window.
-        let expires = (iat.max(0.0) as u64).saturating_add(self.inner.max_age + 1);
+        // Remembered as long as the proof could be accepted, on this instance or on one whose
+        // clock runs up to the leeway behind: until `iat` leaves every such window.
+        let expires =
+            (iat.max(0.0) as u64).saturating_add(self.inner.max_age + self.inner.leeway + 1);
         Ok(CheckedProof {
             id: ProofId::new(&key.thumbprint, jti),
             thumbprint: key.thumbprint,
@@ -462,8 +472,16 @@ impl DpopBuilder {
                 "max_age is at most a day and leeway at most an hour",
             ));
         }
-        let mut algorithms = self.algorithms;
-        algorithms.dedup();
+        // Proofs are verified on aws-lc-rs, whatever other crates install (as `JwtVerifier`).
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+        );
+        let mut algorithms: Vec<Algorithm> = Vec::new();
+        for alg in self.algorithms {
+            if !algorithms.contains(&alg) {
+                algorithms.push(alg);
+            }
+        }
         // EdDSA over Ed25519 has two names: RFC 8037's and RFC 9864's fully-specified one
         // (oauth4webapi writes the latter); both are offered, and both accepted.
         let algs = algorithms
@@ -558,8 +576,10 @@ impl ProofKey {
                     let first = n.iter().position(|b| *b != 0).unwrap_or(n.len());
                     (n.len() - first) * 8
                 });
-                if bits < 2048 {
-                    return Err("RSA jwk shorter than 2048 bits");
+                // At most 4096 bits: an 8192-bit key costs a verification any client could
+                // make the server run before it is refused.
+                if !(2048..=4096).contains(&bits) {
+                    return Err("RSA jwk not between 2048 and 4096 bits");
                 }
                 let key =
                     DecodingKey::from_rsa_components(n, e).map_err(|_| "jwk is not an RSA key")?;
@@ -616,22 +636,33 @@ impl Origin {
         })
     }
 
-    /// Whether `htu` names this origin and `path` (RFC 9449 §4.3 item 9: query and fragment
-    /// ignored; RFC 3986 §6.2.2–6.2.3 normalisation of both sides).
+    /// Whether `htu` names this origin and the request's raw `path` (RFC 9449 §4.3 item 9:
+    /// query and fragment ignored; RFC 3986 §6.2.2–6.2.3 normalisation).
+    ///
+    /// `htu` is normalised in full (it is the client's text); the request path only in its
+    /// percent-encoding, never in its segments: the router matches the raw path, so a request
+    /// whose path holds a dot segment or a backslash (which a URL parser would resolve into
+    /// another path than the one routed) is never matched to any proof.
     fn matches(&self, htu: &str, path: &str) -> bool {
         let Ok(htu) = url::Url::parse(htu) else {
             return false;
         };
-        // Resolved the way `htu` is, so dot segments and empty paths compare alike.
-        let Ok(expected) = url::Url::parse(&format!("{}{}", self.text, path)) else {
-            return false;
-        };
-        htu.scheme() == self.scheme
+        let path = normal_path(path);
+        let plain = path.starts_with('/')
+            && !path.contains('\\')
+            && !path.split('/').any(|segment| {
+                segment == "."
+                    || segment == ".."
+                    || segment.eq_ignore_ascii_case("%2e%2e")
+                    || segment.eq_ignore_ascii_case("%2e")
+            });
+        plain
+            && htu.scheme() == self.scheme
             && htu.username().is_empty()
             && htu.password().is_none()
             && htu.host_str() == Some(self.host.as_str())
             && htu.port_or_known_default() == self.port
-            && normal_path(htu.path()) == normal_path(expected.path())
+            && normal_path(htu.path()) == path
     }
 }
 
@@ -693,6 +724,21 @@ mod tests {
         assert!(!o.matches("https://user@api.example.com/orders", "/orders"));
         assert!(!o.matches("/orders", "/orders"), "relative");
         assert!(!o.matches("https://api.example.com/orders/", "/orders"));
+        // The request path is taken as routed: dot segments and backslashes match nothing.
+        for routed in [
+            "/shops/../orders",
+            "/x/%2e%2e/orders",
+            "/x/.%2E/orders",
+            "/./orders",
+            "/a\\..\\orders",
+            "*",
+            "",
+        ] {
+            assert!(
+                !o.matches("https://api.example.com/orders", routed),
+                "{routed}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! `Retry-After`, never accepted unchecked.
 //!
 //! **Bounded.** A proof is remembered until the end of its acceptance window (its `iat` plus
-//! the configured maximum age), as a 128-bit digest of (thumbprint, `jti`): 66 bytes
+//! the configured maximum age), as a 128-bit digest of (thumbprint, `jti`) with its key's digest: about 70 bytes
 //! per proof, whatever the client sent (its `jti` is length-capped before this point).
 //! [`MemoryProofs`] holds at most its capacity (by default [`MAX_REMEMBERED_PROOFS`]) and
 //! sweeps expired entries at most once a second (they expire by the second), so a flood
@@ -26,8 +26,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::store::{StoreError, StoreFuture};
 
-/// The most live proofs [`MemoryProofs::new`] remembers: at the default window (a minute
-/// either side) room for about 17 000 DPoP requests a second, in about 66 MiB when full
+/// The most live proofs [`MemoryProofs::new`] remembers. A proof is remembered for up to two
+/// minutes at the default window (its age, a minute, plus the leeway for clocks a minute
+/// behind), so this is room for about 8 700 DPoP requests a second, in about 70 MiB when full
 /// (measured: `cargo run --release -p auth-bench --bin dpop-flood`).
 ///
 /// ```
@@ -47,7 +48,12 @@ pub const MAX_REMEMBERED_PROOFS: usize = 1 << 20;
 /// assert_eq!(a.hex().len(), 32);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProofId(u128);
+pub struct ProofId {
+    /// The proof: a digest of (thumbprint, `jti`).
+    id: u128,
+    /// Its key: a digest of the thumbprint alone (for the per-key share of a memory).
+    key: u64,
+}
 
 impl ProofId {
     /// The identity of the proof with `jti` made by the key with RFC 7638 `thumbprint`.
@@ -65,7 +71,13 @@ impl ProofId {
         let digest = hash.finalize();
         let mut first = [0u8; 16];
         first.copy_from_slice(&digest[..16]);
-        ProofId(u128::from_be_bytes(first))
+        let key = Sha256::digest(thumbprint.as_bytes());
+        let mut key_bytes = [0u8; 8];
+        key_bytes.copy_from_slice(&key[..8]);
+        ProofId {
+            id: u128::from_be_bytes(first),
+            key: u64::from_be_bytes(key_bytes),
+        }
     }
 
     /// The identity as 32 lower-case hex digits (a network store's key).
@@ -75,7 +87,7 @@ impl ProofId {
     /// assert!(ProofId::new("t", "j").hex().bytes().all(|b| b.is_ascii_hexdigit()));
     /// ```
     pub fn hex(&self) -> String {
-        format!("{:032x}", self.0)
+        format!("{:032x}", self.id)
     }
 }
 
@@ -145,12 +157,15 @@ pub trait ProofReplayStore: fmt::Debug + Send + Sync + 'static {
 /// ```
 pub struct MemoryProofs {
     capacity: usize,
+    per_key: usize,
     state: Mutex<State>,
 }
 
 struct State {
-    /// Proof id → end of its window, in Unix seconds.
-    live: HashMap<u128, u64, foldhash::fast::RandomState>,
+    /// Proof id → (end of its window in Unix seconds, its key).
+    live: HashMap<u128, (u64, u64), foldhash::fast::RandomState>,
+    /// Key → how many of its proofs are live.
+    keys: HashMap<u64, u32, foldhash::fast::RandomState>,
     /// When expired entries were last swept, in Unix seconds.
     swept: u64,
 }
@@ -174,13 +189,34 @@ impl MemoryProofs {
     /// assert_eq!(MemoryProofs::with_capacity(0).capacity(), 1);
     /// ```
     pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         MemoryProofs {
-            capacity: capacity.max(1),
+            capacity,
+            per_key: (capacity / 16).max(capacity.min(4096)),
             state: Mutex::new(State {
                 live: HashMap::default(),
+                keys: HashMap::default(),
                 swept: 0,
             }),
         }
+    }
+
+    /// At most `proofs` live proofs of one key (default: a sixteenth of the capacity, or the
+    /// whole of a memory of at most 4 096): one client — any holder of a bound token is one —
+    /// cannot fill the memory for everyone with proofs of its own key. Past it, that key's new
+    /// proofs get 503 until some expire; other keys are not affected.
+    ///
+    /// ```
+    /// use auth_core::verify::dpop_replay::{MemoryProofs, ProofId, ProofUse};
+    /// let store = MemoryProofs::with_capacity(100).per_key(2);
+    /// assert_eq!(store.record_at(ProofId::new("k", "1"), 200, 100), Ok(ProofUse::First));
+    /// assert_eq!(store.record_at(ProofId::new("k", "2"), 200, 100), Ok(ProofUse::First));
+    /// assert!(store.record_at(ProofId::new("k", "3"), 200, 100).is_err());
+    /// assert_eq!(store.record_at(ProofId::new("another key", "3"), 200, 100), Ok(ProofUse::First));
+    /// ```
+    pub fn per_key(mut self, proofs: usize) -> Self {
+        self.per_key = proofs.clamp(1, self.capacity);
+        self
     }
 
     /// The bound, in proofs.
@@ -230,24 +266,44 @@ impl MemoryProofs {
         if expires <= now {
             return Ok(ProofUse::First);
         }
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let State { live, keys, swept } = &mut *guard;
         // Entries expire by the second, so one sweep per second finds them all: sweeping again
         // within the second (say, on every proof while full) would cost a scan of the whole
         // memory per request for nothing.
-        if now > state.swept {
-            state.live.retain(|_, until| *until > now);
-            state.swept = now;
+        if now > *swept {
+            live.retain(|_, (until, key)| {
+                let keep = *until > now;
+                if !keep && let Some(count) = keys.get_mut(key) {
+                    *count = count.saturating_sub(1);
+                }
+                keep
+            });
+            keys.retain(|_, count| *count > 0);
+            *swept = now;
         }
-        match state.live.get(&id.0) {
-            Some(until) if *until > now => return Ok(ProofUse::Replayed),
+        match live.get(&id.id) {
+            Some((until, _)) if *until > now => return Ok(ProofUse::Replayed),
             _ => {}
         }
-        if state.live.len() >= self.capacity {
+        if live.len() >= self.capacity {
             return Err(StoreError::Full {
                 capacity: self.capacity,
             });
         }
-        state.live.insert(id.0, expires);
+        let count = keys.entry(id.key).or_insert(0);
+        if *count as usize >= self.per_key {
+            return Err(StoreError::Full {
+                capacity: self.per_key,
+            });
+        }
+        *count += 1;
+        if let Some((_, old_key)) = live.insert(id.id, (expires, id.key))
+            && let Some(old) = keys.get_mut(&old_key)
+        {
+            // An expired entry of the same id, not yet swept: its count goes with it.
+            *old = old.saturating_sub(1);
+        }
         Ok(ProofUse::First)
     }
 
@@ -266,6 +322,7 @@ impl fmt::Debug for MemoryProofs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryProofs")
             .field("capacity", &self.capacity)
+            .field("per_key", &self.per_key)
             .field("len", &self.len())
             .finish()
     }
