@@ -87,6 +87,7 @@ pub mod challenge;
 mod config;
 pub mod credentials;
 mod csrf;
+mod dpop_nonce_offer;
 mod error;
 mod extract;
 mod guard;
@@ -320,6 +321,7 @@ pub mod __private;
 pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
 pub use credentials::BasicCredentials;
+pub use dpop_nonce_offer::{OfferDpopNonce, OfferDpopNonceMiddleware};
 pub use error::ConfigError;
 pub use extract::{Claims, MaybePrincipal};
 /// The JWS algorithms (re-exported from `jsonwebtoken`).

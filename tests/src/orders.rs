@@ -42,6 +42,7 @@ pub fn start(settings: &Settings) -> TestServer {
             if let Some(metadata) = auth_core::resource_metadata::service(&auth) {
                 app = app.service(metadata);
             }
+            let app = app.wrap(auth_core::OfferDpopNonce);
             match &sessions {
                 Some(sessions) => app.app_data(sessions.clone()).configure(session::routes),
                 None => app,

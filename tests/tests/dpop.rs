@@ -989,3 +989,33 @@ async fn typ_may_carry_the_application_prefix() {
         200
     );
 }
+
+/// RFC 9449 §8.2: a successful DPoP response offers the current nonce (with `OfferDpopNonce`
+/// wrapped around the app), so the client's next proof needs no `use_dpop_nonce` round trip;
+/// a Bearer response, or one without nonces configured, carries none.
+#[actix_web::test]
+async fn a_successful_dpop_response_offers_a_fresh_nonce() {
+    use auth_core::OfferDpopNonce;
+    let nonces = DpopNonces::new(NONCE_SECRET).unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(config_of(dpop(DpopMode::Allowed, Some(nonces.clone()))))
+            .wrap(OfferDpopNonce)
+            .service(either),
+    )
+    .await;
+    let token = bound_token(&client(), "orders:read");
+    let proof = proof_with(&client(), &token, |_, c| {
+        c["nonce"] = json!(nonces.issue());
+        c["htu"] = json!(format!("{ORIGIN}/either"));
+    });
+    let answer = call(&app, dpop_request("/either", &token, &proof)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(nonces.accepts(answer.header("dpop-nonce").expect("a nonce on the 200")));
+    let bearer = TestRequest::get().uri("/either").insert_header((
+        "authorization",
+        format!("Bearer {}", plain_token("orders:read")),
+    ));
+    let answer = call(&app, bearer).await;
+    assert_eq!((answer.status, answer.header("dpop-nonce")), (200, None));
+}

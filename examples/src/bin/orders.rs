@@ -79,8 +79,10 @@ async fn main() -> std::io::Result<()> {
         if let Some(sessions) = &sessions {
             app = app.app_data(sessions.clone()).configure(session::routes);
         }
-        // Outermost, so refusals carry the CORS headers too and a page can read them.
-        app.wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+        // A fresh DPoP-Nonce on successful DPoP responses (when nonces are on); then CORS,
+        // outermost, so refusals carry the CORS headers too and a page can read them.
+        app.wrap(auth_core::OfferDpopNonce)
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
     })
     .on_connect(auth_examples::tls::record_client_certificate);
     let server = match tls {
