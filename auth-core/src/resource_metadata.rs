@@ -8,7 +8,7 @@
 //! [`AuthConfigBuilder::resource_metadata`](crate::AuthConfigBuilder::resource_metadata) and
 //! mount [`service`] on the application. The DPoP members
 //! (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`) follow the
-//! application's [`Dpop`](crate::Dpop) settings.
+//! application's [`Dpop`] settings.
 //!
 //! ```
 //! use actix_web::{test, App};
