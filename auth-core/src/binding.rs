@@ -120,7 +120,7 @@ pub(crate) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::principal::Binding;
+    use crate::confirmation::Binding;
 
     fn bound(jkt: Option<&str>, x5t: Option<&str>) -> Principal {
         let binding = Binding {

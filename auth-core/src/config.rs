@@ -398,7 +398,7 @@ impl AuthConfigBuilder {
     }
 
     /// Publishes protected-resource metadata (RFC 9728): every Bearer and DPoP challenge then
-    /// names it in `resource_metadata`, and [`resource_metadata::service`](crate::resource_metadata::service)
+    /// names it in `resource_metadata`, and [`AuthConfig::resource_metadata_service`]
     /// serves it.
     ///
     /// ```
@@ -426,7 +426,7 @@ impl AuthConfigBuilder {
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn client_certificate_proxies(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
-        self.certificate_proxies = crate::mtls::canonical(proxies);
+        self.certificate_proxies = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
         self
     }
 

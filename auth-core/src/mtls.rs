@@ -33,7 +33,6 @@
 //! ```
 
 use std::fmt;
-use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use base64::Engine as _;
@@ -132,9 +131,4 @@ fn forwarded(req: &HttpRequest) -> Option<ClientCertificate> {
     // RFC 8941 §4.2.7: a parser SHOULD accept a byte sequence without its padding.
     let der = FORWARDED.decode(inner).ok()?;
     (!der.is_empty()).then(|| ClientCertificate::from_der(&der))
-}
-
-/// Canonical addresses, for the trusted-proxy list.
-pub(crate) fn canonical(proxies: impl IntoIterator<Item = IpAddr>) -> Vec<IpAddr> {
-    proxies.into_iter().map(|ip| ip.to_canonical()).collect()
 }

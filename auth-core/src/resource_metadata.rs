@@ -6,13 +6,14 @@
 //!
 //! Everything in it comes from configuration, never from request headers: register it with
 //! [`AuthConfigBuilder::resource_metadata`](crate::AuthConfigBuilder::resource_metadata) and
-//! mount [`service`] on the application. The DPoP members
+//! mount [`AuthConfig::resource_metadata_service`](crate::AuthConfig::resource_metadata_service)
+//! on the application. The DPoP members
 //! (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`) follow the
 //! application's [`Dpop`] settings.
 //!
 //! ```
 //! use actix_web::{test, App};
-//! use auth_core::resource_metadata::{service, ResourceMetadata};
+//! use auth_core::resource_metadata::ResourceMetadata;
 //! use auth_core::AuthConfig;
 //!
 //! # actix_web::rt::System::new().block_on(async {
@@ -21,7 +22,8 @@
 //!     .scopes_supported(["orders:read", "orders:write"])
 //!     .build()?;
 //! let auth = AuthConfig::builder().resource_metadata(metadata).build()?;
-//! let app = test::init_service(App::new().app_data(auth.clone()).service(service(&auth).unwrap())).await;
+//! let route = auth.resource_metadata_service().unwrap();
+//! let app = test::init_service(App::new().app_data(auth.clone()).service(route)).await;
 //! let req = test::TestRequest::get().uri("/.well-known/oauth-protected-resource/orders").to_request();
 //! let doc: serde_json::Value = test::call_and_read_body_json(&app, req).await;
 //! assert_eq!(doc["resource"], "https://api.example.com/orders");
@@ -31,14 +33,9 @@
 //! # }).unwrap();
 //! ```
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::Bytes;
-use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use crate::config::AuthConfig;
 use crate::error::ConfigError;
-use crate::token_location::TokenLocation;
 use crate::verify::dpop::{Dpop, DpopMode};
 
 /// The well-known path segment of RFC 9728 §3.
@@ -311,7 +308,7 @@ impl ResourceMetadataBuilder {
         if !self.scopes.is_empty() {
             members.insert("scopes_supported".into(), json!(self.scopes));
         }
-        // The header; `service` adds the application's other RFC 6750 methods, if enabled.
+        // The header; the served document adds the application's other RFC 6750 methods.
         members.insert("bearer_methods_supported".into(), json!(["header"]));
         if let Some(name) = self.resource_name {
             members.insert("resource_name".into(), json!(name));
@@ -327,46 +324,4 @@ impl ResourceMetadataBuilder {
             tls_bound: self.tls_bound,
         })
     }
-}
-
-/// The route serving the application's metadata document (`GET`, `application/json`, cached
-/// for an hour), or `None` if `config` has no [`ResourceMetadata`].
-///
-/// ```
-/// use auth_core::resource_metadata::service;
-/// use auth_core::AuthConfig;
-/// assert!(service(&AuthConfig::builder().build()?).is_none());
-/// # Ok::<(), auth_core::ConfigError>(())
-/// ```
-pub fn service(config: &AuthConfig) -> Option<actix_web::Resource> {
-    let metadata = config.resource_metadata()?;
-    let mut document = metadata.document(config.dpop());
-    // RFC 6750's methods the application accepts everywhere (cookies are none of them).
-    let locations = config.token_locations();
-    let methods: Vec<&str> = [
-        (TokenLocation::Header, "header"),
-        (TokenLocation::Form, "body"),
-        (TokenLocation::Query, "query"),
-    ]
-    .into_iter()
-    .filter(|(location, _)| locations.contains(*location))
-    .map(|(_, method)| method)
-    .collect();
-    document["bearer_methods_supported"] = json!(methods);
-    let body = Bytes::from(serde_json::to_vec(&document).ok()?);
-    Some(web::resource(metadata.path()).route(web::get().to(move || {
-        let body = body.clone();
-        async move {
-            HttpResponse::Ok()
-                .insert_header((
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ))
-                .insert_header((
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("max-age=3600"),
-                ))
-                .body(body)
-        }
-    })))
 }

@@ -10,7 +10,7 @@
 //! | `GET /reports` | any of `reports:read admin` | attribute |
 //! | `GET /me` | any valid token, Bearer or DPoP | attribute, no scope |
 //! | `GET /account/security` | `acr` `urn:orders:mfa` and `max_age` 300 (RFC 9470 step-up) | attribute |
-//! | `GET /.well-known/oauth-protected-resource` | public: protected-resource metadata (RFC 9728) | `auth_core::resource_metadata::service` |
+//! | `GET /.well-known/oauth-protected-resource` | public: protected-resource metadata (RFC 9728) | `AuthConfig::resource_metadata_service` |
 //! | `GET /ops/status` | Basic, realm `orders-ops` | attribute |
 //! | `GET /ops/digest` | Digest (SHA-256, and MD5 for old clients), realm `orders-ops` | attribute |
 //! | `GET /partner/orders` | API key in `X-API-Key` | attribute |

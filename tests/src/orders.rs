@@ -39,7 +39,7 @@ pub fn start(settings: &Settings) -> TestServer {
                 .app_data(store.clone())
                 .app_data(revocations.clone())
                 .configure(routes);
-            if let Some(metadata) = auth_core::resource_metadata::service(&auth) {
+            if let Some(metadata) = auth.resource_metadata_service() {
                 app = app.service(metadata);
             }
             let app = app.wrap(auth_core::OfferDpopNonce);

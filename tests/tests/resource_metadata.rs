@@ -9,7 +9,7 @@
 
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, get};
-use auth_core::resource_metadata::{ResourceMetadata, service};
+use auth_core::resource_metadata::ResourceMetadata;
 use auth_core::{Algorithm, ApiKeys, AuthConfig, Dpop, DpopMode, Principal, require_auth};
 use auth_tests::*;
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ fn config(metadata: ResourceMetadata, dpop: Option<Dpop>) -> AuthConfig {
 
 /// The document as served by the application at `path`.
 async fn served(config: AuthConfig, path: &str) -> Answer {
-    let metadata = service(&config).unwrap();
+    let metadata = config.resource_metadata_service().unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)

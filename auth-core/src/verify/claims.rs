@@ -270,7 +270,7 @@ impl<'de> Deserialize<'de> for Confirmation<'de> {
 /// sender-constrained token into a bearer token.
 pub(crate) fn read_sender_binding(
     cnf: &Confirmation<'_>,
-) -> Result<Option<Box<crate::principal::Binding>>, Reason> {
+) -> Result<Option<Box<crate::confirmation::Binding>>, Reason> {
     let methods = match cnf {
         Confirmation::Absent => return Ok(None),
         Confirmation::NotAnObject => {
@@ -288,7 +288,7 @@ pub(crate) fn read_sender_binding(
         Claim::Text(t) if !t.is_empty() => Ok(Some(Box::<str>::from(t.as_ref()))),
         _ => Err(Reason::UnverifiableBinding(what)),
     };
-    let binding = crate::principal::Binding {
+    let binding = crate::confirmation::Binding {
         jkt: text(&methods.jkt, "cnf.jkt is not a non-empty string")?,
         x5t_s256: text(&methods.x5t_s256, "cnf.x5t#S256 is not a non-empty string")?,
         unverifiable: false,
@@ -645,7 +645,7 @@ mod tests {
 
     #[test]
     fn cnf_is_read_into_bindings_or_refused() {
-        fn binding(payload: &str) -> Result<Option<Box<crate::principal::Binding>>, Reason> {
+        fn binding(payload: &str) -> Result<Option<Box<crate::confirmation::Binding>>, Reason> {
             read_payload(payload.as_bytes(), None).and_then(|r| read_sender_binding(&r.cnf))
         }
         assert_eq!(binding(r#"{"sub":"a"}"#).unwrap(), None);

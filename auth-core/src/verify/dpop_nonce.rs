@@ -139,7 +139,7 @@ impl DpopNonces {
     /// let nonces = DpopNonces::new(&[7u8; 32])?;
     /// assert!(!nonces.accepts_at("not-a-nonce", 0));
     /// assert!(!nonces.accepts_at(&nonces.issue_at(10_000), 0), "a nonce from the far future");
-    /// assert!(nonces.accepts_at(&nonces.issue_at(600), 299), "one period ahead: clock skew");
+    /// assert!(nonces.accepts_at(&nonces.issue_at(600), 599), "one period ahead: clock skew");
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     pub fn accepts_at(&self, nonce: &str, now: u64) -> bool {

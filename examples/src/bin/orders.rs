@@ -8,7 +8,6 @@
 
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
-use auth_core::resource_metadata;
 use auth_examples::orders::{Settings, Store, cors, routes};
 use auth_examples::session::{self, Sessions};
 use tracing_subscriber::EnvFilter;
@@ -73,7 +72,7 @@ async fn main() -> std::io::Result<()> {
             .app_data(store.clone())
             .app_data(revocations.clone())
             .configure(routes);
-        if let Some(metadata) = resource_metadata::service(&auth) {
+        if let Some(metadata) = auth.resource_metadata_service() {
             app = app.service(metadata);
         }
         if let Some(sessions) = &sessions {
