@@ -23,11 +23,7 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
         let Meta::List(list) = &mut attr.meta else {
             continue;
         };
-        let written = list.tokens.clone().into_iter().find_map(|tree| match tree {
-            TokenTree::Ident(ident) if ident == "security" => Some(ident),
-            _ => None,
-        });
-        if let Some(ident) = written {
+        if let Some(ident) = written(&list.tokens, "security") {
             return Err(syn::Error::new(
                 ident.span(),
                 "remove this `security(...)`: #[require_auth] writes the operation's security \
@@ -44,11 +40,7 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
         }
         list.tokens.extend(quote!(security(#(#entries),*)));
         if let Some(step_up) = step_up(requirement) {
-            let written = list.tokens.clone().into_iter().find_map(|tree| match tree {
-                TokenTree::Ident(ident) if ident == "extensions" => Some(ident),
-                _ => None,
-            });
-            if let Some(ident) = written {
+            if let Some(ident) = written(&list.tokens, "extensions") {
                 return Err(syn::Error::new(
                     ident.span(),
                     "#[require_auth] with `acr` or `max_age` writes the operation's \
@@ -60,6 +52,14 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
         }
     }
     Ok(())
+}
+
+/// The argument `name` of a `#[utoipa::path(...)]`, if written there.
+fn written(tokens: &TokenStream, name: &str) -> Option<proc_macro2::Ident> {
+    tokens.clone().into_iter().find_map(|tree| match tree {
+        TokenTree::Ident(ident) if ident == name => Some(ident),
+        _ => None,
+    })
 }
 
 /// The `x-step-up` extension of an operation with RFC 9470 requirements: what a client must

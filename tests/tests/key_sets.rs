@@ -55,6 +55,13 @@ async fn discovery(p: web::Data<Provider>, req: actix_web::HttpRequest) -> HttpR
         .json(json!({ "issuer": *p.issuer.lock().unwrap(), "jwks_uri": format!("{base}/jwks") }))
 }
 
+/// RFC 8414 metadata of the tenant `tenant-a`, whose issuer has a path.
+async fn oauth_metadata(p: web::Data<Provider>, req: actix_web::HttpRequest) -> HttpResponse {
+    let base = format!("http://{}", req.connection_info().host());
+    let issuer = format!("{}/tenant-a", *p.issuer.lock().unwrap());
+    HttpResponse::Ok().json(json!({ "issuer": issuer, "jwks_uri": format!("{base}/jwks") }))
+}
+
 async fn attacker(p: web::Data<Provider>) -> HttpResponse {
     p.attacker_hits.fetch_add(1, Ordering::SeqCst);
     HttpResponse::Ok()
@@ -78,6 +85,10 @@ fn start_provider(mode: Mode) -> (TestServer, Provider) {
                 .route(
                     "/.well-known/openid-configuration",
                     web::get().to(discovery),
+                )
+                .route(
+                    "/.well-known/oauth-authorization-server/tenant-a",
+                    web::get().to(oauth_metadata),
                 )
                 .route("/attacker-jwks", web::get().to(attacker))
         })
@@ -354,6 +365,37 @@ async fn openid_discovery_enforces_the_issuer() {
         .unwrap();
     c["iss"] = json!(issuer);
     assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 503);
+    drop(srv);
+}
+
+/// RFC 8414 discovery of a plain OAuth server whose issuer has a path: the metadata is found
+/// where §3.1 puts it (not where OpenID discovery would look), and its issuer is enforced.
+#[actix_rt::test]
+async fn rfc8414_discovery_url_must_insert_well_known_before_issuer_path() {
+    let (srv, p) = start_provider(Mode::Keys(key_a()));
+    let tenant = format!("{}/tenant-a", p.issuer.lock().unwrap());
+    let v = JwtVerifier::builder()
+        .key_set(KeySet::discover_oauth(&tenant))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let mut c = claims("orders:read");
+    c["iss"] = json!(tenant);
+    assert_eq!(call_bearer(&v, &signed_by_key_a(&c)).await.status, 200);
+    c["iss"] = json!(format!("{}/tenant-b", p.issuer.lock().unwrap()));
+    assert_eq!(
+        call_bearer(&v, &signed_by_key_a(&c)).await.status,
+        401,
+        "another tenant"
+    );
+    // OpenID discovery of the same issuer looks under its path, where nothing is served.
+    let openid = JwtVerifier::builder()
+        .key_set(KeySet::discover(&tenant))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    c["iss"] = json!(tenant);
+    assert_eq!(call_bearer(&openid, &signed_by_key_a(&c)).await.status, 503);
     drop(srv);
 }
 

@@ -71,19 +71,7 @@ impl SchemeImpl for Bearer {
         ctx: &ChallengeContext<'_>,
     ) -> Result<Vec<String>, ChallengeError> {
         let mut c = Challenge::new(Scheme::Bearer.name()).param("realm", ctx.realm);
-        let ours = ctx.speaks_to(Scheme::Bearer);
-        if let (Some(error), true) = (code.bearer_error(), ours) {
-            c = c.param("error", error);
-            if code == ErrorCode::TokenExpired {
-                c = c.param("error_description", "The access token expired");
-            }
-            if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
-                if !crate::syntax::is_rfc6750_value(scope) {
-                    return Err(ChallengeError::UnsafeValue("scope".into()));
-                }
-                c = c.param("scope", scope);
-            }
-        }
+        c = ctx.token_error(Scheme::Bearer, c, code.bearer_error())?;
         c = ctx.token_params(Scheme::Bearer, c)?;
         c.render().map(|c| vec![c])
     }

@@ -127,19 +127,7 @@ impl SchemeImpl for Dpop {
         let mut c = Challenge::new(Scheme::Dpop.name())
             .param("realm", ctx.realm)
             .param("algs", algs);
-        let ours = ctx.speaks_to(Scheme::Dpop);
-        if let (Some(error), true) = (code.dpop_error(), ours) {
-            c = c.param("error", error);
-            if code == ErrorCode::TokenExpired {
-                c = c.param("error_description", "The access token expired");
-            }
-            if let (ErrorCode::InsufficientScope, Some(scope)) = (code, ctx.scope) {
-                if !crate::syntax::is_rfc6750_value(scope) {
-                    return Err(ChallengeError::UnsafeValue("scope".into()));
-                }
-                c = c.param("scope", scope);
-            }
-        }
+        c = ctx.token_error(Scheme::Dpop, c, code.dpop_error())?;
         c = ctx.token_params(Scheme::Dpop, c)?;
         c.render().map(|c| vec![c])
     }

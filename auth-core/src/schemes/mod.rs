@@ -112,6 +112,30 @@ impl ChallengeContext<'_> {
         }
     }
 
+    /// The `error` of a token scheme's challenge and what goes with it (`error_description`
+    /// when expired, `scope` on a 403), when this refusal speaks to `scheme`.
+    pub(crate) fn token_error(
+        &self,
+        scheme: Scheme,
+        mut c: Challenge,
+        error: Option<&str>,
+    ) -> Result<Challenge, ChallengeError> {
+        let Some(error) = error.filter(|_| self.speaks_to(scheme)) else {
+            return Ok(c);
+        };
+        c = c.param("error", error);
+        if self.code == ErrorCode::TokenExpired {
+            c = c.param("error_description", "The access token expired");
+        }
+        if let (ErrorCode::InsufficientScope, Some(scope)) = (self.code, self.scope) {
+            if !crate::syntax::is_rfc6750_value(scope) {
+                return Err(ChallengeError::UnsafeValue("scope".into()));
+            }
+            c = c.param("scope", scope);
+        }
+        Ok(c)
+    }
+
     /// The parameters the token schemes (Bearer, DPoP) share after their own: the step-up
     /// requirement of an `insufficient_user_authentication` refusal (RFC 9470 §3), and the
     /// protected-resource metadata URL on every challenge (RFC 9728 §5.1).

@@ -66,7 +66,39 @@ pub struct KeySet {
 #[derive(Clone, Debug)]
 pub(crate) enum Source {
     Jwks(String),
-    Discovery(String),
+    Discovery(String, Discovery),
+}
+
+/// Which discovery document names the key set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Discovery {
+    /// OpenID Connect Discovery 1.0 §4: `{issuer}/.well-known/openid-configuration`.
+    OpenId,
+    /// RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between the issuer's
+    /// host and its path.
+    OAuth,
+}
+
+/// The URL of `issuer`'s discovery document of `kind`.
+pub(crate) fn discovery_url(issuer: &str, kind: Discovery) -> String {
+    match kind {
+        Discovery::OpenId => format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ),
+        Discovery::OAuth => match reqwest::Url::parse(issuer) {
+            Ok(url) => {
+                // The terminating slash right after the host goes; any other path is kept.
+                let path = if url.path() == "/" { "" } else { url.path() };
+                format!(
+                    "{}/.well-known/oauth-authorization-server{path}",
+                    url.origin().ascii_serialization()
+                )
+            }
+            // Not a URL: refused by the builder's URL check before anything is fetched.
+            Err(_) => issuer.to_owned(),
+        },
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -126,7 +158,26 @@ impl KeySet {
     /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "issuer", .. })));
     /// ```
     pub fn discover(issuer: impl Into<String>) -> Self {
-        Self::new(Source::Discovery(issuer.into()))
+        Self::new(Source::Discovery(issuer.into(), Discovery::OpenId))
+    }
+
+    /// Keys from the `jwks_uri` of a plain OAuth authorization server's metadata (RFC 8414):
+    /// `/.well-known/oauth-authorization-server` inserted between the issuer's host and its
+    /// path (`https://as.example/tenant-a` →
+    /// `https://as.example/.well-known/oauth-authorization-server/tenant-a`), with the rules of
+    /// [`KeySet::discover`]: the document's `issuer` must equal `issuer` exactly (RFC 8414
+    /// §3.3), and the verifier enforces it on every token.
+    ///
+    /// ```
+    /// use auth_core::{ConfigError, JwtVerifier, KeySet};
+    /// let built = JwtVerifier::builder()
+    ///     .key_set(KeySet::discover_oauth("https://as.example/tenant-a"))
+    ///     .issuer("https://as.example/tenant-b")
+    ///     .build();
+    /// assert!(matches!(built, Err(ConfigError::InvalidSetting { what: "issuer", .. })));
+    /// ```
+    pub fn discover_oauth(issuer: impl Into<String>) -> Self {
+        Self::new(Source::Discovery(issuer.into(), Discovery::OAuth))
     }
 
     /// The shortest interval between two fetches asked for by unknown `kid`s (default 15 s).
@@ -206,7 +257,7 @@ impl KeySet {
     /// The issuer to enforce, for discovery.
     pub(crate) fn discovered_issuer(&self) -> Option<&str> {
         match &self.source {
-            Source::Discovery(issuer) => Some(issuer),
+            Source::Discovery(issuer, _) => Some(issuer),
             Source::Jwks(_) => None,
         }
     }
@@ -285,7 +336,7 @@ impl RemoteKeys {
             ));
         }
         let url = match &set.source {
-            Source::Jwks(url) | Source::Discovery(url) => url,
+            Source::Jwks(url) | Source::Discovery(url, _) => url,
         };
         check_url(url)?;
         let client = reqwest::Client::builder()
@@ -566,11 +617,8 @@ async fn fetch(
 ) -> Result<(Vec<JwtKey>, Option<Duration>), FetchError> {
     let jwks_url = match source {
         Source::Jwks(url) => url.clone(),
-        Source::Discovery(issuer) => {
-            let url = format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            );
+        Source::Discovery(issuer, kind) => {
+            let url = discovery_url(issuer, *kind);
             let (body, _) = get(client, &url).await?;
             let doc: Value =
                 serde_json::from_slice(&body).map_err(|e| FetchError::Document(e.to_string()))?;
@@ -653,6 +701,37 @@ mod tests {
                 check_discovered_jwks_uri(issuer, jwks_uri).is_err(),
                 "{issuer} {jwks_uri}"
             );
+        }
+    }
+
+    /// Case `rfc8414-discovery-url-must-insert-well-known-before-issuer-path` (RFC 8414 §3.1),
+    /// beside OpenID Connect Discovery's appended form.
+    #[test]
+    fn rfc8414_discovery_url_must_insert_well_known_before_issuer_path() {
+        for (issuer, oauth, openid) in [
+            (
+                "https://as.example",
+                "https://as.example/.well-known/oauth-authorization-server",
+                "https://as.example/.well-known/openid-configuration",
+            ),
+            (
+                "https://as.example/",
+                "https://as.example/.well-known/oauth-authorization-server",
+                "https://as.example/.well-known/openid-configuration",
+            ),
+            (
+                "https://as.example/tenant-a",
+                "https://as.example/.well-known/oauth-authorization-server/tenant-a",
+                "https://as.example/tenant-a/.well-known/openid-configuration",
+            ),
+            (
+                "https://as.example:8443/a/b",
+                "https://as.example:8443/.well-known/oauth-authorization-server/a/b",
+                "https://as.example:8443/a/b/.well-known/openid-configuration",
+            ),
+        ] {
+            assert_eq!(discovery_url(issuer, Discovery::OAuth), oauth, "{issuer}");
+            assert_eq!(discovery_url(issuer, Discovery::OpenId), openid, "{issuer}");
         }
     }
 }
