@@ -58,6 +58,7 @@
 //! | feature | default | enables | pulls in |
 //! |---|---|---|---|
 //! | `jwks` | on | [`KeySet`]: keys fetched from a JWKS URL or by OpenID Connect discovery, refreshed in the background ([`JwtVerifierBuilder::key_set`]) | `reqwest` (rustls), `tokio`, `arc-swap` |
+//! | `introspection` | off | [`Introspection`]: opaque access tokens checked by the authorization server (RFC 7662): single flight, cached, shared by a fleet through a store ([`verify::introspection`]) | what `jwks` pulls in |
 //! | `htpasswd` | off | [`Htpasswd`]: Basic users from Apache `htpasswd` files (bcrypt, Argon2; legacy formats on request) | `bcrypt`, `argon2`, `sha1`, `md-5` |
 //! | `digest` | off | [`DigestAuth`], [`Htdigest`]: the HTTP Digest scheme (RFC 7616), `scheme = "digest"`; without it a Digest endpoint answers 500 (no verifier), never opens | `md-5`, `hmac`, `getrandom` |
 //! | `redis` | off | [`redis_store::RedisStore`]: failure throttling and revocation shared by a fleet through Redis or Valkey (local views, pub/sub, one script per write) | `redis` (redis-rs, with rustls for `rediss://`), `tokio`, `arc-swap` |
@@ -347,7 +348,12 @@ pub use verify::dpop::{Dpop, DpopBuilder, DpopMode};
 pub use verify::dpop_nonce::DpopNonces;
 #[cfg(feature = "htpasswd")]
 pub use verify::htpasswd::{Htpasswd, HtpasswdError};
+#[cfg(feature = "introspection")]
+pub use verify::introspection::{Introspection, IntrospectionBuilder};
+#[cfg(feature = "introspection")]
+pub use verify::introspection_client::ClientAuth;
 pub use verify::jwt::{JwtVerifier, JwtVerifierBuilder};
+pub use verify::jwt_or_opaque::JwtOrOpaque;
 pub use verify::keys::JwtKey;
 #[cfg(feature = "jwks")]
 pub use verify::keyset::KeySet;

@@ -17,7 +17,8 @@
 //! | `auth_key_set_age_seconds` | gauge | | age of the key set in use, at each refresh attempt |
 //! | `auth_key_set_last_success_timestamp_seconds` | gauge | | when the key set in use was fetched |
 //! | `auth_throttle_blocks_total` | counter | `key` (`client`, `cross_site`, `user`) | keys that crossed the failure limit |
-//! | `auth_store_errors_total` | counter | `store` (`attempts`, `revocations`, `digest_nonces`) | failed store operations |
+//! | `auth_introspections_total` | counter | `result` (`active`, `inactive`, `error`) | calls to the authorization server's introspection endpoint |
+//! | `auth_store_errors_total` | counter | `store` (`attempts`, `revocations`, `digest_nonces`, `introspections`) | failed store operations |
 //! | `auth_store_view_age_seconds` | gauge | `store` (`redis`) | time since Redis last confirmed the local view |
 //!
 //! ```
@@ -81,6 +82,12 @@ pub const THROTTLE_BLOCKS: &str = "auth_throttle_blocks_total";
 /// assert!(auth_core::metrics::STORE_ERRORS.ends_with("_total"));
 /// ```
 pub const STORE_ERRORS: &str = "auth_store_errors_total";
+/// `auth_introspections_total{result}`.
+///
+/// ```
+/// assert!(auth_core::metrics::INTROSPECTIONS.ends_with("_total"));
+/// ```
+pub const INTROSPECTIONS: &str = "auth_introspections_total";
 /// `auth_store_view_age_seconds{store}`.
 ///
 /// ```
@@ -137,6 +144,14 @@ pub(crate) fn key_set_refresh(ok: bool, age: Option<u64>, fetched_at: Option<u64
             metrics::gauge!(KEY_SET_LAST_SUCCESS).set(at as f64);
         }
     }
+}
+
+/// An introspection call ended: `active`, `inactive` or `error`.
+#[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+#[cfg_attr(not(feature = "introspection"), allow(dead_code))]
+pub(crate) fn introspection(result: &'static str) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!(INTROSPECTIONS, "result" => result).increment(1);
 }
 
 /// A throttle key crossed the failure limit.

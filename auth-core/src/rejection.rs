@@ -334,6 +334,8 @@ pub enum Reason {
     /// The token is revoked: by the verifier's revocation store (its id, or its subject's
     /// cut-off) or by the application's revocation hook.
     Revoked,
+    /// The authorization server answered `active: false` to an introspection (RFC 7662 §2.2).
+    Inactive,
     /// The revocation store's local view is older than its configured bound (its backend is
     /// unreachable): a revocation may be missing, so the token is refused with 503.
     RevocationStale,
@@ -419,6 +421,9 @@ impl fmt::Display for Reason {
             Reason::StaleNonce => f.write_str("digest nonce expired"),
             Reason::ReplayedNonce => f.write_str("digest nonce and count seen before"),
             Reason::Revoked => f.write_str("token revoked"),
+            Reason::Inactive => {
+                f.write_str("the authorization server says the token is not active")
+            }
             Reason::RevocationStale => f.write_str(
                 "the revocation store's view is older than its bound (its backend unreachable)",
             ),

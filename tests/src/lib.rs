@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 pub mod answer;
+pub mod authorization_server;
 pub mod http;
 pub mod log;
 pub mod orders;

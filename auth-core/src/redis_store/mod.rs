@@ -2,7 +2,9 @@
 //! ([`AttemptStore`](crate::AttemptStore)), revocation
 //! ([`RevocationStore`](crate::verify::revocation::RevocationStore)), the DPoP replay memory
 //! ([`ProofReplayStore`](crate::verify::dpop_replay::ProofReplayStore), through
-//! [`DpopBuilder::replay_store`](crate::DpopBuilder::replay_store)) and, with `digest`, the
+//! [`DpopBuilder::replay_store`](crate::DpopBuilder::replay_store)), with `introspection` the
+//! answers of the authorization server (`IntrospectionStore`, through
+//! `IntrospectionBuilder::shared_cache`) and, with `digest`, the
 //! Digest replay memory (`NonceStore`, through `DigestAuth::nonce_store`) as one, so replicas
 //! behind a load balancer throttle, revoke and refuse replays together.
 //!
@@ -60,6 +62,8 @@
 //! the server, which may echo a credential).
 
 mod attempts;
+#[cfg(feature = "introspection")]
+mod introspections;
 #[cfg(feature = "digest")]
 mod nonces;
 mod proofs;
@@ -466,6 +470,9 @@ struct Keys {
     digest: String,
     /// The DPoP replay memory's keys: `<tag>:<proof id>`.
     dpop: String,
+    /// Shared introspection answers: `<this>:<token digest>`.
+    #[cfg_attr(not(feature = "introspection"), allow(dead_code))]
+    introspections: String,
     throttle: String,
     blocks: String,
     revoked_tokens: String,
@@ -481,6 +488,7 @@ impl Keys {
             channel: format!("{prefix}:events"),
             digest: format!("{{{prefix}:digest}}"),
             dpop: format!("{{{prefix}:dpop}}:proofs"),
+            introspections: format!("{prefix}:introspections"),
             blocks: format!("{throttle}:blocks"),
             throttle,
             revoked_tokens: format!("{revocations}:tokens"),

@@ -200,6 +200,43 @@ impl VerdictCache {
         self.admit(&mut shard, key, class);
     }
 
+    /// Remembers a verdict at once, without the doorkeeper's second sighting: for verdicts
+    /// that cost a network call (introspection), where even the first repeat must not pay it
+    /// again. Returns until when it is kept (`None`: not kept).
+    pub(crate) fn put_admitted(
+        &self,
+        token: &[u8],
+        verdict: &Result<Principal, Reason>,
+        expires: Option<u64>,
+        now: u64,
+        generation: u64,
+    ) -> Option<u64> {
+        if let Err(reason) = verdict
+            && !permanent(reason)
+        {
+            return None;
+        }
+        let ttl_end = now.saturating_add(self.ttl);
+        let valid_until = expires.map_or(ttl_end, |e| e.min(ttl_end));
+        if valid_until <= now {
+            return None;
+        }
+        let hash = self.hasher.hash_one(token);
+        let mut shard = self
+            .shard_of(hash)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let hash = hash | 1;
+        if !shard.seen.contains(&hash) {
+            let slot = shard.next_seen;
+            shard.seen[slot] = hash;
+            shard.next_seen = (slot + 1) % DOORKEEPER;
+        }
+        drop(shard);
+        self.put(token, verdict, Some(valid_until), now, generation);
+        Some(valid_until)
+    }
+
     /// Appends `key` (already in `entries`) to its kind's order, evicting that kind's oldest
     /// entries past its budget.
     fn admit(&self, shard: &mut Shard, key: Arc<[u8]>, kind: usize) {

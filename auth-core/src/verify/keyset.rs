@@ -412,7 +412,7 @@ fn invalid(what: &'static str, detail: String) -> ConfigError {
 
 /// `https`, or `http` to a loopback host only (keys fetched in clear text could be replaced by
 /// anyone on the path).
-fn check_url(url: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_url(url: &str) -> Result<(), ConfigError> {
     let parsed =
         reqwest::Url::parse(url).map_err(|e| invalid("key set URL", format!("{url:?}: {e}")))?;
     match parsed.scheme() {
@@ -487,8 +487,14 @@ fn inward(url: &reqwest::Url) -> Option<Inward> {
 /// is allowed only when the issuer itself is on loopback (a provider on this machine, as in
 /// development and tests); a link-local or unspecified one never.
 fn check_discovered_jwks_uri(issuer: &str, jwks_uri: &str) -> Result<(), String> {
-    check_url(jwks_uri).map_err(|e| e.to_string())?;
-    let url = reqwest::Url::parse(jwks_uri).map_err(|e| e.to_string())?;
+    check_discovered_url(issuer, jwks_uri, "jwks_uri")
+}
+
+/// A URL a discovery document names (`member`: `jwks_uri`, `introspection_endpoint`), under the
+/// rules of [`check_discovered_jwks_uri`].
+pub(crate) fn check_discovered_url(issuer: &str, found: &str, member: &str) -> Result<(), String> {
+    check_url(found).map_err(|e| e.to_string())?;
+    let url = reqwest::Url::parse(found).map_err(|e| e.to_string())?;
     let issuer_on_loopback = reqwest::Url::parse(issuer).is_ok_and(|u| on_loopback(&u));
     let why = match inward(&url) {
         None => return Ok(()),
@@ -497,7 +503,7 @@ fn check_discovered_jwks_uri(issuer: &str, jwks_uri: &str) -> Result<(), String>
         Some(Inward::LinkLocal) => "names a link-local address",
         Some(Inward::Unspecified) => "names the unspecified address",
     };
-    Err(format!("the discovery document's jwks_uri {why}"))
+    Err(format!("the discovery document's {member} {why}"))
 }
 
 async fn refresher(
@@ -561,7 +567,7 @@ async fn refresher(
 }
 
 #[derive(Debug, thiserror::Error)]
-enum FetchError {
+pub(crate) enum FetchError {
     #[error("{0}")]
     Http(String),
     #[error("status {0}")]
@@ -572,7 +578,7 @@ enum FetchError {
     Document(String),
 }
 
-async fn get(
+pub(crate) async fn get(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<(Vec<u8>, Option<Duration>), FetchError> {

@@ -1,0 +1,268 @@
+//! What an introspection answer (RFC 7662 §2.2) means for the request: checked member by member,
+//! never on `active` alone, into a [`Principal`] or a refusal. Pure: no network, no clock of its
+//! own, so every rule is unit-tested here.
+//!
+//! - The answer must be a JSON object with unique members and a boolean `active`; anything else
+//!   is the authorization server failing (503), not the token (the token may be fine).
+//! - `active: false` is the one answer RFC 7662 §2.2 gives for every kind of invalid token:
+//!   401 `invalid_token`, like every other invalid token.
+//! - `active: true` then `token_type` (absent, `Bearer` or `DPoP`: a refresh token the server
+//!   vouches for is not an access token), `exp` (with the leeway; required only if configured),
+//!   `nbf`, `iss` and `aud` (required and exact whenever configured, as for a JWT), and the
+//!   types of `sub` and `scope`.
+//! - A `cnf` member (RFC 8705 §3.2, RFC 9449 §6.2) binds the token: [`Principal::new`] reads it
+//!   and the guard checks it against the request, as for a JWT.
+
+use serde_json::{Map, Value};
+
+use crate::principal::Principal;
+use crate::rejection::Reason;
+use crate::scheme::Scheme;
+
+/// The checks an answer must pass beyond `active`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AnswerRules {
+    /// The authorization server's issuer identifier, when known: `iss` must equal it.
+    pub(crate) issuer: Option<String>,
+    /// This resource server's audience: `aud` must contain it.
+    pub(crate) audience: Option<String>,
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    pub(crate) leeway: u64,
+    /// Whether an answer without `exp` is refused.
+    pub(crate) require_exp: bool,
+}
+
+/// Why an answer could not be read at all: the server's fault, answered with 503.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Unreadable(pub(crate) &'static str);
+
+/// An answer that was read: the token's verdict and, for an active token, its `exp`.
+#[derive(Debug)]
+pub(crate) struct Read {
+    pub(crate) verdict: Result<Principal, Reason>,
+    /// The token's `exp` (seconds since the epoch), which no cache may outlive.
+    pub(crate) expires: Option<u64>,
+}
+
+/// Parses an answer's JSON body: an object with unique members (RFC 7159 lets parsers differ on
+/// duplicates; we refuse them, as for a JWT payload).
+pub(crate) fn parse(body: &[u8]) -> Result<Map<String, Value>, Unreadable> {
+    serde_json::from_slice::<crate::verify::claims::UniqueObject>(body)
+        .map(|o| o.0)
+        .map_err(|_| Unreadable("the answer is not a JSON object with unique members"))
+}
+
+/// Reads an answer at `now` (seconds since the epoch).
+pub(crate) fn read(
+    answer: Map<String, Value>,
+    rules: &AnswerRules,
+    now: u64,
+) -> Result<Read, Unreadable> {
+    let refused = |reason| {
+        Ok(Read {
+            verdict: Err(reason),
+            expires: None,
+        })
+    };
+    match answer.get("active") {
+        Some(Value::Bool(true)) => {}
+        Some(Value::Bool(false)) => return refused(Reason::Inactive),
+        _ => return Err(Unreadable("the answer has no boolean active member")),
+    }
+    match answer.get("token_type") {
+        None => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("dpop") => {}
+        Some(_) => return refused(Reason::InvalidClaim("token_type")),
+    }
+    let number = |name: &'static str| match answer.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(Reason::InvalidClaim(name)),
+        Some(_) => Err(Reason::InvalidClaim(name)),
+    };
+    let (exp, nbf) = match (number("exp"), number("nbf")) {
+        (Ok(exp), Ok(nbf)) => (exp, nbf),
+        (Err(reason), _) | (_, Err(reason)) => return refused(reason),
+    };
+    let now_f = now as f64;
+    let leeway = rules.leeway as f64;
+    match exp {
+        Some(exp) if now_f >= exp + leeway => return refused(Reason::Expired),
+        None if rules.require_exp => return refused(Reason::InvalidClaim("exp")),
+        _ => {}
+    }
+    if nbf.is_some_and(|nbf| now_f + leeway < nbf) {
+        return refused(Reason::NotYetValid);
+    }
+    if let Some(expected) = &rules.issuer {
+        match answer.get("iss") {
+            Some(Value::String(iss)) if iss == expected => {}
+            Some(Value::String(_)) | None => return refused(Reason::WrongIssuer),
+            Some(_) => return refused(Reason::InvalidClaim("iss")),
+        }
+    }
+    if let Some(expected) = &rules.audience {
+        let contains = match answer.get("aud") {
+            Some(Value::String(aud)) => aud == expected,
+            Some(Value::Array(list)) => {
+                if list.iter().any(|v| !v.is_string()) {
+                    return refused(Reason::InvalidClaim("aud"));
+                }
+                list.iter().any(|v| v.as_str() == Some(expected))
+            }
+            None => false,
+            Some(_) => return refused(Reason::InvalidClaim("aud")),
+        };
+        if !contains {
+            return refused(Reason::WrongAudience);
+        }
+    }
+    let subject = match answer.get("sub") {
+        None => None,
+        Some(Value::String(sub)) => Some(sub.clone()),
+        Some(_) => return refused(Reason::InvalidClaim("sub")),
+    };
+    // RFC 7662 §2.2: a space-separated string; an array of strings is read too (some servers
+    // answer with one), anything else refused.
+    let scopes = match answer.get("scope") {
+        None => Vec::new(),
+        Some(Value::String(s)) => s
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::Array(items)) => match items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(scopes) => scopes,
+            None => return refused(Reason::InvalidClaim("scope")),
+        },
+        Some(_) => return refused(Reason::InvalidClaim("scope")),
+    };
+    let expires = exp.map(|exp| exp.max(0.0).floor() as u64);
+    let principal = Principal::new(Scheme::Bearer, subject, scopes, answer);
+    Ok(Read {
+        verdict: Ok(principal),
+        expires,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn rules() -> AnswerRules {
+        AnswerRules {
+            issuer: Some("https://as.example".into()),
+            audience: Some("orders-api".into()),
+            leeway: 60,
+            require_exp: false,
+        }
+    }
+
+    fn active(extra: Value) -> Map<String, Value> {
+        let mut answer = json!({"active": true, "iss": "https://as.example", "aud": "orders-api"});
+        for (k, v) in extra.as_object().unwrap() {
+            answer[k] = v.clone();
+        }
+        answer.as_object().unwrap().clone()
+    }
+
+    fn verdict(answer: Map<String, Value>, now: u64) -> Result<Principal, Reason> {
+        read(answer, &rules(), now).unwrap().verdict
+    }
+
+    #[test]
+    fn active_false_is_inactive_whatever_else_it_says() {
+        let answer = json!({"active": false, "scope": "orders:read", "sub": "alice"});
+        let read = read(answer.as_object().unwrap().clone(), &rules(), 0).unwrap();
+        assert_eq!(read.verdict.unwrap_err(), Reason::Inactive);
+    }
+
+    #[test]
+    fn active_must_be_a_boolean() {
+        for answer in [json!({}), json!({"active": "true"}), json!({"active": 1})] {
+            assert!(read(answer.as_object().unwrap().clone(), &rules(), 0).is_err());
+        }
+        assert!(parse(b"[1]").is_err());
+        assert!(parse(b"{\"active\":true,\"active\":false}").is_err());
+        assert!(parse(b"<html>").is_err());
+    }
+
+    #[test]
+    fn active_alone_is_not_enough() {
+        let bare = json!({"active": true}).as_object().unwrap().clone();
+        assert_eq!(verdict(bare, 0).unwrap_err(), Reason::WrongIssuer);
+        let mut wrong_aud = active(json!({}));
+        wrong_aud.insert("aud".into(), json!(["other-api"]));
+        assert_eq!(verdict(wrong_aud, 0).unwrap_err(), Reason::WrongAudience);
+        let mut wrong_iss = active(json!({}));
+        wrong_iss.insert("iss".into(), json!("https://evil.example"));
+        assert_eq!(verdict(wrong_iss, 0).unwrap_err(), Reason::WrongIssuer);
+    }
+
+    #[test]
+    fn time_claims_with_the_leeway() {
+        assert_eq!(
+            verdict(active(json!({"exp": 1000})), 1060).unwrap_err(),
+            Reason::Expired
+        );
+        assert!(verdict(active(json!({"exp": 1000})), 1059).is_ok());
+        assert_eq!(
+            verdict(active(json!({"nbf": 2000})), 1000).unwrap_err(),
+            Reason::NotYetValid
+        );
+        assert_eq!(
+            verdict(active(json!({"exp": "1000"})), 0).unwrap_err(),
+            Reason::InvalidClaim("exp")
+        );
+        let strict = AnswerRules {
+            require_exp: true,
+            ..rules()
+        };
+        let no_exp = read(active(json!({})), &strict, 0).unwrap().verdict;
+        assert_eq!(no_exp.unwrap_err(), Reason::InvalidClaim("exp"));
+    }
+
+    #[test]
+    fn only_access_tokens() {
+        for t in ["Bearer", "bearer", "DPoP"] {
+            assert!(verdict(active(json!({"token_type": t})), 0).is_ok(), "{t}");
+        }
+        for t in [json!("refresh_token"), json!("N_A"), json!(1)] {
+            assert_eq!(
+                verdict(active(json!({"token_type": t})), 0).unwrap_err(),
+                Reason::InvalidClaim("token_type")
+            );
+        }
+    }
+
+    #[test]
+    fn subject_scopes_and_binding() {
+        let read = read(
+            active(json!({"sub": "alice", "scope": "orders:read  orders:write", "exp": 5000, "cnf": {"jkt": "abc"}})),
+            &rules(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(read.expires, Some(5000));
+        let p = read.verdict.unwrap();
+        assert_eq!(p.subject(), Some("alice"));
+        assert_eq!(p.scopes(), ["orders:read", "orders:write"]);
+        assert!(p.is_sender_constrained());
+        for bad in [
+            json!({"sub": 7}),
+            json!({"scope": 7}),
+            json!({"scope": [1]}),
+        ] {
+            assert!(matches!(
+                verdict(active(bad), 0),
+                Err(Reason::InvalidClaim(_))
+            ));
+        }
+    }
+}
