@@ -38,6 +38,7 @@ pub enum Mode {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub authorization: Option<String>,
+    pub accept: Option<String>,
     pub form: HashMap<String, String>,
 }
 
@@ -52,6 +53,10 @@ pub struct State {
     log: Mutex<Vec<Call>>,
     /// The issuer the discovery documents claim (a test may make it lie).
     claimed_issuer: Mutex<Option<String>>,
+    /// Signs answers in the JWT form (RFC 9701) when a client asks for it.
+    signer: Mutex<Option<auth_core::testing::Minter>>,
+    /// The keys `/jwks` serves.
+    published: Mutex<Vec<Value>>,
 }
 
 /// A running authorization server; stopped when dropped.
@@ -80,6 +85,8 @@ impl AuthorizationServer {
             calls: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
             claimed_issuer: Mutex::new(None),
+            signer: Mutex::new(None),
+            published: Mutex::new(Vec::new()),
         });
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let server = serve(state.clone(), addr, path.to_owned());
@@ -142,6 +149,28 @@ impl AuthorizationServer {
         *self.state.claimed_issuer.lock().unwrap() = Some(issuer.to_owned());
     }
 
+    /// Answers clients that ask for the JWT form (RFC 9701) with answers signed by `minter`
+    /// (whose public key `/jwks` serves).
+    pub fn sign_answers(&self, minter: auth_core::testing::Minter) {
+        *self.state.published.lock().unwrap() = vec![minter.jwk()];
+        *self.state.signer.lock().unwrap() = Some(minter);
+    }
+
+    /// Signs answers with `minter` without publishing its key (a forgery).
+    pub fn sign_with(&self, minter: auth_core::testing::Minter) {
+        *self.state.signer.lock().unwrap() = Some(minter);
+    }
+
+    /// Answers plain JSON again, whatever the client asks for.
+    pub fn stop_signing(&self) {
+        *self.state.signer.lock().unwrap() = None;
+    }
+
+    /// The JWKS URL.
+    pub fn jwks(&self) -> String {
+        format!("http://{}{}/jwks", self.addr, self.path)
+    }
+
     /// Introspection calls received.
     pub fn calls(&self) -> usize {
         self.state.calls.load(Ordering::SeqCst)
@@ -187,6 +216,7 @@ fn try_serve(state: Arc<State>, addr: SocketAddr, path: String) -> std::io::Resu
                     &format!("{issuer_path}/introspect"),
                     web::post().to(introspect),
                 )
+                .route(&format!("{issuer_path}/jwks"), web::get().to(jwks))
                 .route(
                     &format!("{issuer_path}/.well-known/openid-configuration"),
                     web::get().to(discovery),
@@ -215,7 +245,14 @@ async fn discovery(state: web::Data<State>) -> HttpResponse {
         "issuer": claimed,
         "introspection_endpoint": format!("{issuer}/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_signing_alg_values_supported": ["ES256"],
+        "jwks_uri": format!("{issuer}/jwks"),
     }))
+}
+
+async fn jwks(state: web::Data<State>) -> HttpResponse {
+    let keys = state.published.lock().unwrap().clone();
+    HttpResponse::Ok().json(json!({ "keys": keys }))
 }
 
 async fn introspect(state: web::Data<State>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -226,8 +263,14 @@ async fn introspect(state: web::Data<State>, req: HttpRequest, body: web::Bytes)
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let accept = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     state.log.lock().unwrap().push(Call {
         authorization,
+        accept,
         form: form.clone(),
     });
     let delay = *state.delay.lock().unwrap();
@@ -261,5 +304,23 @@ async fn introspect(state: web::Data<State>, req: HttpRequest, body: web::Bytes)
         .get(&token)
         .cloned()
         .unwrap_or_else(|| json!({"active": false}));
-    HttpResponse::Ok().json(answer)
+    let wants_jwt = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/token-introspection+jwt"));
+    let signer = state.signer.lock().unwrap().clone();
+    match signer {
+        Some(minter) if wants_jwt => {
+            let issuer = state.issuer.lock().unwrap().clone();
+            let jwt = minter.sign(&json!({
+                "iss": issuer, "aud": CLIENT_ID, "iat": crate::now(),
+                "token_introspection": answer,
+            }));
+            HttpResponse::Ok()
+                .content_type("application/token-introspection+jwt")
+                .body(jwt)
+        }
+        _ => HttpResponse::Ok().json(answer),
+    }
 }

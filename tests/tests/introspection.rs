@@ -546,6 +546,57 @@ async fn jwts_go_to_the_jwt_verifier_and_the_rest_to_introspection() {
     assert_eq!(server.calls(), 1);
 }
 
+#[actix_web::test]
+async fn signed_answers_rfc9701_are_verified_and_a_plain_one_is_a_downgrade() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    server.answer("opaque-dead", json!({"active": false}));
+    let as_key = auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
+        .kid(Some("as-1"))
+        .typ("token-introspection+jwt");
+    server.sign_answers(as_key.clone());
+    let signed = || {
+        builder(&server)
+            .cache_for(Duration::ZERO)
+            .cache_inactive_for(Duration::ZERO)
+            .signed_answers(auth_core::KeySet::jwks(server.jwks()))
+            .build()
+            .unwrap()
+    };
+    let app = app_with(signed()).await;
+    assert_eq!(call(&app, bearer("/fn", "opaque-read")).await.status, 200);
+    assert_eq!(
+        server.last_call().unwrap().accept.as_deref(),
+        Some("application/token-introspection+jwt"),
+        "asked for the JWT form"
+    );
+    call(&app, bearer("/struct", "opaque-dead"))
+        .await
+        .assert_invalid_token("signed inactive");
+    // The server's answers signed by another key, of the wrong type, or sent unsigned: each is
+    // the server failing (503), never an acceptance.
+    for (minter, what) in [
+        (
+            auth_core::testing::Minter::from_pem(auth_core::Algorithm::RS256, ATTACKER_RSA_PRIVATE)
+                .kid(Some("as-1"))
+                .typ("token-introspection+jwt"),
+            "another key",
+        ),
+        (as_key.clone().typ("JWT"), "typ JWT"),
+    ] {
+        let app = app_with(signed()).await;
+        server.sign_with(minter);
+        assert_unavailable(&call(&app, bearer("/fn", "opaque-read")).await, what);
+    }
+    server.sign_answers(as_key);
+    let plain_app = app_with(signed()).await;
+    server.stop_signing();
+    assert_unavailable(
+        &call(&plain_app, bearer("/fn", "opaque-read")).await,
+        "plain JSON where a signed answer was asked for",
+    );
+}
+
 #[test]
 fn a_verifier_needs_client_credentials_and_a_safe_endpoint() {
     let missing = Introspection::builder("https://as.example/introspect").build();

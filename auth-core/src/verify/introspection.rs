@@ -134,6 +134,7 @@ pub struct IntrospectionBuilder {
     wait: Option<Duration>,
     max_in_flight: usize,
     shared: Option<Arc<dyn IntrospectionStore>>,
+    signed: Option<crate::KeySet>,
 }
 
 impl fmt::Debug for IntrospectionBuilder {
@@ -320,7 +321,9 @@ impl Introspection {
             Err(e) => {
                 crate::metrics::introspection("error");
                 match e {
-                    CallError::ClientRejected(_) | CallError::Discovery(_) => {
+                    CallError::ClientRejected(_)
+                    | CallError::Discovery(_)
+                    | CallError::BadSignedAnswer(_) => {
                         tracing::error!(target: crate::audit::TARGET, "introspection failed: {e}; refusing with 503")
                     }
                     _ => {
@@ -414,6 +417,7 @@ impl IntrospectionBuilder {
             wait: None,
             max_in_flight: 1024,
             shared: None,
+            signed: None,
         }
     }
 
@@ -605,6 +609,27 @@ impl IntrospectionBuilder {
         self
     }
 
+    /// Asks for answers in the JWT form (RFC 9701) and accepts only those: signed by one of
+    /// the server's keys in `keys` (its JWKS, or its discovery document's), `typ`
+    /// `token-introspection+jwt`, `iss` the server's issuer (which must be known: discovery, or
+    /// [`issuer`](Self::issuer)), `aud` this client's id. A plain JSON answer is then refused
+    /// (503) as a downgrade. Use it where the server offers the form (its metadata lists
+    /// `introspection_signing_alg_values_supported`): the answer then proves its origin even
+    /// through a TLS-terminating proxy, and can be kept as evidence.
+    ///
+    /// ```
+    /// # use auth_core::{ClientAuth, Introspection, KeySet};
+    /// let verifier = Introspection::discover("https://id.example.com")
+    ///     .client(ClientAuth::secret_basic("orders-api", "s3cret"))
+    ///     .signed_answers(KeySet::discover("https://id.example.com"))
+    ///     .build()?;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn signed_answers(mut self, keys: crate::KeySet) -> Self {
+        self.signed = Some(keys);
+        self
+    }
+
     /// Builds the verifier and starts its thread.
     ///
     /// ```
@@ -626,7 +651,7 @@ impl IntrospectionBuilder {
             });
         }
         let issuer = self.rules.issuer.clone();
-        let upstream = Upstream::new(self.endpoint, auth, issuer, self.timeout)?;
+        let upstream = Upstream::new(self.endpoint, auth, issuer, self.timeout, self.signed)?;
         let cache_for = self.cache_for.as_secs();
         let inactive_ttl = self.cache_inactive_for.as_secs().min(cache_for);
         let cache = VerdictCache::new(self.capacity, cache_for);

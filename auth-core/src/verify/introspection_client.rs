@@ -179,6 +179,8 @@ pub(crate) enum CallError {
     TooLarge,
     #[error("the answer is not application/json")]
     NotJson,
+    #[error("the signed answer is refused: {0}")]
+    BadSignedAnswer(&'static str),
     #[error("discovery failed: {0}")]
     Discovery(String),
 }
@@ -199,6 +201,8 @@ pub(crate) struct Upstream {
     issuer: Option<String>,
     found: tokio::sync::Mutex<Found>,
     random: Mutex<aws_lc_rs::rand::SystemRandom>,
+    /// Verifies answers in the JWT form (RFC 9701), when asked for.
+    signed: Option<crate::JwtVerifier>,
 }
 
 impl fmt::Debug for Upstream {
@@ -216,7 +220,31 @@ impl Upstream {
         auth: ClientAuth,
         issuer: Option<String>,
         timeout: Duration,
+        signed: Option<crate::KeySet>,
     ) -> Result<Self, ConfigError> {
+        let signed = match signed {
+            None => None,
+            Some(keys) => {
+                // RFC 9701 §5: the answer is a JWT from the server (`iss`) to this client
+                // (`aud`); it has no `exp` of its own.
+                let Some(issuer) = issuer.as_deref() else {
+                    return Err(ConfigError::InvalidSetting {
+                        what: "signed introspection answers",
+                        detail: "the authorization server's issuer must be known (set .issuer or use discovery)".into(),
+                    });
+                };
+                Some(
+                    crate::JwtVerifier::builder()
+                        .key_set(keys)
+                        .issuer(issuer)
+                        .audience(auth.client_id())
+                        .require_exp(false)
+                        .asymmetric_only()
+                        .verdict_cache(0, Duration::ZERO)
+                        .build()?,
+                )
+            }
+        };
         let url = match &endpoint {
             Endpoint::Fixed(url) => url.clone(),
             Endpoint::Discovered { issuer, kind } => discovery_url(issuer, *kind),
@@ -245,6 +273,7 @@ impl Upstream {
             issuer,
             found: tokio::sync::Mutex::new(found),
             random: Mutex::new(aws_lc_rs::rand::SystemRandom::new()),
+            signed,
         })
     }
 
@@ -298,10 +327,14 @@ impl Upstream {
     pub(crate) async fn call(&self, token: &str) -> Result<Vec<u8>, CallError> {
         let endpoint = self.endpoint().await?;
         let (body, authorization) = self.form(token, &endpoint)?;
-        let mut request = self
-            .client
-            .post(&endpoint)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut request = self.client.post(&endpoint).header(
+            reqwest::header::ACCEPT,
+            if self.signed.is_some() {
+                SIGNED_ANSWER
+            } else {
+                "application/json"
+            },
+        );
         if let Some(value) = authorization {
             request = request.header(reqwest::header::AUTHORIZATION, value);
         }
@@ -326,16 +359,26 @@ impl Upstream {
             400 | 401 | 403 => return Err(CallError::ClientRejected(status)),
             _ => return Err(CallError::Status(status)),
         }
-        let json = response
+        let expected = if self.signed.is_some() {
+            SIGNED_ANSWER
+        } else {
+            "application/json"
+        };
+        let typed = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected));
+        if !typed {
+            // Asked for a signed answer, a plain one is a downgrade: refused too.
             return Err(CallError::NotJson);
         }
-        read_body(response).await
+        let body = read_body(response).await?;
+        match &self.signed {
+            None => Ok(body),
+            Some(verifier) => unwrap_signed(verifier, &body).await,
+        }
     }
 
     /// The request body (RFC 7662 §2.1, with the client's credentials where its method puts
@@ -402,6 +445,44 @@ impl Upstream {
         header.kid = kid;
         jsonwebtoken::encode(&header, &claims, key)
             .map_err(|_| CallError::Unreachable("the assertion could not be signed".into()))
+    }
+}
+
+/// The media type of a signed answer (RFC 9701 §4).
+const SIGNED_ANSWER: &str = "application/token-introspection+jwt";
+
+/// The answer inside a signed one (RFC 9701 §5): the JWT's `typ` is
+/// `token-introspection+jwt`, its signature the server's, its `iss` the server, its `aud` this
+/// client; its `token_introspection` member is the answer, returned as JSON bytes.
+async fn unwrap_signed(verifier: &crate::JwtVerifier, body: &[u8]) -> Result<Vec<u8>, CallError> {
+    let jwt = std::str::from_utf8(body)
+        .map(str::trim)
+        .map_err(|_| CallError::BadSignedAnswer("not text"))?;
+    let header = jwt
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|h| serde_json::from_slice::<Value>(&h).ok())
+        .ok_or(CallError::BadSignedAnswer("no JOSE header"))?;
+    let typ = header
+        .get("typ")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let typ = typ.strip_prefix("application/").unwrap_or(typ);
+    if !typ.eq_ignore_ascii_case("token-introspection+jwt") {
+        return Err(CallError::BadSignedAnswer(
+            "typ is not token-introspection+jwt",
+        ));
+    }
+    let verified = verifier
+        .verify(jwt)
+        .await
+        .map_err(|_| CallError::BadSignedAnswer("the signature, iss or aud does not verify"))?;
+    match verified.claim("token_introspection") {
+        Some(answer @ Value::Object(_)) => {
+            serde_json::to_vec(answer).map_err(|_| CallError::BadSignedAnswer("unserializable"))
+        }
+        _ => Err(CallError::BadSignedAnswer("no token_introspection object")),
     }
 }
 
