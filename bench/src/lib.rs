@@ -146,9 +146,9 @@ pub fn ours_app(
     ours_app_with(verifier, None)
 }
 
-/// [`ours_app`] with a failure throttle.
+/// [`ours_app`] with a failure throttle (and any Bearer verifier).
 pub fn ours_app_with(
-    verifier: JwtVerifier,
+    verifier: impl auth_core::BearerVerifier,
     throttle: Option<auth_core::FailureThrottle>,
 ) -> App<
     impl ServiceFactory<

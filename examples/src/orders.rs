@@ -46,8 +46,9 @@ use auth_core::resource_metadata::ResourceMetadata;
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::verify::revocation::MemoryRevocations;
 use auth_core::{
-    Algorithm, ApiKeys, AuthConfig, ConfigError, DigestAuth, Dpop, DpopMode, DpopNonces,
-    FailureThrottle, Htdigest, Htpasswd, JwtKey, JwtVerifier, KeySet, Principal, require_auth,
+    Algorithm, ApiKeys, AuthConfig, ClientAuth, ConfigError, DigestAuth, Dpop, DpopMode,
+    DpopNonces, FailureThrottle, Htdigest, Htpasswd, Introspection, JwtKey, JwtOrOpaque,
+    JwtVerifier, KeySet, Principal, require_auth,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -145,6 +146,37 @@ pub struct Settings {
     /// `AUTH_CLIENT_CERT_PROXIES`: comma-separated addresses of TLS-terminating proxies whose
     /// `Client-Cert` field (RFC 9440) is believed.
     pub client_cert_proxies: Vec<IpAddr>,
+    /// Opaque access tokens by introspection (RFC 7662), beside JWTs: see
+    /// [`IntrospectionSettings`].
+    pub introspection: Option<IntrospectionSettings>,
+}
+
+/// `AUTH_INTROSPECTION_*`: opaque access tokens checked at the authorization server. JWTs are
+/// still verified here, with the keys configured for them; any other bearer token is
+/// introspected (`auth_core::JwtOrOpaque`).
+#[derive(Clone)]
+pub struct IntrospectionSettings {
+    /// `AUTH_INTROSPECTION_URL`: the endpoint; unset, it is discovered from
+    /// `AUTH_OIDC_ISSUER` (OpenID discovery) or `AUTH_ISSUER` (RFC 8414).
+    pub url: Option<String>,
+    /// `AUTH_INTROSPECTION_CLIENT_ID` (required): this service's client at the server.
+    pub client_id: String,
+    /// `AUTH_INTROSPECTION_CLIENT_SECRET` (required; sent as `client_secret_basic`).
+    pub client_secret: String,
+    /// `AUTH_INTROSPECTION_CACHE_SECS` (default 60): the longest an answer is trusted, so a
+    /// token revoked at the server is refused at the latest that long after.
+    pub cache_secs: u64,
+}
+
+impl std::fmt::Debug for IntrospectionSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntrospectionSettings")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &format_args!("****** ({} bytes)", self.client_secret.len()))
+            .field("cache_secs", &self.cache_secs)
+            .finish()
+    }
 }
 
 /// The PEM files of the service's own TLS.
@@ -201,6 +233,7 @@ impl std::fmt::Debug for Settings {
             .field("authorization_servers", &self.authorization_servers)
             .field("tls", &self.tls)
             .field("client_cert_proxies", &self.client_cert_proxies)
+            .field("introspection", &self.introspection)
             .finish()
     }
 }
@@ -329,6 +362,27 @@ impl Settings {
                 .cloned()
                 .collect(),
         };
+        let introspection = match (
+            var("AUTH_INTROSPECTION_URL"),
+            var("AUTH_INTROSPECTION_CLIENT_ID"),
+            var("AUTH_INTROSPECTION_CLIENT_SECRET"),
+        ) {
+            (url, Some(client_id), Some(client_secret)) => {
+                if url.is_none() && oidc_issuer.is_none() && issuer.is_none() {
+                    return Err("AUTH_INTROSPECTION_CLIENT_ID without AUTH_INTROSPECTION_URL needs AUTH_OIDC_ISSUER or AUTH_ISSUER to discover the endpoint".into());
+                }
+                Some(IntrospectionSettings {
+                    url,
+                    client_id,
+                    client_secret,
+                    cache_secs: number("AUTH_INTROSPECTION_CACHE_SECS", 60)?,
+                })
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err("AUTH_INTROSPECTION_CLIENT_ID and AUTH_INTROSPECTION_CLIENT_SECRET are both required for introspection".into());
+            }
+        };
         // Revocations are per issuer: the one the verifier enforces.
         let revocations =
             revocations_for(redis.as_ref(), issuer.as_deref().or(oidc_issuer.as_deref()));
@@ -341,6 +395,7 @@ impl Settings {
             authorization_servers,
             tls,
             client_cert_proxies,
+            introspection,
             redis,
             revocations,
             cors_origins,
@@ -399,6 +454,7 @@ impl Settings {
             authorization_servers: issuer.iter().map(|i| (*i).to_owned()).collect(),
             tls: None,
             client_cert_proxies: Vec::new(),
+            introspection: None,
         }
     }
 
@@ -500,10 +556,7 @@ impl Settings {
         }
         let mut auth = AuthConfig::builder()
             .realm(REALM)
-            .bearer(
-                self.jwt_verifier()
-                    .map_err(|e| format!("bearer tokens: {e}"))?,
-            )
+            .bearer(self.bearer_verifier()?)
             .basic(users)
             .digest(digest)
             .api_keys(keys)
@@ -526,6 +579,45 @@ impl Settings {
             auth = auth.throttle(throttle);
         }
         auth.build().map_err(|e| e.to_string())
+    }
+
+    /// JWTs, and opaque tokens by introspection when it is configured.
+    fn bearer_verifier(&self) -> Result<Box<dyn auth_core::BearerVerifier>, String> {
+        let jwt = self
+            .jwt_verifier()
+            .map_err(|e| format!("bearer tokens: {e}"))?;
+        let Some(settings) = &self.introspection else {
+            return Ok(Box::new(jwt));
+        };
+        let mut introspection = match (&settings.url, &self.oidc_issuer, &self.issuer) {
+            (Some(url), _, issuer) => {
+                let builder = Introspection::builder(url);
+                match issuer.as_ref().or(self.oidc_issuer.as_ref()) {
+                    Some(issuer) => builder.issuer(issuer),
+                    None => builder,
+                }
+            }
+            (None, Some(issuer), _) => Introspection::discover(issuer),
+            (None, None, Some(issuer)) => Introspection::discover_oauth(issuer),
+            (None, None, None) => return Err("introspection: no endpoint".into()),
+        }
+        .client(ClientAuth::secret_basic(
+            &settings.client_id,
+            &settings.client_secret,
+        ))
+        .leeway(Duration::from_secs(self.leeway))
+        .cache_for(Duration::from_secs(settings.cache_secs));
+        if let Some(aud) = &self.audience {
+            introspection = introspection.audience(aud);
+        }
+        if let Some(redis) = &self.redis {
+            // The fleet's answers: a token introspected by one instance costs the others no call.
+            introspection = introspection.shared_cache(redis.clone());
+        }
+        let introspection = introspection
+            .build()
+            .map_err(|e| format!("AUTH_INTROSPECTION_*: {e}"))?;
+        Ok(Box::new(JwtOrOpaque::new(jwt, introspection)))
     }
 
     fn jwt_verifier(&self) -> Result<JwtVerifier, ConfigError> {

@@ -123,3 +123,14 @@ pub trait BearerVerifier: fmt::Debug + Send + Sync + 'static {
         None
     }
 }
+
+/// A verifier chosen at run time (from configuration) is a verifier.
+impl BearerVerifier for Box<dyn BearerVerifier> {
+    fn verify_token(&self, token: &str) -> BearerVerdict {
+        (**self).verify_token(token)
+    }
+
+    fn cached(&self, token: &[u8]) -> Option<Result<Principal, Reason>> {
+        (**self).cached(token)
+    }
+}
