@@ -173,7 +173,10 @@ impl std::fmt::Debug for IntrospectionSettings {
         f.debug_struct("IntrospectionSettings")
             .field("url", &self.url)
             .field("client_id", &self.client_id)
-            .field("client_secret", &format_args!("****** ({} bytes)", self.client_secret.len()))
+            .field(
+                "client_secret",
+                &format_args!("****** ({} bytes)", self.client_secret.len()),
+            )
             .field("cache_secs", &self.cache_secs)
             .finish()
     }
