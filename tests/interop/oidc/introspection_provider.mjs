@@ -12,6 +12,8 @@
 //
 // `GET /test/introspections` answers {"introspections": N, "active": A}: the POSTs the
 // introspection endpoint has received since start, and how many of them were answered active.
+// `POST /test/introspection-delay?ms=N` holds every later introspection answer N ms (0: none),
+// so that a burst of requests is certainly waiting on one call.
 //
 // Usage: node introspection_provider.mjs PORT   (prints "ready <issuer>" when listening)
 import { createServer } from 'node:http';
@@ -88,18 +90,27 @@ const provider = new Provider(issuer, {
 
 let introspections = 0;
 let active = 0;
+let delayMs = 0;
 provider.use(async (ctx, next) => {
   const counted = ctx.method === 'POST' && ctx.path === INTROSPECTION;
   if (counted) introspections += 1;
+  if (counted && delayMs > 0) await new Promise((resolve) => { setTimeout(resolve, delayMs); });
   await next();
   if (counted && ctx.status === 200 && ctx.body?.active === true) active += 1;
 });
 
 const callback = provider.callback();
 createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/test/introspections') {
+  const url = new URL(req.url, issuer);
+  if (req.method === 'GET' && url.pathname === '/test/introspections') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ introspections, active }));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/test/introspection-delay') {
+    delayMs = Math.max(0, Number(url.searchParams.get('ms')) || 0);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ delayMs }));
     return;
   }
   callback(req, res);
