@@ -265,4 +265,56 @@ mod tests {
             ));
         }
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-z:/ .]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever the server answers, only `active: true` with matching `iss` and `aud` is
+        /// ever an acceptance, and nothing panics.
+        #[test]
+        fn only_a_true_active_with_the_right_iss_and_aud_is_accepted(
+            members in proptest::collection::btree_map(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("active".to_owned()),
+                    proptest::strategy::Just("iss".to_owned()),
+                    proptest::strategy::Just("aud".to_owned()),
+                    proptest::strategy::Just("exp".to_owned()),
+                    proptest::strategy::Just("scope".to_owned()),
+                    proptest::strategy::Just("token_type".to_owned()),
+                    proptest::strategy::Just("cnf".to_owned()),
+                    "[a-z]{1,6}",
+                ],
+                json_value(),
+                0..8,
+            ),
+            now in 0u64..4_000_000_000,
+        ) {
+            let answer: Map<String, Value> = members.into_iter().collect();
+            let active = answer.get("active") == Some(&Value::Bool(true));
+            let iss_ok = answer.get("iss") == Some(&json!("https://as.example"));
+            let aud_ok = match answer.get("aud") {
+                Some(Value::String(a)) => a == "orders-api",
+                Some(Value::Array(l)) => l.iter().all(Value::is_string) && l.contains(&json!("orders-api")),
+                _ => false,
+            };
+            if let Ok(Read { verdict: Ok(_), .. }) = read(answer, &rules(), now) {
+                proptest::prop_assert!(active && iss_ok && aud_ok);
+            }
+        }
+    }
 }
