@@ -2,7 +2,8 @@
 # Sets up what the interop suites need on a fresh machine (PyJWT, openapi-spec-validator and
 # requests in a private venv; Debian's apache2-utils for `htpasswd` and `htdigest`, and curl;
 # oidc-provider and oauth4webapi from the npm registry; openssl for the mTLS test CA), builds the `orders` binary and runs every suite against
-# it on 127.0.0.1.
+# it on 127.0.0.1. The introspection suite runs oidc-provider as an RFC 7662 authorization server
+# issuing opaque tokens (oidc/introspection_provider.mjs) and stops and restarts it mid-run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,4 +37,5 @@ status=0
 "$venv/bin/python" "$here/digest_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/dpop_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/mtls_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/introspection_interop.py" "$binary" || status=1
 exit $status
