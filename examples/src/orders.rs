@@ -371,6 +371,11 @@ impl Settings {
             var("AUTH_INTROSPECTION_CLIENT_SECRET"),
         ) {
             (url, Some(client_id), Some(client_secret)) => {
+                // The audience is what keeps another resource server's tokens (and refresh
+                // tokens from servers that do not label them) out: not optional here.
+                if var("AUTH_AUDIENCE").is_none() {
+                    return Err("AUTH_INTROSPECTION_CLIENT_ID needs AUTH_AUDIENCE: introspection answers must name this service".into());
+                }
                 if url.is_none() && oidc_issuer.is_none() && issuer.is_none() {
                     return Err("AUTH_INTROSPECTION_CLIENT_ID without AUTH_INTROSPECTION_URL needs AUTH_OIDC_ISSUER or AUTH_ISSUER to discover the endpoint".into());
                 }

@@ -57,6 +57,8 @@ pub struct State {
     signer: Mutex<Option<auth_core::testing::Minter>>,
     /// The keys `/jwks` serves.
     published: Mutex<Vec<Value>>,
+    /// Seconds added to signed answers' `iat` (negative: an old answer).
+    iat_offset: Mutex<i64>,
 }
 
 /// A running authorization server; stopped when dropped.
@@ -87,6 +89,7 @@ impl AuthorizationServer {
             claimed_issuer: Mutex::new(None),
             signer: Mutex::new(None),
             published: Mutex::new(Vec::new()),
+            iat_offset: Mutex::new(0),
         });
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let server = serve(state.clone(), addr, path.to_owned());
@@ -159,6 +162,11 @@ impl AuthorizationServer {
     /// Signs answers with `minter` without publishing its key (a forgery).
     pub fn sign_with(&self, minter: auth_core::testing::Minter) {
         *self.state.signer.lock().unwrap() = Some(minter);
+    }
+
+    /// Dates signed answers `seconds` from now (negative: in the past).
+    pub fn date_signed_answers(&self, seconds: i64) {
+        *self.state.iat_offset.lock().unwrap() = seconds;
     }
 
     /// Answers plain JSON again, whatever the client asks for.
@@ -313,8 +321,9 @@ async fn introspect(state: web::Data<State>, req: HttpRequest, body: web::Bytes)
     match signer {
         Some(minter) if wants_jwt => {
             let issuer = state.issuer.lock().unwrap().clone();
+            let iat = crate::now() as i64 + *state.iat_offset.lock().unwrap();
             let jwt = minter.sign(&json!({
-                "iss": issuer, "aud": CLIENT_ID, "iat": crate::now(),
+                "iss": issuer, "aud": CLIENT_ID, "iat": iat,
                 "token_introspection": answer,
             }));
             HttpResponse::Ok()

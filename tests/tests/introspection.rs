@@ -216,6 +216,7 @@ async fn rfc7662_introspection_fail_open_policy_must_be_explicitly_tested_deviat
         (Mode::Status(500), "500"),
         (Mode::Status(503), "503"),
         (Mode::Status(401), "our credentials refused"),
+        (Mode::Status(400), "400 for the token"),
         (Mode::Garbage, "not JSON"),
         (Mode::WrongType, "not application/json"),
         (Mode::NoActive, "no active member"),
@@ -594,6 +595,232 @@ async fn signed_answers_rfc9701_are_verified_and_a_plain_one_is_a_downgrade() {
     assert_unavailable(
         &call(&plain_app, bearer("/fn", "opaque-read")).await,
         "plain JSON where a signed answer was asked for",
+    );
+}
+
+#[actix_web::test]
+async fn refresh_tokens_and_unbound_dpop_answers_are_never_bearer_tokens() {
+    let server = AuthorizationServer::start();
+    let base =
+        json!({"active": true, "scope": "orders:read", "iss": server.issuer(), "aud": AUDIENCE});
+    let with = |extra: serde_json::Value| {
+        let mut answer = base.clone();
+        answer
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        answer
+    };
+    // Ory Hydra says what a token is in `token_use`, Keycloak in `typ`; RFC 9449 §6.2 has a
+    // DPoP token's answer name its key.
+    server.answer(
+        "hydra-refresh",
+        with(json!({"token_type": "Bearer", "token_use": "refresh_token"})),
+    );
+    server.answer("keycloak-refresh", with(json!({"typ": "Refresh"})));
+    server.answer("dpop-unbound", with(json!({"token_type": "DPoP"})));
+    server.answer(
+        "hydra-access",
+        with(json!({"token_type": "Bearer", "token_use": "access_token"})),
+    );
+    server.answer("fosite-access", with(json!({"token_type": "access_token"})));
+    let app = app_with(builder(&server).build().unwrap()).await;
+    for token in ["hydra-refresh", "keycloak-refresh", "dpop-unbound"] {
+        call(&app, bearer("/struct", token))
+            .await
+            .assert_invalid_token(token);
+    }
+    for token in ["hydra-access", "fosite-access"] {
+        assert_eq!(
+            call(&app, bearer("/fn", token)).await.status,
+            200,
+            "{token}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_old_signed_answer_is_refused_by_its_age() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    server.sign_answers(
+        auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
+            .kid(Some("as-1"))
+            .typ("token-introspection+jwt"),
+    );
+    server.date_signed_answers(-600);
+    let verifier = builder(&server)
+        .signed_answers(auth_core::KeySet::jwks(server.jwks()))
+        .build()
+        .unwrap();
+    let app = app_with(verifier).await;
+    assert_unavailable(
+        &call(&app, bearer("/fn", "opaque-read")).await,
+        "ten minutes old",
+    );
+}
+
+#[actix_web::test]
+async fn every_token_shaped_as_a_jwt_stays_with_the_jwt_verifier() {
+    let server = AuthorizationServer::start();
+    let both = JwtOrOpaque::new(verifier(), builder(&server).build().unwrap());
+    let app = app_with(both).await;
+    for token in [
+        "eyJhbGciOiJub25lIn0.e30.",
+        "a.b.c",
+        "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
+        "a.b.c.d.e",
+    ] {
+        call(&app, bearer("/struct", token))
+            .await
+            .assert_invalid_token(token);
+    }
+    assert_eq!(server.calls(), 0, "none reached the authorization server");
+}
+
+/// A shared cache of the test's own: a map, whose reads can be made to panic or its writes to
+/// hang, and which a test can fill by hand.
+#[derive(Debug, Default, Clone)]
+struct TestStore {
+    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<u8>>>>,
+    panic_on_get: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    slow_put: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl auth_core::verify::introspection_store::IntrospectionStore for TestStore {
+    fn get(
+        &self,
+        token: auth_core::verify::introspection_store::TokenDigest,
+    ) -> auth_core::store::StoreFuture<Result<Option<Vec<u8>>, auth_core::store::StoreError>> {
+        if self.panic_on_get.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("a store that panics");
+        }
+        let found = self.entries.lock().unwrap().get(token.as_bytes()).cloned();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn put(
+        &self,
+        token: auth_core::verify::introspection_store::TokenDigest,
+        answer: Vec<u8>,
+        _until: std::time::SystemTime,
+    ) -> auth_core::store::StoreFuture<Result<(), auth_core::store::StoreError>> {
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(*token.as_bytes(), answer);
+        let slow = self.slow_put.load(std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if slow {
+                actix_rt::time::sleep(Duration::from_secs(10)).await;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[actix_web::test]
+async fn a_store_that_panics_costs_one_503_and_frees_its_slot() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    server.active("opaque-other", "orders:read");
+    let store = TestStore::default();
+    store
+        .panic_on_get
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let verifier = builder(&server)
+        .shared_cache(store.clone())
+        .max_in_flight(1)
+        .build()
+        .unwrap();
+    let app = app_with(verifier).await;
+    assert_unavailable(
+        &call(&app, bearer("/fn", "opaque-read")).await,
+        "the job panicked",
+    );
+    store
+        .panic_on_get
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        call(&app, bearer("/fn", "opaque-read")).await.status,
+        200,
+        "a new call"
+    );
+    assert_eq!(
+        call(&app, bearer("/fn", "opaque-other")).await.status,
+        200,
+        "the slot is free"
+    );
+}
+
+#[actix_web::test]
+async fn waiters_never_wait_for_the_shared_write() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    let store = TestStore::default();
+    store
+        .slow_put
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let verifier = builder(&server)
+        .shared_cache(store)
+        .wait_for(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let app = app_with(verifier).await;
+    let started = std::time::Instant::now();
+    assert_eq!(call(&app, bearer("/fn", "opaque-read")).await.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[actix_web::test]
+async fn a_planted_plain_entry_is_not_believed_where_answers_are_signed() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    server.sign_answers(
+        auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
+            .kid(Some("as-1"))
+            .typ("token-introspection+jwt"),
+    );
+    let store = TestStore::default();
+    let signed = |store: TestStore| {
+        builder(&server)
+            .signed_answers(auth_core::KeySet::jwks(server.jwks()))
+            .shared_cache(store)
+            .build()
+            .unwrap()
+    };
+    // The entry the verifier shares for a token, read back for the shape of its key.
+    let app = app_with(signed(store.clone())).await;
+    assert_eq!(call(&app, bearer("/fn", "opaque-read")).await.status, 200);
+    assert_eq!(server.calls(), 1);
+    // Shared after the waiters were answered.
+    let shared = auth_tests::redis::eventually(Duration::from_secs(5), || {
+        !store.entries.lock().unwrap().is_empty()
+    })
+    .await;
+    assert!(shared.is_some());
+    let entries = store.entries.lock().unwrap().clone();
+    let (key, entry) = entries.iter().next().unwrap();
+    let entry: serde_json::Value = serde_json::from_slice(entry).unwrap();
+    assert!(
+        entry["jwt"].is_string() && entry.get("answer").is_none(),
+        "kept signed"
+    );
+    // Someone who can write the store plants a plain acceptance for a token the server
+    // never issued, under the same key scheme: a second instance does not believe it.
+    let planted = json!({"v": 1, "until": now() + 3600,
+        "answer": {"active": true, "scope": "orders:read", "iss": server.issuer(), "aud": AUDIENCE}});
+    store
+        .entries
+        .lock()
+        .unwrap()
+        .insert(*key, serde_json::to_vec(&planted).unwrap());
+    let other = app_with(signed(store.clone())).await;
+    assert_eq!(call(&other, bearer("/fn", "opaque-read")).await.status, 200);
+    assert_eq!(
+        server.calls(),
+        2,
+        "the planted entry was not believed: the server was asked"
     );
 }
 

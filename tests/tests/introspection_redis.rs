@@ -10,7 +10,7 @@ use actix_web::test::{self, TestRequest};
 use actix_web::{App, get};
 use auth_core::{AuthConfig, ClientAuth, Introspection, Principal, require_auth};
 use auth_tests::authorization_server::{AuthorizationServer, CLIENT_ID, CLIENT_SECRET};
-use auth_tests::redis::{RedisServer, eventually, fresh_store};
+use auth_tests::redis::{RedisServer, fresh_store};
 use auth_tests::*;
 
 #[require_auth(scheme = "bearer", scope = "orders:read")]
@@ -57,10 +57,9 @@ async fn a_fleet_sharing_redis_introspects_a_token_once() {
     let a = instance(&server, fresh_store(&redis, "introspect").await).await;
     let b = instance(&server, fresh_store(&redis, "introspect").await).await;
     assert_eq!(call(&a, get_orders("opaque-read")).await.status, 200);
-    // The answer is shared after the call; the other instance reads it instead of calling.
-    let shared = eventually(Duration::from_secs(5), || server.calls() == 1).await;
-    assert!(shared.is_some());
-    actix_rt::time::sleep(Duration::from_millis(200)).await;
+    // The answer is shared just after the waiters got it; the other instance reads it instead
+    // of calling.
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(call(&b, get_orders("opaque-read")).await.status, 200);
     assert_eq!(server.calls(), 1, "instance b answered from Redis");
     call(&a, get_orders("opaque-dead"))
@@ -87,4 +86,98 @@ async fn redis_down_each_instance_asks_the_server_and_still_decides() {
     call(&b, get_orders("never-issued"))
         .await
         .assert_invalid_token("an unknown token is still refused");
+}
+
+async fn instance_as(
+    server: &AuthorizationServer,
+    store: auth_core::redis_store::RedisStore,
+    client_id: &str,
+    cache_for: Duration,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+> {
+    let verifier = Introspection::builder(server.endpoint())
+        .client(ClientAuth::secret_basic(client_id, CLIENT_SECRET))
+        .issuer(server.issuer())
+        .audience(AUDIENCE)
+        .cache_for(cache_for)
+        .shared_cache(store)
+        .build()
+        .unwrap();
+    let config = AuthConfig::builder()
+        .realm(REALM)
+        .bearer(verifier)
+        .build()
+        .unwrap();
+    test::init_service(App::new().app_data(config).service(orders)).await
+}
+
+/// The server may answer each resource server differently (RFC 7662 §4): a verifier never
+/// reads an answer another client was given, in either direction.
+#[actix_web::test]
+async fn verifiers_of_different_clients_never_share_answers() {
+    let redis = RedisServer::start();
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    let a = instance_as(
+        &server,
+        fresh_store(&redis, "introspect-clients").await,
+        CLIENT_ID,
+        Duration::from_secs(60),
+    )
+    .await;
+    let b = instance_as(
+        &server,
+        fresh_store(&redis, "introspect-clients").await,
+        "admin-api",
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(call(&a, get_orders("opaque-read")).await.status, 200);
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(call(&b, get_orders("opaque-read")).await.status, 200);
+    assert_eq!(server.calls(), 2, "b asked for itself");
+}
+
+/// A reader keeps a shared answer no longer than its writer was allowed to: a revocation at
+/// the server takes effect within one bound, not two.
+#[actix_web::test]
+async fn a_shared_answer_is_kept_no_longer_than_its_writers_bound() {
+    let redis = RedisServer::start();
+    let server = AuthorizationServer::start();
+    server.active("opaque-read", "orders:read");
+    let bound = Duration::from_secs(3);
+    let a = instance_as(
+        &server,
+        fresh_store(&redis, "introspect-bound").await,
+        CLIENT_ID,
+        bound,
+    )
+    .await;
+    let b = instance_as(
+        &server,
+        fresh_store(&redis, "introspect-bound").await,
+        CLIENT_ID,
+        bound,
+    )
+    .await;
+    assert_eq!(call(&a, get_orders("opaque-read")).await.status, 200);
+    let written = std::time::Instant::now();
+    server.revoke("opaque-read");
+    actix_rt::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        call(&b, get_orders("opaque-read")).await.status,
+        200,
+        "b reads a's answer"
+    );
+    assert_eq!(server.calls(), 1);
+    // Past a's bound (whole seconds: at most `bound` after the write), b asks again.
+    actix_rt::time::sleep(bound.saturating_sub(written.elapsed()) + Duration::from_millis(1100))
+        .await;
+    call(&b, get_orders("opaque-read"))
+        .await
+        .assert_invalid_token("revoked, past the writer's bound");
+    assert_eq!(server.calls(), 2);
 }

@@ -153,15 +153,41 @@ impl VerdictCache {
         now: u64,
         generation: u64,
     ) {
+        self.insert(token, verdict, expires, now, generation, false);
+    }
+
+    /// Remembers a verdict at once, without the doorkeeper's second sighting: for verdicts
+    /// that cost a network call (introspection), where even the first repeat must not pay it
+    /// again. Returns until when it is kept (`None`: not kept).
+    pub(crate) fn put_admitted(
+        &self,
+        token: &[u8],
+        verdict: &Result<Principal, Reason>,
+        expires: Option<u64>,
+        now: u64,
+        generation: u64,
+    ) -> Option<u64> {
+        self.insert(token, verdict, expires, now, generation, true)
+    }
+
+    fn insert(
+        &self,
+        token: &[u8],
+        verdict: &Result<Principal, Reason>,
+        expires: Option<u64>,
+        now: u64,
+        generation: u64,
+        at_once: bool,
+    ) -> Option<u64> {
         if let Err(reason) = verdict
             && !permanent(reason)
         {
-            return;
+            return None;
         }
         let ttl_end = now.saturating_add(self.ttl);
         let valid_until = expires.map_or(ttl_end, |e| e.min(ttl_end));
         if valid_until <= now {
-            return;
+            return None;
         }
         let entry = Cached {
             verdict: verdict.clone(),
@@ -187,53 +213,17 @@ impl VerdictCache {
                     self.admit(&mut shard, key, class);
                 }
             }
-            return;
+            return Some(valid_until);
         }
-        if !shard.seen.contains(&hash) {
+        if !at_once && !shard.seen.contains(&hash) {
             let slot = shard.next_seen;
             shard.seen[slot] = hash;
             shard.next_seen = (slot + 1) % DOORKEEPER;
-            return;
+            return None;
         }
         let key: Arc<[u8]> = Arc::from(token);
         shard.entries.insert(key.clone(), entry);
         self.admit(&mut shard, key, class);
-    }
-
-    /// Remembers a verdict at once, without the doorkeeper's second sighting: for verdicts
-    /// that cost a network call (introspection), where even the first repeat must not pay it
-    /// again. Returns until when it is kept (`None`: not kept).
-    pub(crate) fn put_admitted(
-        &self,
-        token: &[u8],
-        verdict: &Result<Principal, Reason>,
-        expires: Option<u64>,
-        now: u64,
-        generation: u64,
-    ) -> Option<u64> {
-        if let Err(reason) = verdict
-            && !permanent(reason)
-        {
-            return None;
-        }
-        let ttl_end = now.saturating_add(self.ttl);
-        let valid_until = expires.map_or(ttl_end, |e| e.min(ttl_end));
-        if valid_until <= now {
-            return None;
-        }
-        let hash = self.hasher.hash_one(token);
-        let mut shard = self
-            .shard_of(hash)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let hash = hash | 1;
-        if !shard.seen.contains(&hash) {
-            let slot = shard.next_seen;
-            shard.seen[slot] = hash;
-            shard.next_seen = (slot + 1) % DOORKEEPER;
-        }
-        drop(shard);
-        self.put(token, verdict, Some(valid_until), now, generation);
         Some(valid_until)
     }
 

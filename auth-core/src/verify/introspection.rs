@@ -56,7 +56,7 @@ use crate::rejection::Reason;
 use crate::verify::bearer::{BearerVerdict, BearerVerifier};
 use crate::verify::cache::VerdictCache;
 use crate::verify::introspection_answer::{self, AnswerRules, Unreadable};
-use crate::verify::introspection_client::{CallError, ClientAuth, Endpoint, Upstream};
+use crate::verify::introspection_client::{ClientAuth, Endpoint, Upstream};
 use crate::verify::introspection_store::{IntrospectionStore, TokenDigest};
 use crate::verify::keyset::Discovery;
 
@@ -280,65 +280,107 @@ impl Introspection {
     }
 
     /// One token's introspection, on the verifier's thread: the shared cache, else the
-    /// authorization server; the answer kept, then handed to every waiter.
+    /// authorization server; the answer kept, handed to every waiter, then shared.
     async fn introspect(self, token: String, digest: TokenDigest, done: watch::Sender<Answered>) {
-        let inner = &*self.inner;
-        let mut from_shared = None;
-        if let Some(shared) = &inner.shared {
-            match shared.get(digest).await {
-                Ok(found) => from_shared = found,
-                Err(e) => {
-                    crate::metrics::store_error("introspections");
-                    tracing::warn!(target: crate::audit::TARGET, error = %e, "introspection: the shared cache could not answer; asking the authorization server");
-                }
+        // Whatever happens to this job (a panic in a store, the runtime shutting down), its
+        // waiters get an answer and the token leaves the in-flight map.
+        let mut flight = Flight {
+            verifier: &self,
+            digest,
+            done: Some(done),
+        };
+        let now = Self::now();
+        let shared_key = self.shared_key(&token);
+        if let Some(verdict) = self.from_shared(shared_key, digest, now).await {
+            flight.land(verdict);
+            return;
+        }
+        let (verdict, share) = self.ask(&token, digest, now).await;
+        flight.land(verdict);
+        if let (Some(shared), Some((entry, until))) = (&self.inner.shared, share) {
+            let until = UNIX_EPOCH + Duration::from_secs(until);
+            if let Err(e) = shared.put(shared_key, entry, until).await {
+                crate::metrics::store_error("introspections");
+                tracing::warn!(target: crate::audit::TARGET, error = %e, "introspection: the answer could not be shared");
             }
         }
-        let now = Self::now();
-        let verdict = match from_shared {
-            Some(body) => match self.judge(&body, now) {
-                // An entry no longer readable (another version wrote it) is asked for again.
-                Ok(read) => {
-                    self.keep(&digest, &read.verdict, read.expires, now);
-                    read.verdict
-                }
-                Err(_) => self.ask(&token, digest, now).await,
-            },
-            None => self.ask(&token, digest, now).await,
-        };
-        {
-            let mut in_flight = inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            in_flight.remove(&digest);
-        }
-        let _ = done.send(Some(verdict));
     }
 
-    /// Asks the authorization server.
-    async fn ask(&self, token: &str, digest: TokenDigest, now: u64) -> Result<Principal, Reason> {
+    /// The key of the token's entry in the shared cache: the token's digest under this
+    /// verifier's identity (endpoint or issuer, and client), since the server may answer each
+    /// resource server differently; one verifier never reads another's answer.
+    fn shared_key(&self, token: &str) -> TokenDigest {
+        TokenDigest::of(&format!(
+            "auth-core introspection\0{}\0{token}",
+            self.inner.upstream.identity()
+        ))
+    }
+
+    /// The fleet's answer for the token, if one is shared and still usable.
+    async fn from_shared(
+        &self,
+        key: TokenDigest,
+        digest: TokenDigest,
+        now: u64,
+    ) -> Option<Result<Principal, Reason>> {
         let inner = &*self.inner;
-        inner.calls.fetch_add(1, Ordering::Relaxed);
-        let body = match inner.upstream.call(token).await {
-            Ok(body) => body,
+        let shared = inner.shared.as_ref()?;
+        let entry = match shared.get(key).await {
+            Ok(found) => found?,
             Err(e) => {
-                crate::metrics::introspection("error");
-                match e {
-                    CallError::ClientRejected(_)
-                    | CallError::Discovery(_)
-                    | CallError::BadSignedAnswer(_) => {
-                        tracing::error!(target: crate::audit::TARGET, "introspection failed: {e}; refusing with 503")
-                    }
-                    _ => {
-                        tracing::warn!(target: crate::audit::TARGET, "introspection failed: {e}; refusing with 503")
-                    }
-                }
-                return Err(Reason::Unavailable);
+                crate::metrics::store_error("introspections");
+                tracing::warn!(target: crate::audit::TARGET, error = %e, "introspection: the shared cache could not answer; asking the authorization server");
+                return None;
             }
         };
-        let read = match self.judge(&body, now) {
+        // An entry that is unreadable, another version's, or past the writer's bound is asked
+        // for again.
+        let entry: SharedEntry = serde_json::from_slice(&entry).ok()?;
+        if entry.v != 1 || entry.until <= now {
+            return None;
+        }
+        let body = match (&entry.jwt, &entry.answer) {
+            // Signed answers are kept signed and verified again on every read, so an entry
+            // planted in the store without the server's key is never believed.
+            (Some(jwt), _) if inner.upstream.signs() => inner.upstream.reopen(jwt).await.ok()?,
+            (None, Some(answer)) if !inner.upstream.signs() => serde_json::to_vec(answer).ok()?,
+            _ => return None,
+        };
+        let read = self.judge(&body, now).ok()?;
+        // Never past the bound its writer was held to, nor past this verifier's own.
+        let expires = Some(read.expires.map_or(entry.until, |e| e.min(entry.until)));
+        self.keep(&digest, &read.verdict, expires, now);
+        Some(read.verdict)
+    }
+
+    /// Asks the authorization server: the verdict, and what to share (the entry and until
+    /// when it is usable), if anything.
+    async fn ask(
+        &self,
+        token: &str,
+        digest: TokenDigest,
+        now: u64,
+    ) -> (Result<Principal, Reason>, Option<(Vec<u8>, u64)>) {
+        let inner = &*self.inner;
+        inner.calls.fetch_add(1, Ordering::Relaxed);
+        let fetched = match inner.upstream.call(token).await {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                crate::metrics::introspection("error");
+                if e.is_ours() {
+                    tracing::error!(target: crate::audit::TARGET, "introspection failed: {e}; refusing with 503")
+                } else {
+                    tracing::warn!(target: crate::audit::TARGET, "introspection failed: {e}; refusing with 503")
+                }
+                return (Err(Reason::Unavailable), None);
+            }
+        };
+        let read = match self.judge(&fetched.json, now) {
             Ok(read) => read,
             Err(Unreadable(why)) => {
                 crate::metrics::introspection("error");
                 tracing::warn!(target: crate::audit::TARGET, "introspection answer unusable: {why}; refusing with 503");
-                return Err(Reason::Unavailable);
+                return (Err(Reason::Unavailable), None);
             }
         };
         crate::metrics::introspection(if read.verdict.is_ok() {
@@ -347,14 +389,22 @@ impl Introspection {
             "inactive"
         });
         let until = self.keep(&digest, &read.verdict, read.expires, now);
-        if let (Some(shared), Some(until)) = (&inner.shared, until) {
-            let until = UNIX_EPOCH + Duration::from_secs(until);
-            if let Err(e) = shared.put(digest, body, until).await {
-                crate::metrics::store_error("introspections");
-                tracing::warn!(target: crate::audit::TARGET, error = %e, "introspection: the answer could not be shared");
+        let share = match (&inner.shared, until) {
+            (Some(_), Some(until)) => {
+                let entry = SharedEntry {
+                    v: 1,
+                    until,
+                    answer: match fetched.signed {
+                        Some(_) => None,
+                        None => serde_json::from_slice(&fetched.json).ok(),
+                    },
+                    jwt: fetched.signed,
+                };
+                serde_json::to_vec(&entry).ok().map(|e| (e, until))
             }
-        }
-        read.verdict
+            _ => None,
+        };
+        (read.verdict, share)
     }
 
     fn judge(&self, body: &[u8], now: u64) -> Result<introspection_answer::Read, Unreadable> {
@@ -374,13 +424,60 @@ impl Introspection {
         let cache = inner.cache.as_ref()?;
         let until = match verdict {
             Ok(_) => expires,
-            Err(Reason::Inactive) if inner.inactive_ttl > 0 => Some(now + inner.inactive_ttl),
-            // Other refusals (an expired, misaddressed or mistyped token) are final, as long
-            // as the inactive ones.
-            Err(_) if inner.inactive_ttl > 0 => Some(now + inner.inactive_ttl),
+            // Other refusals (an expired, misaddressed or mistyped token) are as final as the
+            // inactive ones.
+            Err(_) if inner.inactive_ttl > 0 => Some(now.saturating_add(inner.inactive_ttl)),
             Err(_) => return None,
         };
         cache.put_admitted(digest.as_bytes(), verdict, until, now, 0)
+    }
+}
+
+/// What the fleet shares per token: the server's answer (or, with signed answers, the JWT as
+/// received) and the bound its writer was held to.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SharedEntry {
+    v: u8,
+    /// Seconds since the epoch: no reader keeps the answer past it.
+    until: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jwt: Option<String>,
+}
+
+/// A call in flight: when it lands (or is dropped unlanded, by a panic or a shutdown), the
+/// token leaves the in-flight map and its waiters get the verdict (`Unavailable` unlanded).
+struct Flight<'v> {
+    verifier: &'v Introspection,
+    digest: TokenDigest,
+    done: Option<watch::Sender<Answered>>,
+}
+
+impl Flight<'_> {
+    fn land(&mut self, verdict: Result<Principal, Reason>) {
+        self.leave();
+        if let Some(done) = self.done.take() {
+            let _ = done.send(Some(verdict));
+        }
+    }
+
+    fn leave(&self) {
+        let mut in_flight = self
+            .verifier
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        in_flight.remove(&self.digest);
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        if self.done.is_some() {
+            self.land(Err(Reason::Unavailable));
+        }
     }
 }
 

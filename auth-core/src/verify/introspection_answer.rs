@@ -69,11 +69,40 @@ pub(crate) fn read(
         Some(Value::Bool(false)) => return refused(Reason::Inactive),
         _ => return Err(Unreadable("the answer has no boolean active member")),
     }
+    // RFC 7662 §2.1: the hint is only a hint, and a server finding nothing under it searches
+    // every kind of token, so the answer may be about a refresh token. `token_type` is the
+    // access token's type (RFC 6749 §7.1), which servers also write for refresh tokens; some
+    // say what the token is in `token_use` (Ory Hydra) or `typ`. Any of them naming something
+    // other than an access token refuses it.
+    let mut dpop = false;
     match answer.get("token_type") {
         None => {}
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("dpop") => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("access_token") => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("dpop") => dpop = true,
         Some(_) => return refused(Reason::InvalidClaim("token_type")),
+    }
+    match answer.get("token_use") {
+        None => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("access_token") => {}
+        Some(_) => return refused(Reason::InvalidClaim("token_use")),
+    }
+    if let Some(Value::String(t)) = answer.get("typ")
+        && (t.to_ascii_lowercase().contains("refresh") || t.eq_ignore_ascii_case("id"))
+    {
+        return refused(Reason::InvalidClaim("typ"));
+    }
+    // RFC 9449 §6.2: a DPoP token's answer carries the key it is bound to. Without it the
+    // binding cannot be checked, and the token must not turn into a bearer token.
+    if dpop
+        && !answer
+            .get("cnf")
+            .and_then(|cnf| cnf.get("jkt"))
+            .is_some_and(Value::is_string)
+    {
+        return refused(Reason::UnverifiableBinding(
+            "token_type DPoP without cnf.jkt",
+        ));
     }
     let number = |name: &'static str| match answer.get(name) {
         None => Ok(None),
@@ -230,9 +259,43 @@ mod tests {
 
     #[test]
     fn only_access_tokens() {
-        for t in ["Bearer", "bearer", "DPoP"] {
+        for t in ["Bearer", "bearer", "access_token"] {
             assert!(verdict(active(json!({"token_type": t})), 0).is_ok(), "{t}");
         }
+        let bound = json!({"token_type": "DPoP", "cnf": {"jkt": "abc"}});
+        assert!(verdict(active(bound), 0).is_ok());
+        for unbound in [
+            json!({"token_type": "DPoP"}),
+            json!({"token_type": "DPoP", "cnf": {"x5t#S256": "a"}}),
+        ] {
+            assert!(matches!(
+                verdict(active(unbound), 0),
+                Err(Reason::UnverifiableBinding(_))
+            ));
+        }
+        // Ory Hydra: the kind in `token_use`; others in `typ`.
+        for refresh in [
+            json!({"token_type": "Bearer", "token_use": "refresh_token"}),
+            json!({"token_use": 1}),
+            json!({"typ": "Refresh"}),
+            json!({"typ": "refresh_token"}),
+            json!({"typ": "ID"}),
+        ] {
+            assert!(
+                matches!(
+                    verdict(active(refresh.clone()), 0),
+                    Err(Reason::InvalidClaim(_))
+                ),
+                "{refresh}"
+            );
+        }
+        assert!(
+            verdict(
+                active(json!({"token_use": "access_token", "typ": "Bearer"})),
+                0
+            )
+            .is_ok()
+        );
         for t in [json!("refresh_token"), json!("N_A"), json!(1)] {
             assert_eq!(
                 verdict(active(json!({"token_type": t})), 0).unwrap_err(),

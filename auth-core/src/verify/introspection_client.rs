@@ -37,6 +37,8 @@ const DISCOVERY_RETRY: Duration = Duration::from_secs(5);
 pub struct ClientAuth {
     client_id: String,
     method: Method,
+    /// The `aud` of `private_key_jwt` assertions, when not the issuer.
+    assertion_audience: Option<String>,
 }
 
 #[derive(Clone)]
@@ -73,6 +75,7 @@ impl ClientAuth {
         ClientAuth {
             client_id: client_id.into(),
             method: Method::SecretBasic(secret.into()),
+            assertion_audience: None,
         }
     }
 
@@ -86,6 +89,7 @@ impl ClientAuth {
         ClientAuth {
             client_id: client_id.into(),
             method: Method::SecretPost(secret.into()),
+            assertion_audience: None,
         }
     }
 
@@ -126,7 +130,24 @@ impl ClientAuth {
         Ok(ClientAuth {
             client_id: client_id.into(),
             method: Method::PrivateKeyJwt { key, alg, kid },
+            assertion_audience: None,
         })
+    }
+
+    /// The `aud` of `private_key_jwt` assertions, for servers that want another value than
+    /// their issuer identifier (some want the endpoint's URL). Without it: the issuer when
+    /// known (RFC 7523bis), else the endpoint.
+    ///
+    /// ```no_run
+    /// use auth_core::{Algorithm, ClientAuth};
+    /// let pem = std::fs::read("orders-api-key.pem")?;
+    /// let auth = ClientAuth::private_key_jwt("orders-api", Algorithm::ES256, &pem, None)?
+    ///     .assertion_audience("https://as.example/oauth2/v1/introspect");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        self.assertion_audience = Some(audience.into());
+        self
     }
 
     /// The client id.
@@ -185,6 +206,23 @@ pub(crate) enum CallError {
     Discovery(String),
 }
 
+/// An answer as received: its JSON, and the signed JWT it came in (RFC 9701), if it did.
+pub(crate) struct Fetched {
+    pub(crate) json: Vec<u8>,
+    pub(crate) signed: Option<String>,
+}
+
+impl CallError {
+    /// Whether the failure is this resource server's configuration (logged at `error`), not
+    /// the server being unreachable or slow.
+    pub(crate) fn is_ours(&self) -> bool {
+        matches!(
+            self,
+            CallError::ClientRejected(_) | CallError::Discovery(_) | CallError::BadSignedAnswer(_)
+        )
+    }
+}
+
 /// The endpoint found by discovery, or when it last failed.
 enum Found {
     Nothing,
@@ -203,6 +241,9 @@ pub(crate) struct Upstream {
     random: Mutex<aws_lc_rs::rand::SystemRandom>,
     /// Verifies answers in the JWT form (RFC 9701), when asked for.
     signed: Option<crate::JwtVerifier>,
+    /// How old a signed answer's `iat` may be when it arrives: the call's timeout and a minute
+    /// of clock skew.
+    freshness: Duration,
 }
 
 impl fmt::Debug for Upstream {
@@ -240,6 +281,7 @@ impl Upstream {
                         .audience(auth.client_id())
                         .require_exp(false)
                         .asymmetric_only()
+                        .max_token_bytes(MAX_ANSWER)
                         .verdict_cache(0, Duration::ZERO)
                         .build()?,
                 )
@@ -249,10 +291,23 @@ impl Upstream {
             Endpoint::Fixed(url) => url.clone(),
             Endpoint::Discovered { issuer, kind } => discovery_url(issuer, *kind),
         };
-        crate::verify::keyset::check_url(&url).map_err(|_| ConfigError::InvalidSetting {
-            what: "introspection endpoint",
-            detail: format!("{url:?} must be an https URL (http only to a loopback address)"),
-        })?;
+        let has_userinfo = reqwest::Url::parse(&url)
+            .is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
+        if has_userinfo || crate::verify::keyset::check_url(&url).is_err() {
+            // Never echoed: a URL with credentials in it would leak them into the log.
+            return Err(ConfigError::InvalidSetting {
+                what: "introspection endpoint",
+                detail:
+                    "must be an https URL without credentials (http only to a loopback address)"
+                        .into(),
+            });
+        }
+        if timeout.is_zero() {
+            return Err(ConfigError::InvalidSetting {
+                what: "introspection timeout",
+                detail: "must be more than zero".into(),
+            });
+        }
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -274,6 +329,7 @@ impl Upstream {
             found: tokio::sync::Mutex::new(found),
             random: Mutex::new(aws_lc_rs::rand::SystemRandom::new()),
             signed,
+            freshness: timeout + Duration::from_secs(60),
         })
     }
 
@@ -324,7 +380,7 @@ impl Upstream {
     }
 
     /// Introspects `token`: the answer's body (status 200, JSON), or why there is none.
-    pub(crate) async fn call(&self, token: &str) -> Result<Vec<u8>, CallError> {
+    pub(crate) async fn call(&self, token: &str) -> Result<Fetched, CallError> {
         let endpoint = self.endpoint().await?;
         let (body, authorization) = self.form(token, &endpoint)?;
         let mut request = self.client.post(&endpoint).header(
@@ -356,7 +412,22 @@ impl Upstream {
         let status = response.status().as_u16();
         match status {
             200 => {}
-            400 | 401 | 403 => return Err(CallError::ClientRejected(status)),
+            401 | 403 => return Err(CallError::ClientRejected(status)),
+            400 => {
+                // RFC 6749 §5.2: only these say the server refused *us*; some servers answer
+                // 400 `invalid_request` to a junk token, which must not read as our fault
+                // (nor flood the error log).
+                let body = read_body(response).await.unwrap_or_default();
+                let error = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned));
+                return Err(match error.as_deref() {
+                    Some("invalid_client" | "unauthorized_client") => {
+                        CallError::ClientRejected(400)
+                    }
+                    _ => CallError::Status(400),
+                });
+            }
             _ => return Err(CallError::Status(status)),
         }
         let expected = if self.signed.is_some() {
@@ -376,9 +447,46 @@ impl Upstream {
         }
         let body = read_body(response).await?;
         match &self.signed {
-            None => Ok(body),
-            Some(verifier) => unwrap_signed(verifier, &body).await,
+            None => Ok(Fetched {
+                json: body,
+                signed: None,
+            }),
+            Some(verifier) => {
+                let jwt = std::str::from_utf8(&body)
+                    .map(|b| b.trim().to_owned())
+                    .map_err(|_| CallError::BadSignedAnswer("not text"))?;
+                let json = unwrap_signed(verifier, &jwt, Some(self.freshness)).await?;
+                Ok(Fetched {
+                    json,
+                    signed: Some(jwt),
+                })
+            }
         }
+    }
+
+    /// Whether answers are signed (RFC 9701).
+    pub(crate) fn signs(&self) -> bool {
+        self.signed.is_some()
+    }
+
+    /// The answer inside a signed one kept by the fleet, verified again (its freshness was
+    /// checked when it was received).
+    pub(crate) async fn reopen(&self, jwt: &str) -> Result<Vec<u8>, CallError> {
+        match &self.signed {
+            Some(verifier) => unwrap_signed(verifier, jwt, None).await,
+            None => Err(CallError::BadSignedAnswer(
+                "signed answers are not configured",
+            )),
+        }
+    }
+
+    /// Who is asking whom: the endpoint (or the issuer it is discovered from) and the client.
+    pub(crate) fn identity(&self) -> String {
+        let endpoint = match &self.endpoint {
+            Endpoint::Fixed(url) => url.as_str(),
+            Endpoint::Discovered { issuer, .. } => issuer.as_str(),
+        };
+        format!("{endpoint}\0{}", self.auth.client_id)
     }
 
     /// The request body (RFC 7662 §2.1, with the client's credentials where its method puts
@@ -401,7 +509,12 @@ impl Upstream {
                 form.append_pair("client_secret", secret);
             }
             Method::PrivateKeyJwt { key, alg, kid } => {
-                let audience = self.issuer.as_deref().unwrap_or(endpoint);
+                let audience = self
+                    .auth
+                    .assertion_audience
+                    .as_deref()
+                    .or(self.issuer.as_deref())
+                    .unwrap_or(endpoint);
                 let assertion = self.assertion(key, *alg, kid.clone(), audience)?;
                 form.append_pair("client_id", &self.auth.client_id);
                 form.append_pair(
@@ -454,10 +567,11 @@ const SIGNED_ANSWER: &str = "application/token-introspection+jwt";
 /// The answer inside a signed one (RFC 9701 §5): the JWT's `typ` is
 /// `token-introspection+jwt`, its signature the server's, its `iss` the server, its `aud` this
 /// client; its `token_introspection` member is the answer, returned as JSON bytes.
-async fn unwrap_signed(verifier: &crate::JwtVerifier, body: &[u8]) -> Result<Vec<u8>, CallError> {
-    let jwt = std::str::from_utf8(body)
-        .map(str::trim)
-        .map_err(|_| CallError::BadSignedAnswer("not text"))?;
+async fn unwrap_signed(
+    verifier: &crate::JwtVerifier,
+    jwt: &str,
+    freshness: Option<Duration>,
+) -> Result<Vec<u8>, CallError> {
     let header = jwt
         .split('.')
         .next()
@@ -478,6 +592,17 @@ async fn unwrap_signed(verifier: &crate::JwtVerifier, body: &[u8]) -> Result<Vec
         .verify(jwt)
         .await
         .map_err(|_| CallError::BadSignedAnswer("the signature, iss or aud does not verify"))?;
+    // RFC 9701 binds an answer to no request: an old one for the same token, replayed by
+    // someone on the path after a revocation, is refused by its age.
+    if let Some(freshness) = freshness {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let issued = verified.claim("iat").and_then(Value::as_f64);
+        if !issued.is_some_and(|iat| now - iat <= freshness.as_secs_f64()) {
+            return Err(CallError::BadSignedAnswer("iat is missing or too old"));
+        }
+    }
     match verified.claim("token_introspection") {
         Some(answer @ Value::Object(_)) => {
             serde_json::to_vec(answer).map_err(|_| CallError::BadSignedAnswer("unserializable"))
