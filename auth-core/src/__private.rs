@@ -11,7 +11,7 @@ pub use actix_web::{FromRequest, HttpRequest};
 
 use crate::extract;
 use crate::guard::{self, AuthFuture, Outcome};
-use crate::principal::Principal;
+pub use crate::principal::Principal;
 pub use crate::rejection::Rejection;
 use crate::rejection::{ErrorCode, Reason};
 pub use crate::requirement::Requirement;
@@ -142,4 +142,51 @@ pub fn refused<T>() -> ExtractFuture<T> {
             Reason::NoConfig,
         )))),
     }
+}
+
+use crate::policy::Decision;
+pub use crate::policy::{Policy, PolicyFuture};
+
+/// What a policy may return: a [`Decision`], or a future of one (an `async fn`). Generated
+/// code calls the application's policy through [`policy_outcome`], spanned at the policy's
+/// path, so a function of another shape is reported there with this message.
+#[diagnostic::on_unimplemented(
+    message = "a policy returns `Decision` or a future of one, not `{Self}`",
+    label = "this policy's result is not a `Decision`",
+    note = "a policy is `fn(&Principal, &HttpRequest) -> Decision` or `async fn(&Principal, &HttpRequest) -> Decision`; a `bool` converts with `.into()`"
+)]
+pub trait PolicyOutcome {
+    /// The future of the decision.
+    type Future: Future<Output = Decision>;
+    /// Starts awaiting the decision.
+    fn into_decision(self) -> Self::Future;
+}
+
+impl PolicyOutcome for Decision {
+    type Future = std::future::Ready<Decision>;
+
+    fn into_decision(self) -> Self::Future {
+        std::future::ready(self)
+    }
+}
+
+impl<F: Future<Output = Decision>> PolicyOutcome for F {
+    type Future = F;
+
+    fn into_decision(self) -> Self::Future {
+        self
+    }
+}
+
+/// The decision of a policy's result, plain or awaited.
+///
+/// An opaque future, so a result that is not a `Decision` is reported once, at this call's
+/// bound, and not again where the generated code awaits it.
+pub fn policy_outcome<T: PolicyOutcome>(outcome: T) -> impl Future<Output = Decision> {
+    outcome.into_decision()
+}
+
+/// Boxes a policy's evaluation (generated code names no `std` path).
+pub fn policy_future(decision: impl Future<Output = Decision> + 'static) -> PolicyFuture {
+    Box::pin(decision)
 }

@@ -86,3 +86,36 @@ pub(crate) fn refused(req: &HttpRequest, rejection: &Rejection, user: Option<&st
 pub(crate) fn blocked(req: &HttpRequest, kind: &'static str, key: &str, seconds: u32) {
     tracing::warn!(target: TARGET, kind, key = %key, seconds, path = req.path(), "too many failed attempts: blocked");
 }
+
+/// An application policy allowed a request (its refusals are logged as refusals, naming it).
+/// At `debug`: one event per allowed request would flood an `info` log.
+pub(crate) fn policy_allowed(req: &HttpRequest, policy: &'static str, user: Option<&str>) {
+    tracing::debug!(
+        target: TARGET,
+        policy,
+        decision = "allow",
+        user = user.unwrap_or(""),
+        method = req.method().as_str(),
+        path = req.path(),
+        "policy allowed the request"
+    );
+}
+
+/// An application policy could not decide, in its own words (the refusal, a 503, follows).
+pub(crate) fn policy_undecided(
+    req: &HttpRequest,
+    policy: &'static str,
+    why: &'static str,
+    user: Option<&str>,
+) {
+    tracing::error!(
+        target: TARGET,
+        policy,
+        decision = "undecided",
+        why,
+        user = user.unwrap_or(""),
+        method = req.method().as_str(),
+        path = req.path(),
+        "policy could not decide: {why}"
+    );
+}

@@ -16,6 +16,7 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use crate::binding;
 use crate::config::AuthConfig;
 use crate::credentials;
+use crate::policy::Decision;
 use crate::principal::Principal;
 use crate::refusal::{refuse, refuse_as};
 use crate::rejection::{ErrorCode, Reason, Rejection};
@@ -149,11 +150,7 @@ impl<'r> Check<'r> {
                     principal: principal.clone(),
                     config: self.config.identity(),
                 });
-                let decided = check_scopes(self.req, self.requirement, principal);
-                if let Ok(principal) = &decided {
-                    crate::metrics::authenticated(principal.scheme());
-                }
-                Outcome::Ready(decided.map(Some))
+                check_scopes(self.req, self.requirement, principal, true)
             }
             Err((code, reason)) => {
                 // A stale Digest nonce follows a right answer: the client retries at once with
@@ -265,7 +262,7 @@ pub(crate) fn run(req: &HttpRequest, requirement: &'static Requirement, optional
         .filter(|p| accepted.contains(p.scheme()))
         .filter(|p| !schemes::of(p.scheme()).travels() || reusable(req, locations));
     if let Some(principal) = verified {
-        return Outcome::Ready(check_scopes(req, requirement, principal).map(Some));
+        return check_scopes(req, requirement, principal, false);
     }
 
     let throttle = config.throttle();
@@ -469,8 +466,60 @@ pub(crate) fn verified_under(req: &HttpRequest, config: &AuthConfig) -> Option<P
 }
 
 /// The endpoint's conditions on a verified principal: how it authenticated (RFC 9470 step-up:
-/// 401, since signing in again helps), then its scopes (403).
+/// 401, since signing in again helps), then its scopes (403), then the application's policy
+/// (403 `forbidden`, or 503 when it cannot decide). The policy is the one condition that may
+/// wait, and it only ever runs for a principal that passed all the others. A success counts
+/// as `authenticated` in the metrics when `count` (a fresh verification, not a reuse).
 fn check_scopes(
+    req: &HttpRequest,
+    requirement: &'static Requirement,
+    principal: Principal,
+    count: bool,
+) -> Outcome {
+    let principal = match conditions(req, requirement, principal) {
+        Ok(principal) => principal,
+        Err(rejection) => return Outcome::Ready(Err(rejection)),
+    };
+    let Some(policy) = requirement.policy() else {
+        if count {
+            crate::metrics::authenticated(principal.scheme());
+        }
+        return Outcome::Ready(Ok(Some(principal)));
+    };
+    let req = req.clone();
+    Outcome::Pending(Box::pin(async move {
+        let decision = policy.evaluate(principal.clone(), req.clone()).await;
+        let refused = match decision {
+            Decision::Allow => {
+                crate::audit::policy_allowed(&req, policy.name(), principal.subject());
+                if count {
+                    crate::metrics::authenticated(principal.scheme());
+                }
+                return Ok(Some(principal));
+            }
+            Decision::Deny => (ErrorCode::Forbidden, Reason::PolicyDenied(policy.name())),
+            Decision::Undecided(why) => {
+                crate::audit::policy_undecided(&req, policy.name(), why, principal.subject());
+                (
+                    ErrorCode::TemporarilyUnavailable,
+                    Reason::PolicyUndecided(policy.name()),
+                )
+            }
+        };
+        Err(refuse_as(
+            &req,
+            requirement,
+            refused.0,
+            refused.1,
+            principal.subject(),
+            Some(principal.scheme()),
+            false,
+        ))
+    }))
+}
+
+/// The conditions decided on the principal alone: step-up, then scopes.
+fn conditions(
     req: &HttpRequest,
     requirement: &'static Requirement,
     principal: Principal,
@@ -488,13 +537,12 @@ fn check_scopes(
         Ok(()) if requirement.scopes_satisfied(principal.scopes()) => return Ok(principal),
         Ok(()) => (ErrorCode::InsufficientScope, Reason::InsufficientScope),
     };
-    let user = principal.subject().map(str::to_owned);
     Err(refuse_as(
         req,
         requirement,
         refused.0,
         refused.1,
-        user.as_deref(),
+        principal.subject(),
         Some(principal.scheme()),
         false,
     ))

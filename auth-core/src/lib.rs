@@ -99,6 +99,7 @@ mod middleware;
 pub mod mtls;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod policy;
 mod principal;
 #[cfg(feature = "redis")]
 pub mod redis_store;
@@ -225,6 +226,10 @@ pub mod __private;
 ///   (`header`, `cookie`, `query`, `form`; see [`transport`]), instead of the application's
 ///   [`token_locations`](AuthConfigBuilder::token_locations). Only with a `scheme` that
 ///   accepts `bearer`.
+/// - `policy = path::to::check` (a path, not a string): an application [`policy`], a plain or
+///   `async fn (&Principal, &HttpRequest) -> Decision` that decides after the credentials and
+///   scopes passed: [`Decision::Deny`] is a 403 `forbidden` without a challenge,
+///   [`Decision::Undecided`] a 503. A function of another shape is a compile error at the path.
 /// - `crate = "::my_crate::auth"`: the path to `auth_core` in the generated code, for a crate
 ///   that re-exports `auth_core` and whose users do not depend on it. Default: `::auth_core`.
 ///
@@ -321,6 +326,57 @@ pub mod __private;
 /// }
 /// # fn main() {}
 /// ```
+/// A [`Policy`] from the path of a plain or `async fn` taking `(&Principal, &HttpRequest)` and
+/// returning a [`Decision`], usable in `const` context: for hand-written
+/// [`Requirement`](crate::Requirement)s and the scope-wide [`RequireAuth`](crate::RequireAuth).
+/// The attribute's `policy = path` does the same.
+///
+/// ```
+/// use actix_web::{web, App, HttpRequest, HttpResponse};
+/// use auth_core::{policy, Decision, Principal, RequireAuth, Requirement, Scheme, SchemeSet};
+///
+/// async fn in_team(user: &Principal, req: &HttpRequest) -> Decision {
+///     let team = req.match_info().get("team");
+///     let mine = user.claim("team").and_then(|t| t.as_str());
+///     (team.is_some() && team == mine).into()
+/// }
+///
+/// const TEAM: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
+///     .with_all_scopes(&["reports:read"])
+///     .with_policy(policy!(in_team));
+///
+/// // Behind the middleware, a policy sees the parameters of the scope's own path.
+/// let app = App::new().service(
+///     web::scope("/teams/{team}")
+///         .wrap(RequireAuth::new(&TEAM))
+///         .route("/reports", web::get().to(HttpResponse::Ok)),
+/// );
+/// ```
+///
+/// A function of another shape is a compile error at its path:
+///
+/// ```compile_fail
+/// use auth_core::{policy, Policy};
+/// fn wrong(user: &auth_core::Principal) -> bool { true }
+/// const WRONG: Policy = policy!(wrong);
+/// ```
+#[macro_export]
+macro_rules! policy {
+    ($check:path) => {
+        $crate::Policy::new(::core::stringify!($check), {
+            fn __auth_policy(
+                principal: $crate::Principal,
+                req: $crate::__private::HttpRequest,
+            ) -> $crate::policy::PolicyFuture {
+                $crate::__private::policy_future(async move {
+                    $crate::__private::policy_outcome($check(&principal, &req)).await
+                })
+            }
+            __auth_policy
+        })
+    };
+}
+
 pub use auth_macros::require_auth;
 pub use config::{AuthConfig, AuthConfigBuilder, DEFAULT_REALM};
 pub use credentials::BasicCredentials;
@@ -330,6 +386,7 @@ pub use extract::{Claims, MaybePrincipal};
 /// The JWS algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{ReadFormToken, ReadFormTokenMiddleware, RequireAuth, RequireAuthMiddleware};
+pub use policy::{Decision, Policy};
 pub use principal::Principal;
 pub use refusal::refuse;
 pub use rejection::{BodyHook, CustomBody, ErrorCode, Problem, Reason, Rejection};

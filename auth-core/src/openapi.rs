@@ -14,6 +14,7 @@
 //! | `scheme = "bearer \| basic"` | `[{"bearer": []}, {"basic": []}]` |
 //! | `scheme = "bearer \| dpop"` | `[{"bearer": []}, {"dpop": []}]` |
 //! | `acr = "urn:mfa", max_age = 300` | the operation's `x-step-up`: `{"acr_values": "urn:mfa", "max_age": 300}` |
+//! | `policy = policies::owns_order` | the operation's `x-policy`: `"policies::owns_order"` (a 403 `forbidden` may come from it) |
 //! | no `scheme` | one entry per scheme: `bearer`, `dpop`, `digest`, `basic`, `api_key` |
 //!
 //! Scopes on non-OAuth schemes are "role names" in OpenAPI 3.1 (§4.8.30), which `utoipa`
@@ -267,6 +268,10 @@ impl Modify for ExtractorSecurity {
                 if let Some(step_up) = step_up_of(self.requirement) {
                     let extensions = operation.extensions.get_or_insert_with(Default::default);
                     extensions.insert("x-step-up".to_owned(), step_up);
+                }
+                if let Some(policy) = self.requirement.policy() {
+                    let extensions = operation.extensions.get_or_insert_with(Default::default);
+                    extensions.insert("x-policy".to_owned(), policy.name().into());
                 }
             }
             // A document that silently shows an operation as open is worse than a loud log.

@@ -55,6 +55,10 @@ pub enum ErrorCode {
     /// it does not accept, or an `auth_time` older than its `max_age`
     /// (`insufficient_user_authentication`, RFC 9470 §3).
     InsufficientUserAuthentication,
+    /// 403, a valid credential with every scope the endpoint requires, which the
+    /// application's policy refuses (not the owner, not in the team); no challenge, since a
+    /// new token would not help ([`crate::policy`]).
+    Forbidden,
 }
 
 impl ErrorCode {
@@ -62,10 +66,10 @@ impl ErrorCode {
     ///
     /// ```
     /// use auth_core::ErrorCode;
-    /// assert_eq!(ErrorCode::ALL.len(), 13);
+    /// assert_eq!(ErrorCode::ALL.len(), 14);
     /// assert!(ErrorCode::ALL.contains(&ErrorCode::TokenExpired));
     /// ```
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidToken,
@@ -79,6 +83,7 @@ impl ErrorCode {
         ErrorCode::InvalidDpopProof,
         ErrorCode::UseDpopNonce,
         ErrorCode::InsufficientUserAuthentication,
+        ErrorCode::Forbidden,
     ];
 
     /// The HTTP status.
@@ -99,7 +104,9 @@ impl ErrorCode {
             | ErrorCode::InvalidDpopProof
             | ErrorCode::UseDpopNonce
             | ErrorCode::InsufficientUserAuthentication => StatusCode::UNAUTHORIZED,
-            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => StatusCode::FORBIDDEN,
+            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest | ErrorCode::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -128,6 +135,7 @@ impl ErrorCode {
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InsufficientUserAuthentication => "insufficient_user_authentication",
+            ErrorCode::Forbidden => "forbidden",
         }
     }
 
@@ -150,7 +158,9 @@ impl ErrorCode {
             | ErrorCode::InvalidDpopProof
             | ErrorCode::UseDpopNonce
             | ErrorCode::InsufficientUserAuthentication => "Unauthorized",
-            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest => "Forbidden",
+            ErrorCode::InsufficientScope | ErrorCode::CrossSiteRequest | ErrorCode::Forbidden => {
+                "Forbidden"
+            }
             ErrorCode::TooManyRequests => "Too Many Requests",
             ErrorCode::TemporarilyUnavailable => "Service Unavailable",
             ErrorCode::ServerError => "Internal Server Error",
@@ -186,6 +196,7 @@ impl ErrorCode {
             ErrorCode::InsufficientUserAuthentication => {
                 "The authentication behind the access token is not sufficient for this resource."
             }
+            ErrorCode::Forbidden => "The resource's access policy does not allow this request.",
         }
     }
 
@@ -232,6 +243,7 @@ impl ErrorCode {
     /// use auth_core::ErrorCode;
     /// assert!(ErrorCode::Unauthorized.has_challenge());
     /// assert!(!ErrorCode::TooManyRequests.has_challenge());
+    /// assert!(!ErrorCode::Forbidden.has_challenge()); // a new token would not help
     /// ```
     pub const fn has_challenge(self) -> bool {
         matches!(
@@ -397,6 +409,11 @@ pub enum Reason {
     FormBodyUnread,
     /// A realm or scope that cannot be written into a header.
     UnrenderableChallenge,
+    /// The application policy of this name refused the request ([`crate::policy`]).
+    PolicyDenied(&'static str),
+    /// The application policy of this name could not decide (its own words why are logged
+    /// with the refusal).
+    PolicyUndecided(&'static str),
 }
 
 impl fmt::Display for Reason {
@@ -469,6 +486,8 @@ impl fmt::Display for Reason {
             Reason::UnrenderableChallenge => {
                 f.write_str("realm or scope cannot be written into WWW-Authenticate")
             }
+            Reason::PolicyDenied(policy) => write!(f, "policy {policy} denied the request"),
+            Reason::PolicyUndecided(policy) => write!(f, "policy {policy} could not decide"),
         }
     }
 }

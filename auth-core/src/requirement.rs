@@ -3,6 +3,7 @@
 //! A [`Requirement`] is plain data with `const` constructors, so `#[require_auth]` turns its
 //! arguments into a `const` and nothing about the requirement is computed per request.
 
+use crate::policy::Policy;
 use crate::scheme::SchemeSet;
 use crate::token_location::TokenLocations;
 
@@ -26,6 +27,7 @@ pub struct Requirement {
     locations: Option<TokenLocations>,
     acr: &'static [&'static str],
     max_age: Option<u32>,
+    policy: Option<Policy>,
 }
 
 impl Requirement {
@@ -56,7 +58,38 @@ impl Requirement {
             locations: None,
             acr: &[],
             max_age: None,
+            policy: None,
         }
+    }
+
+    /// An application policy decides last, after the credentials verified and the scopes
+    /// (and step-up conditions) passed: [`Decision::Deny`](crate::Decision::Deny) is a 403
+    /// `forbidden` with no challenge, [`Decision::Undecided`](crate::Decision::Undecided) a
+    /// 503 (see [`crate::policy`]).
+    ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use auth_core::{policy, Decision, Principal, Requirement, Scheme, SchemeSet};
+    /// fn owner(user: &Principal, req: &HttpRequest) -> Decision {
+    ///     (user.subject() == req.match_info().get("user")).into()
+    /// }
+    /// const MINE: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer))
+    ///     .with_policy(policy!(owner));
+    /// assert_eq!(MINE.policy().map(|p| p.name()), Some("owner"));
+    /// ```
+    pub const fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The endpoint's application policy, if any.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert!(Requirement::AUTHENTICATED.policy().is_none());
+    /// ```
+    pub const fn policy(&self) -> Option<Policy> {
+        self.policy
     }
 
     /// The token's `acr` (authentication context class, RFC 9470) must be one of these;

@@ -1,7 +1,7 @@
 //! Parsing `#[require_auth(key = "value", …)]` into [`Args`].
 //!
-//! This step knows the keys and the `key = "string"` shape, and nothing about what the strings
-//! mean: [`crate::valid`] checks those.
+//! This step knows the keys and the `key = "string"` shape (`max_age` takes an integer,
+//! `policy` a path), and nothing about what the values mean: [`crate::valid`] checks those.
 
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt as _;
@@ -21,12 +21,13 @@ enum Key {
     TokenIn,
     Acr,
     MaxAge,
+    Policy,
     Crate,
 }
 
 /// Every argument `#[require_auth]` accepts, as the user writes it. The parser looks keys up
 /// here and the "unknown argument" error lists this table, so the two cannot drift apart.
-const KEYS: [(&str, Key); 8] = [
+const KEYS: [(&str, Key); 9] = [
     ("scheme", Key::Scheme),
     ("scope", Key::Scope),
     ("any_scope", Key::AnyScope),
@@ -34,6 +35,7 @@ const KEYS: [(&str, Key); 8] = [
     ("token_in", Key::TokenIn),
     ("acr", Key::Acr),
     ("max_age", Key::MaxAge),
+    ("policy", Key::Policy),
     ("crate", Key::Crate),
 ];
 
@@ -48,6 +50,8 @@ pub(crate) struct Args {
     pub(crate) acr: Option<LitStr>,
     /// `max_age = N`: the one argument that is an integer literal.
     pub(crate) max_age: Option<LitInt>,
+    /// `policy = path::to::check`: the one argument that is a path (a function, not a string).
+    pub(crate) policy: Option<syn::Path>,
     pub(crate) krate: Option<LitStr>,
 }
 
@@ -60,7 +64,7 @@ impl Args {
             Key::Realm => &mut self.realm,
             Key::TokenIn => &mut self.token_in,
             Key::Acr => &mut self.acr,
-            Key::Crate | Key::MaxAge => &mut self.krate,
+            Key::Crate | Key::MaxAge | Key::Policy => &mut self.krate,
         }
     }
 }
@@ -125,6 +129,21 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<Args> {
                 other => errors.spanned(
                     other,
                     "the value of `max_age` must be an integer literal (seconds), e.g. `max_age = 300`",
+                ),
+            }
+            continue;
+        }
+        if slot == Key::Policy {
+            match value {
+                Expr::Path(syn::ExprPath {
+                    attrs,
+                    qself: None,
+                    path,
+                }) if attrs.is_empty() => args.policy = Some(path),
+                other => errors.spanned(
+                    other,
+                    "the value of `policy` is the path of a function, not a string, e.g. \
+                     `policy = crate::policies::owns_order`",
                 ),
             }
             continue;
@@ -194,7 +213,7 @@ mod tests {
         assert_eq!(
             messages(quote!(foo = "x")),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, crate"
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, policy, crate"
             ]
         );
     }
@@ -207,6 +226,25 @@ mod tests {
                 "the value of `scope` must be a string literal, e.g. `scope = \"…\"`",
                 "duplicate argument `realm`; give each argument at most once",
                 "duplicate argument `scope`; give each argument at most once",
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_is_a_path() {
+        let mut errors = Errors::default();
+        let args = parse(quote!(policy = crate::policies::owner), &mut errors);
+        assert!(errors.finish().is_ok());
+        let policy = args.and_then(|a| a.policy);
+        assert_eq!(
+            quote!(#policy).to_string().replace(' ', ""),
+            "crate::policies::owner"
+        );
+        assert_eq!(
+            messages(quote!(policy = "owner")),
+            [
+                "the value of `policy` is the path of a function, not a string, e.g. \
+              `policy = crate::policies::owns_order`"
             ]
         );
     }

@@ -138,6 +138,7 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
         token_in,
         acr,
         max_age,
+        policy,
     } = requirement;
     let private = quote!(#krate::__private);
     let schemes = match schemes {
@@ -164,7 +165,56 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
     let max_age = max_age
         .as_ref()
         .map(|seconds| quote!(.with_max_age(#seconds)));
-    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in #acr #max_age)
+    let policy = policy.as_ref().map(|path| {
+        let policy = policy_expr(krate, path);
+        quote!(.with_policy(#policy))
+    });
+    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in #acr #max_age #policy)
+}
+
+/// The `Policy` of `policy = path`: its name (the path as written, without spaces) and a
+/// function that calls `path(&principal, &req)` and awaits its `Decision`, whether the policy
+/// is a plain or an `async fn`. The call is spanned at the path, so a function of another
+/// shape (arguments, result) is a compile error pointing there.
+pub(crate) fn policy_expr(krate: &syn::Path, path: &syn::Path) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let name = quote!(#path).to_string().replace(' ', "");
+    let at_path = Span::mixed_site().located_at(path.span());
+    let principal = syn::Ident::new("__auth_principal", at_path);
+    let req = syn::Ident::new("__auth_req", at_path);
+    // Every token of the call at the path (the runtime's path too: a span joined from the
+    // attribute's tokens and the user's would point at the whole attribute).
+    let outcome = respan(quote!(#private::policy_outcome), path.span());
+    let call = quote_spanned!(path.span()=> #outcome(#path(&#principal, &#req)));
+    quote! {
+        #private::Policy::new(#name, {
+            fn __auth_policy(
+                #principal: #private::Principal,
+                #req: #private::HttpRequest,
+            ) -> #private::PolicyFuture {
+                #private::policy_future(async move { #call.await })
+            }
+            __auth_policy
+        })
+    }
+}
+
+/// `tokens` with every span located at `span` (resolution unchanged).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(tree.span().located_at(span));
+            }
+            tree
+        })
+        .collect()
 }
 
 /// The handler form: a requirement type before the fn, and the fn with one more argument first,
@@ -493,7 +543,7 @@ mod tests {
         assert_eq!(
             errors(&file),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, crate",
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, policy, crate",
                 "duplicate argument `scope`; give each argument at most once",
                 "unknown scheme `negotiate`; expected one of: bearer, dpop, digest, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",

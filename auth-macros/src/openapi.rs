@@ -39,16 +39,23 @@ pub(crate) fn add_security(handler: &mut ItemFn, requirement: &Requirement) -> s
             list.tokens.extend(quote!(,));
         }
         list.tokens.extend(quote!(security(#(#entries),*)));
-        if let Some(step_up) = step_up(requirement) {
+        let step_up = step_up(requirement).map(|step_up| quote!(("x-step-up" = #step_up)));
+        // The policy's name, so a reader knows a 403 `forbidden` may come from it (a response
+        // entry would change the `responses(...)` the application writes itself).
+        let policy = requirement.policy.as_ref().map(|path| {
+            let name = quote!(#path).to_string().replace(' ', "");
+            quote!(("x-policy" = json!(#name)))
+        });
+        let extensions: Vec<TokenStream> = step_up.into_iter().chain(policy).collect();
+        if !extensions.is_empty() {
             if let Some(ident) = written(&list.tokens, "extensions") {
                 return Err(syn::Error::new(
                     ident.span(),
-                    "#[require_auth] with `acr` or `max_age` writes the operation's \
-                     `x-step-up` extension; remove this `extensions(...)`",
+                    "#[require_auth] with `acr`, `max_age` or `policy` writes the operation's \
+                     `x-step-up` and `x-policy` extensions; remove this `extensions(...)`",
                 ));
             }
-            list.tokens
-                .extend(quote!(, extensions(("x-step-up" = #step_up))));
+            list.tokens.extend(quote!(, extensions(#(#extensions),*)));
         }
     }
     Ok(())

@@ -47,6 +47,8 @@ pub(crate) struct Requirement {
     pub(crate) acr: Option<Vec<LitStr>>,
     /// The `max_age`, in seconds (RFC 9470).
     pub(crate) max_age: Option<syn::LitInt>,
+    /// The application policy's path.
+    pub(crate) policy: Option<Path>,
 }
 
 /// Checks every argument, recording each problem in `errors` on the literal it is about.
@@ -138,6 +140,7 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
         token_in: token_in?,
         acr: acr?,
         max_age: max_age?,
+        policy: args.policy,
     })
 }
 
