@@ -39,14 +39,14 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
-use actix_web::{HttpResponse, Responder, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, delete, get, post, route, web};
 use auth_core::openapi::{ExtractorSecurity, SecuritySchemes, scopes_of};
 use auth_core::redis_store::RedisStore;
 use auth_core::resource_metadata::ResourceMetadata;
 use auth_core::transport::{CsrfDefence, TokenLocation, TokenLocations};
 use auth_core::verify::revocation::MemoryRevocations;
 use auth_core::{
-    Algorithm, ApiKeys, AuthConfig, ClientAuth, ConfigError, DigestAuth, Dpop, DpopMode,
+    Algorithm, ApiKeys, AuthConfig, ClientAuth, ConfigError, Decision, DigestAuth, Dpop, DpopMode,
     DpopNonces, FailureThrottle, Htdigest, Htpasswd, Introspection, JwtKey, JwtOrOpaque,
     JwtVerifier, KeySet, Principal, require_auth,
 };
@@ -822,8 +822,9 @@ async fn create_order(
         .json(order)
 }
 
-/// `DELETE /orders/{id}`: needs both `orders:write` and `orders:admin`.
-#[require_auth(scheme = "bearer", scope = "orders:write orders:admin")]
+/// `DELETE /orders/{id}`: `orders:write`, and then the policy [`admin_or_owner`]: an
+/// administrator deletes any order, anyone else only their own.
+#[require_auth(scheme = "bearer", scope = "orders:write", policy = admin_or_owner)]
 #[utoipa::path(delete, path = "/orders/{id}", params(("id" = u64, Path, description = "The order's id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such order")))]
 #[delete("/orders/{id}")]
@@ -831,6 +832,29 @@ async fn delete_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpRespon
     match store.with(|m| m.remove(&id)) {
         Some(_) => HttpResponse::NoContent().finish(),
         None => HttpResponse::NotFound().json(json!({ "error": "no such order" })),
+    }
+}
+
+/// The policy of `DELETE /orders/{id}`: `orders:admin` may delete any order; without it, only
+/// the order's owner (the subject that placed it). An order that does not exist is refused like
+/// another's (403 `forbidden`), so the answer never tells a caller which ids exist; an
+/// administrator gets the handler's 404.
+fn admin_or_owner(user: &Principal, req: &HttpRequest) -> Decision {
+    if user.has_scope("orders:admin") {
+        return Decision::Allow;
+    }
+    let (Some(store), Some(id)) = (
+        req.app_data::<web::Data<Store>>(),
+        req.match_info()
+            .get("id")
+            .and_then(|id| id.parse::<u64>().ok()),
+    ) else {
+        return Decision::Deny;
+    };
+    let owner = store.with(|m| m.get(&id).map(|order| order.owner.clone()));
+    match (owner, user.subject()) {
+        (Some(Some(owner)), Some(subject)) => (owner == subject).into(),
+        _ => Decision::Deny,
     }
 }
 

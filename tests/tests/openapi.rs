@@ -54,6 +54,7 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
 
     let mut probed = 0;
     let mut stepped_up = 0;
+    let mut with_policy = 0;
     for (path, item) in served["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let uri = path.replace("{id}", "1");
@@ -147,17 +148,31 @@ async fn every_operations_security_matches_what_its_guard_enforces() {
                     "{method} {path}: {challenge:?} vs {expected}"
                 );
             }
+            // 4. A policy (`x-policy`) decides after the scopes: the scopes alone get past the
+            //    guard's own conditions, and the policy may still refuse with 403 `forbidden`
+            //    and no challenge (here: the order is not the caller's).
+            let policy = operation
+                .get("x-policy")
+                .and_then(serde_json::Value::as_str);
             for scopes in &bearer_alternatives {
                 let res = send(bearer(&scopes.join(" "))).await;
-                assert!(
-                    ![401, 403].contains(&res.status),
-                    "{method} {path} with {scopes:?}: {}",
-                    res.status
-                );
+                match policy {
+                    Some(name) if res.status == 403 => {
+                        assert_eq!(res.json()["error"], "forbidden", "{method} {path} ({name})");
+                        assert!(res.challenge().is_none(), "{method} {path}: no challenge");
+                        with_policy += 1;
+                    }
+                    _ => assert!(
+                        ![401, 403].contains(&res.status),
+                        "{method} {path} with {scopes:?}: {}",
+                        res.status
+                    ),
+                }
             }
             probed += 1;
         }
     }
     assert_eq!(probed, 15, "every operation of the document was probed");
     assert_eq!(stepped_up, 1, "GET /account/security declares its step-up");
+    assert_eq!(with_policy, 1, "DELETE /orders/{{id}} declares its policy");
 }

@@ -5,6 +5,7 @@
 use auth_examples::orders::Settings;
 use auth_tests::http::{TestServer, request, send};
 use auth_tests::{AUDIENCE, ISSUER, orders};
+use serde_json::json;
 
 fn settings() -> Settings {
     orders::settings(Some(ISSUER), Some(AUDIENCE))
@@ -68,19 +69,44 @@ fn routes_answer_per_their_requirement() {
     assert_eq!(one.status, 200);
     assert_eq!(request(a, "GET", "/orders/1", &[]).status, 401);
 
+    // DELETE: `orders:write`, then the policy: the owner, or `orders:admin`.
+    let dave = format!(
+        "Authorization: Bearer {}",
+        orders::minter(&settings())
+            .claim("sub", "dave")
+            .lifetime(600)
+            .token(&["orders:write"])
+    );
+    let refused = request(a, "DELETE", "/orders/1", &[&dave]);
+    assert_eq!(refused.status, 403, "another caller's order");
+    assert_eq!(refused.header("www-authenticate"), None, "no challenge");
+    assert_eq!(refused.json()["error"], "forbidden");
+    let missing = request(a, "DELETE", "/orders/99", &[&dave]);
+    assert_eq!(
+        (missing.status, missing.json()["error"].clone()),
+        (403, json!("forbidden")),
+        "a missing order reads like another's"
+    );
+    assert_eq!(
+        request(a, "DELETE", "/orders/1", &[&auth("orders:read")]).status,
+        403,
+        "insufficient_scope before any policy"
+    );
     assert_eq!(
         request(a, "DELETE", "/orders/1", &[&auth("orders:write")]).status,
-        403
+        204,
+        "its owner deletes it"
     );
     assert_eq!(
         request(
             a,
             "DELETE",
-            "/orders/1",
+            "/orders/99",
             &[&auth("orders:write orders:admin")]
         )
         .status,
-        204
+        404,
+        "an administrator learns it does not exist"
     );
     assert_eq!(
         request(a, "GET", "/orders/1", &[&auth("orders:read")]).status,
