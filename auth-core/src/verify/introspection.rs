@@ -291,7 +291,7 @@ impl Introspection {
         };
         let now = Self::now();
         let shared_key = self.shared_key(&token);
-        if let Some(verdict) = self.from_shared(shared_key, digest, now).await {
+        if let Some(verdict) = self.shared_answer(shared_key, digest, now).await {
             flight.land(verdict);
             return;
         }
@@ -317,7 +317,7 @@ impl Introspection {
     }
 
     /// The fleet's answer for the token, if one is shared and still usable.
-    async fn from_shared(
+    async fn shared_answer(
         &self,
         key: TokenDigest,
         digest: TokenDigest,
