@@ -131,6 +131,7 @@ mod tests {
         Principal::from_verified_jwt(
             None,
             vec![],
+            vec![],
             b"{}".to_vec(),
             None,
             None,

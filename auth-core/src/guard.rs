@@ -534,8 +534,15 @@ fn conditions(
     };
     let refused = match stepped_up {
         Err(reason) => (ErrorCode::InsufficientUserAuthentication, reason),
-        Ok(()) if requirement.scopes_satisfied(principal.scopes()) => return Ok(principal),
-        Ok(()) => (ErrorCode::InsufficientScope, Reason::InsufficientScope),
+        Ok(()) if !requirement.scopes_satisfied(principal.scopes()) => {
+            (ErrorCode::InsufficientScope, Reason::InsufficientScope)
+        }
+        // A missing role is answered as a missing scope (RFC 6750 has no other 403 code); the
+        // log tells them apart.
+        Ok(()) if !requirement.roles_satisfied(principal.roles()) => {
+            (ErrorCode::InsufficientScope, Reason::InsufficientRole)
+        }
+        Ok(()) => return Ok(principal),
     };
     Err(refuse_as(
         req,

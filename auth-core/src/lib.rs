@@ -85,6 +85,7 @@
 pub mod audit;
 mod binding;
 pub mod challenge;
+pub mod claim_layout;
 mod config;
 mod confirmation;
 pub mod credentials;
@@ -219,6 +220,10 @@ pub mod __private;
 ///   and `\`. Matching at run time is exact and case-sensitive.
 /// - `any_scope = "admin support"`: scopes of which **at least one** must be granted, same
 ///   syntax. Given with `scope`, both conditions apply.
+/// - `role = "staff refunds"` / `any_role = "support admin"`: roles the principal must all
+///   hold / of which it must hold one ([`Principal::roles`], read by the verifier's
+///   [`claim_layout::ClaimLayout`]); same syntax as scopes. Missing roles are a 403
+///   `insufficient_scope` whose `scope` parameter names the endpoint's scopes only.
 /// - `realm = "orders"`: the realm of this endpoint's challenges, instead of the
 ///   application's default; non-empty printable ASCII (`"` and `\` are fine: they are escaped
 ///   when the challenge is written). Digest hashes are bound to the realm.

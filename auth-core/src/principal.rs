@@ -33,6 +33,8 @@ struct Inner {
     scheme: Scheme,
     subject: Option<String>,
     scopes: Vec<String>,
+    /// Roles (RFC 9068 §2.2.3.1, or where the verifier's claim layout finds them).
+    roles: Vec<String>,
     claims: ClaimSource,
     /// For a JWT: `exp` + leeway (when the verdict cache must forget it).
     dies_at: Option<f64>,
@@ -95,6 +97,7 @@ impl Principal {
                 scheme,
                 subject,
                 scopes,
+                roles: Vec::new(),
                 claims: ClaimSource::Map(claims),
                 dies_at: None,
                 token_ids: None,
@@ -107,6 +110,7 @@ impl Principal {
     pub(crate) fn from_verified_jwt(
         subject: Option<String>,
         scopes: Vec<String>,
+        roles: Vec<String>,
         payload: Vec<u8>,
         dies_at: Option<f64>,
         token_ids: Option<TokenIds>,
@@ -117,6 +121,7 @@ impl Principal {
                 scheme: Scheme::Bearer,
                 subject,
                 scopes,
+                roles,
                 claims: ClaimSource::Json {
                     json: payload,
                     map: OnceLock::new(),
@@ -156,6 +161,24 @@ impl Principal {
         if self.inner.scheme == scheme {
             return self;
         }
+        self.rebuilt(|inner| inner.scheme = scheme)
+    }
+
+    /// This principal holding `roles` (replacing any): for verifiers of their own (an
+    /// introspection answer read with a [`ClaimLayout`](crate::claim_layout::ClaimLayout)).
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let p = Principal::new(Scheme::Bearer, Some("alice".into()), vec![], Default::default())
+    ///     .with_roles(vec!["admin".into()]);
+    /// assert!(p.has_role("admin") && !p.has_role("Admin"));
+    /// ```
+    pub fn with_roles(self, roles: Vec<String>) -> Principal {
+        self.rebuilt(|inner| inner.roles = roles)
+    }
+
+    /// A copy of this principal with `change` applied (the claims map re-parsed lazily).
+    fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Principal {
         let inner = &*self.inner;
         let claims = match &inner.claims {
             ClaimSource::Map(map) => ClaimSource::Map(map.clone()),
@@ -165,14 +188,19 @@ impl Principal {
             },
         };
         Principal {
-            inner: Arc::new(Inner {
-                scheme,
-                subject: inner.subject.clone(),
-                scopes: inner.scopes.clone(),
-                claims,
-                dies_at: inner.dies_at,
-                token_ids: inner.token_ids.clone(),
-                binding: inner.binding.clone(),
+            inner: Arc::new({
+                let mut copy = Inner {
+                    scheme: inner.scheme,
+                    subject: inner.subject.clone(),
+                    scopes: inner.scopes.clone(),
+                    roles: inner.roles.clone(),
+                    claims,
+                    dies_at: inner.dies_at,
+                    token_ids: inner.token_ids.clone(),
+                    binding: inner.binding.clone(),
+                };
+                change(&mut copy);
+                copy
             }),
         }
     }
@@ -234,6 +262,30 @@ impl Principal {
     /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.inner.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The roles (RFC 9068 §2.2.3.1 `roles` by default; where the verifier's
+    /// [`ClaimLayout`](crate::claim_layout::ClaimLayout) says otherwise).
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let p = Principal::new(Scheme::Bearer, None, vec![], Default::default());
+    /// assert!(p.roles().is_empty());
+    /// assert_eq!(p.with_roles(vec!["ops".into()]).roles(), ["ops"]);
+    /// ```
+    pub fn roles(&self) -> &[String] {
+        &self.inner.roles
+    }
+
+    /// Whether the principal holds `role` (exact, case-sensitive).
+    ///
+    /// ```
+    /// use auth_core::{Principal, Scheme};
+    /// let p = Principal::new(Scheme::Bearer, None, vec![], Default::default()).with_roles(vec!["ops".into()]);
+    /// assert!(p.has_role("ops") && !p.has_role("OPS"));
+    /// ```
+    pub fn has_role(&self, role: &str) -> bool {
+        self.inner.roles.iter().any(|r| r == role)
     }
 
     /// Every claim of the token (empty for Basic and API keys).
@@ -304,6 +356,7 @@ impl fmt::Debug for Principal {
             .field("scheme", &self.inner.scheme)
             .field("subject", &self.inner.subject)
             .field("scopes", &self.inner.scopes)
+            .field("roles", &self.inner.roles)
             .field("claims", &format_args!("{} claims", self.claims().len()))
             .finish()
     }

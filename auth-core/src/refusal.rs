@@ -63,8 +63,11 @@ pub(crate) fn refuse_as(
     let config = req.app_data::<AuthConfig>();
     let schemes = config.map_or(SchemeSet::EMPTY, |c| c.accepted(requirement.schemes()));
     let render = || {
+        // The endpoint's scopes only, never its roles (a role is not something a client can
+        // ask an authorization server for by name); none at all when it requires no scope.
         let scope = (code == ErrorCode::InsufficientScope)
-            .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "));
+            .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "))
+            .filter(|scopes| !scopes.is_empty());
         let ctx = ChallengeContext {
             config,
             realm: requirement

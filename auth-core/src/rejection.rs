@@ -393,6 +393,8 @@ pub enum Reason {
     WrongAudience,
     /// The token lacks a required scope.
     InsufficientScope,
+    /// The principal lacks a required role (answered as `insufficient_scope`).
+    InsufficientRole,
     /// The claims do not deserialize into the handler's `Claims<T>`.
     ClaimsShape,
     /// Too many failed attempts.
@@ -468,6 +470,7 @@ impl fmt::Display for Reason {
             Reason::WrongIssuer => f.write_str("iss does not match the configured issuer"),
             Reason::WrongAudience => f.write_str("aud does not contain the configured audience"),
             Reason::InsufficientScope => f.write_str("token lacks a required scope"),
+            Reason::InsufficientRole => f.write_str("principal lacks a required role"),
             Reason::ClaimsShape => f.write_str("claims do not fit the handler's Claims<T> type"),
             Reason::Throttled => f.write_str("too many failed attempts"),
             Reason::Unavailable => f.write_str("verifier unavailable"),

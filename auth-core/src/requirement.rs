@@ -28,6 +28,8 @@ pub struct Requirement {
     acr: &'static [&'static str],
     max_age: Option<u32>,
     policy: Option<Policy>,
+    all_roles: &'static [&'static str],
+    any_roles: &'static [&'static str],
 }
 
 impl Requirement {
@@ -59,7 +61,72 @@ impl Requirement {
             acr: &[],
             max_age: None,
             policy: None,
+            all_roles: &[],
+            any_roles: &[],
         }
+    }
+
+    /// Every one of these roles is required (see [`Principal::roles`](crate::Principal::roles));
+    /// otherwise 403 `insufficient_scope`, whose challenge names the endpoint's scopes only.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_all_roles(&["staff", "refunds"]);
+    /// assert!(R.roles_satisfied(&["refunds", "staff"]));
+    /// assert!(!R.roles_satisfied(&["staff"]));
+    /// ```
+    pub const fn with_all_roles(mut self, roles: &'static [&'static str]) -> Self {
+        self.all_roles = roles;
+        self
+    }
+
+    /// At least one of these roles is required.
+    ///
+    /// ```
+    /// use auth_core::{Requirement, SchemeSet};
+    /// const R: Requirement = Requirement::new(SchemeSet::ANY).with_any_role(&["admin", "support"]);
+    /// assert!(R.roles_satisfied(&["support"]));
+    /// assert!(!R.roles_satisfied(&["Support"]));
+    /// ```
+    pub const fn with_any_role(mut self, roles: &'static [&'static str]) -> Self {
+        self.any_roles = roles;
+        self
+    }
+
+    /// Roles that must all be held.
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert!(Requirement::AUTHENTICATED.all_roles().is_empty());
+    /// ```
+    pub const fn all_roles(&self) -> &'static [&'static str] {
+        self.all_roles
+    }
+
+    /// Roles of which one must be held (empty: no such condition).
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// assert_eq!(Requirement::AUTHENTICATED.with_any_role(&["a"]).any_roles(), ["a"]);
+    /// ```
+    pub const fn any_roles(&self) -> &'static [&'static str] {
+        self.any_roles
+    }
+
+    /// Whether a principal holding `held` satisfies the role conditions (exact,
+    /// case-sensitive).
+    ///
+    /// ```
+    /// use auth_core::Requirement;
+    /// let r = Requirement::AUTHENTICATED.with_all_roles(&["staff"]).with_any_role(&["a", "b"]);
+    /// assert!(r.roles_satisfied(&["b", "staff"]));
+    /// assert!(!r.roles_satisfied(&["staff"]));
+    /// assert!(Requirement::AUTHENTICATED.roles_satisfied::<&str>(&[]));
+    /// ```
+    pub fn roles_satisfied<S: AsRef<str>>(&self, held: &[S]) -> bool {
+        let has = |wanted: &str| held.iter().any(|g| g.as_ref() == wanted);
+        self.all_roles.iter().all(|r| has(r))
+            && (self.any_roles.is_empty() || self.any_roles.iter().any(|r| has(r)))
     }
 
     /// An application policy decides last, after the credentials verified and the scopes
@@ -331,6 +398,20 @@ impl Requirement {
             && (realm.is_empty() || !crate::syntax::is_quotable(realm))
         {
             return Err(invalid("realm", "must be non-empty printable ASCII".into()));
+        }
+        for role in self.all_roles.iter().chain(self.any_roles) {
+            let ok = !role.is_empty()
+                && role
+                    .bytes()
+                    .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+            if !ok {
+                return Err(invalid(
+                    "role",
+                    format!(
+                        "{role:?} is not a role name (printable, no space, quote or backslash)"
+                    ),
+                ));
+            }
         }
         for acr in self.acr {
             let ok = !acr.is_empty()

@@ -17,6 +17,8 @@ enum Key {
     Scheme,
     Scope,
     AnyScope,
+    Role,
+    AnyRole,
     Realm,
     TokenIn,
     Acr,
@@ -27,10 +29,12 @@ enum Key {
 
 /// Every argument `#[require_auth]` accepts, as the user writes it. The parser looks keys up
 /// here and the "unknown argument" error lists this table, so the two cannot drift apart.
-const KEYS: [(&str, Key); 9] = [
+const KEYS: [(&str, Key); 11] = [
     ("scheme", Key::Scheme),
     ("scope", Key::Scope),
     ("any_scope", Key::AnyScope),
+    ("role", Key::Role),
+    ("any_role", Key::AnyRole),
     ("realm", Key::Realm),
     ("token_in", Key::TokenIn),
     ("acr", Key::Acr),
@@ -45,6 +49,8 @@ pub(crate) struct Args {
     pub(crate) scheme: Option<LitStr>,
     pub(crate) scope: Option<LitStr>,
     pub(crate) any_scope: Option<LitStr>,
+    pub(crate) role: Option<LitStr>,
+    pub(crate) any_role: Option<LitStr>,
     pub(crate) realm: Option<LitStr>,
     pub(crate) token_in: Option<LitStr>,
     pub(crate) acr: Option<LitStr>,
@@ -61,6 +67,8 @@ impl Args {
             Key::Scheme => &mut self.scheme,
             Key::Scope => &mut self.scope,
             Key::AnyScope => &mut self.any_scope,
+            Key::Role => &mut self.role,
+            Key::AnyRole => &mut self.any_role,
             Key::Realm => &mut self.realm,
             Key::TokenIn => &mut self.token_in,
             Key::Acr => &mut self.acr,
@@ -213,7 +221,7 @@ mod tests {
         assert_eq!(
             messages(quote!(foo = "x")),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, policy, crate"
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, role, any_role, realm, token_in, acr, max_age, policy, crate"
             ]
         );
     }

@@ -139,6 +139,8 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
         acr,
         max_age,
         policy,
+        all_roles,
+        any_roles,
     } = requirement;
     let private = quote!(#krate::__private);
     let schemes = match schemes {
@@ -165,11 +167,17 @@ fn requirement_expr(requirement: &Requirement) -> TokenStream {
     let max_age = max_age
         .as_ref()
         .map(|seconds| quote!(.with_max_age(#seconds)));
+    let all_roles = all_roles
+        .as_ref()
+        .map(|roles| quote!(.with_all_roles(&[#(#roles),*])));
+    let any_roles = any_roles
+        .as_ref()
+        .map(|roles| quote!(.with_any_role(&[#(#roles),*])));
     let policy = policy.as_ref().map(|path| {
         let policy = policy_expr(krate, path);
         quote!(.with_policy(#policy))
     });
-    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #realm #token_in #acr #max_age #policy)
+    quote!(&#private::Requirement::new(#schemes) #all_of #any_of #all_roles #any_roles #realm #token_in #acr #max_age #policy)
 }
 
 /// The `Policy` of `policy = path`: its name (the path as written, without spaces) and a
@@ -543,7 +551,7 @@ mod tests {
         assert_eq!(
             errors(&file),
             [
-                "unknown argument `foo`; expected one of: scheme, scope, any_scope, realm, token_in, acr, max_age, policy, crate",
+                "unknown argument `foo`; expected one of: scheme, scope, any_scope, role, any_role, realm, token_in, acr, max_age, policy, crate",
                 "duplicate argument `scope`; give each argument at most once",
                 "unknown scheme `negotiate`; expected one of: bearer, dpop, digest, basic, api_key",
                 "`scope` is empty; list at least one scope token, or leave `scope` out",

@@ -49,6 +49,10 @@ pub(crate) struct Requirement {
     pub(crate) max_age: Option<syn::LitInt>,
     /// The application policy's path.
     pub(crate) policy: Option<Path>,
+    /// Roles that must all be held.
+    pub(crate) all_roles: Option<Vec<LitStr>>,
+    /// Roles of which one must be held.
+    pub(crate) any_roles: Option<Vec<LitStr>>,
 }
 
 /// Checks every argument, recording each problem in `errors` on the literal it is about.
@@ -87,6 +91,10 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
     let all_of = check(args.scope.as_ref(), errors, |lit| scope_list(lit, "scope"));
     let any_of = check(args.any_scope.as_ref(), errors, |lit| {
         scope_list(lit, "any_scope")
+    });
+    let all_roles = check(args.role.as_ref(), errors, |lit| scope_list(lit, "role"));
+    let any_roles = check(args.any_role.as_ref(), errors, |lit| {
+        scope_list(lit, "any_role")
     });
     let token_scheme = schemes
         .as_ref()
@@ -141,6 +149,8 @@ pub(crate) fn requirement(args: Args, errors: &mut Errors) -> Option<Requirement
         acr: acr?,
         max_age: max_age?,
         policy: args.policy,
+        all_roles: all_roles?,
+        any_roles: any_roles?,
     })
 }
 
@@ -257,6 +267,8 @@ fn scope_tokens<'a>(list: &'a str, key: &str) -> Result<Vec<&'a str>, Vec<String
     // `acr` values take the scope-token alphabet too: they are quoted in challenges.
     let (noun, rule) = if key == "acr" {
         ("acr value", "(RFC 9470 §3, quoted in challenges)")
+    } else if key.ends_with("role") {
+        ("role name", "(the scope-token alphabet, RFC 6749 §3.3)")
     } else {
         ("scope token", "(RFC 6749 §3.3)")
     };

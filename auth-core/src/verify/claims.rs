@@ -108,6 +108,22 @@ impl<'de> Deserialize<'de> for Skip {
     }
 }
 
+impl Claim<'static> {
+    /// The claim a whole JSON value is (a layout captured it).
+    fn of_value(value: &Value) -> Self {
+        match value {
+            Value::Number(n) => n.as_f64().map_or(Claim::Other, Claim::Number),
+            Value::String(s) => Claim::Text(Cow::Owned(s.clone())),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(|s| Cow::Owned(s.to_owned())))
+                .collect::<Option<Vec<_>>>()
+                .map_or(Claim::Other, Claim::Texts),
+            _ => Claim::Other,
+        }
+    }
+}
+
 /// A registered claim's value, by JSON type.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) enum Claim<'a> {
@@ -314,6 +330,11 @@ pub(crate) struct Registered<'a> {
     jti: Claim<'a>,
     scope: Claim<'a>,
     scp: Claim<'a>,
+    /// `roles` (RFC 9068 §2.2.3.1), read by the default layout.
+    roles: Claim<'a>,
+    /// With a claim layout: the top-level members it names, whole (the default layout reads
+    /// the borrowed slots above instead, and keeps nothing).
+    pub(crate) captured: Vec<(Cow<'a, str>, Value)>,
     /// Decided by [`check_sender_binding`], not by [`ClaimRules::check`].
     pub(crate) cnf: Confirmation<'a>,
 }
@@ -340,20 +361,35 @@ impl Registered<'_> {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn read_payload<'a>(
     payload: &'a [u8],
     scope_claim: Option<&str>,
 ) -> Result<Registered<'a>, Reason> {
+    read_payload_for(payload, scope_claim, None)
+}
+
+/// [`read_payload`], keeping whole the top-level members named in `capture` (a claim layout's;
+/// then `scope`, `scp` and `roles` are left to the layout).
+pub(crate) fn read_payload_for<'a>(
+    payload: &'a [u8],
+    scope_claim: Option<&str>,
+    capture: Option<&[String]>,
+) -> Result<Registered<'a>, Reason> {
     let mut de = serde_json::Deserializer::from_slice(payload);
-    let registered = PayloadSeed { scope_claim }
-        .deserialize(&mut de)
-        .map_err(|_| Reason::MalformedToken("payload"))?;
+    let registered = PayloadSeed {
+        scope_claim,
+        capture,
+    }
+    .deserialize(&mut de)
+    .map_err(|_| Reason::MalformedToken("payload"))?;
     de.end().map_err(|_| Reason::MalformedToken("payload"))?;
     Ok(registered)
 }
 
 struct PayloadSeed<'s> {
     scope_claim: Option<&'s str>,
+    capture: Option<&'s [String]>,
 }
 
 impl<'de> DeserializeSeed<'de> for PayloadSeed<'_> {
@@ -383,6 +419,10 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
                 seen.push(key);
                 continue;
             }
+            let layout = self.capture.is_some();
+            let captured = self
+                .capture
+                .is_some_and(|names| names.iter().any(|n| *n == key));
             let slot = match key.as_ref() {
                 "exp" => Some(&mut out.exp),
                 "nbf" => Some(&mut out.nbf),
@@ -392,14 +432,23 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
                 "aud" => Some(&mut out.aud),
                 "client_id" => Some(&mut out.client_id),
                 "jti" => Some(&mut out.jti),
+                _ if layout => None,
                 name if Some(name) == self.scope_claim => Some(&mut out.scope),
                 "scope" if self.scope_claim.is_none() => Some(&mut out.scope),
                 "scp" if self.scope_claim.is_none() => Some(&mut out.scp),
+                "roles" => Some(&mut out.roles),
                 _ => None,
             };
-            match slot {
-                Some(slot) => *slot = access.next_value::<Claim<'de>>()?,
-                None => {
+            match (slot, captured) {
+                (slot, true) => {
+                    let value = access.next_value::<Value>()?;
+                    if let Some(slot) = slot {
+                        *slot = Claim::of_value(&value);
+                    }
+                    out.captured.push((key.clone(), value));
+                }
+                (Some(slot), false) => *slot = access.next_value::<Claim<'de>>()?,
+                (None, false) => {
                     access.next_value::<Skip>()?;
                 }
             }
@@ -427,6 +476,8 @@ pub(crate) struct ClaimRules {
 pub(crate) struct Checked {
     pub(crate) subject: Option<String>,
     pub(crate) scopes: Vec<String>,
+    /// The default layout's roles (`roles`).
+    pub(crate) roles: Vec<String>,
     /// `exp` + leeway: from then on the token is refused.
     pub(crate) dies_at: Option<f64>,
 }
@@ -468,6 +519,7 @@ impl ClaimRules {
             (Claim::Absent, scp) => scope_list(scp, "scp")?,
             (scope, _) => scope_list(scope, "scope")?,
         };
+        let roles = scope_list(&claims.roles, "roles")?;
 
         if self.require_rfc9068_claims {
             let present = |claim: &Claim<'_>| match claim {
@@ -519,6 +571,7 @@ impl ClaimRules {
         Ok(Checked {
             subject: sub.map(str::to_owned),
             scopes,
+            roles,
             dies_at,
         })
     }
@@ -617,7 +670,7 @@ mod tests {
             "serde_json's nesting limit applies"
         );
         assert!(serde_json::from_str::<UniqueObject>(r#"{"sub":"a","sub":"b"}"#).is_err());
-        let r = read_payload(br#"{"sub":"a\u0041","roles":{"deep":[1,{"x":2}]}}"#, None).unwrap();
+        let r = read_payload(br#"{"sub":"a\u0041","other":{"deep":[1,{"x":2}]}}"#, None).unwrap();
         assert_eq!(r.sub, Claim::Text(Cow::Borrowed("aA")));
     }
 

@@ -23,11 +23,12 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::bearer::{BearerVerdict, BearerVerifier};
 use super::cache::VerdictCache;
-use super::claims::{ClaimRules, JoseHeader, read_payload, read_sender_binding};
+use super::claims::{ClaimRules, JoseHeader, read_payload_for, read_sender_binding};
 use super::keys::{JwtKey, algorithm_from_header};
 #[cfg(feature = "jwks")]
 use super::keyset::{Demand, KeySet, RemoteKeys, wait_for_attempt};
 use super::revocation::{RevocationCheck, RevocationStore, TokenIdentity};
+use crate::claim_layout::{ClaimLayout, ClaimPath};
 use crate::error::ConfigError;
 use crate::principal::{Principal, TokenIds};
 use crate::rejection::Reason;
@@ -132,6 +133,9 @@ struct Inner {
     revocations: Option<Box<dyn RevocationStore>>,
     revoked: Option<RevocationHook>,
     rules: ClaimRules,
+    /// A layout other than the default, and the top-level members it reads (the default
+    /// layout is the borrowed `scope`/`scp`/`roles` fast path of `read_payload`).
+    layout: Option<(ClaimLayout, Vec<String>)>,
     require_at_jwt: bool,
     require_kid: bool,
     asymmetric_only: bool,
@@ -180,6 +184,7 @@ pub struct JwtVerifierBuilder {
     require_kid: bool,
     asymmetric_only: bool,
     scope_claim: Option<String>,
+    layout: Option<ClaimLayout>,
     max_token_bytes: usize,
     clock: Option<Clock>,
     cache: (usize, Duration),
@@ -224,6 +229,7 @@ impl JwtVerifier {
             require_kid: false,
             asymmetric_only: false,
             scope_claim: None,
+            layout: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: None,
             cache: (DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL),
@@ -535,8 +541,22 @@ impl JwtVerifier {
         let payload = URL_SAFE_NO_PAD
             .decode(parsed.payload)
             .map_err(|_| Reason::MalformedToken("payload is not base64url"))?;
-        let registered = read_payload(&payload, inner.rules.scope_claim.as_deref())?;
+        let capture = inner.layout.as_ref().map(|(_, names)| names.as_slice());
+        let mut registered =
+            read_payload_for(&payload, inner.rules.scope_claim.as_deref(), capture)?;
         let checked = inner.rules.check(&registered, now)?;
+        let (subject, scopes, roles) = match &inner.layout {
+            None => (checked.subject, checked.scopes, checked.roles),
+            Some((layout, _)) => {
+                let captured: serde_json::Map<String, serde_json::Value> = registered
+                    .captured
+                    .drain(..)
+                    .map(|(name, value)| (name.into_owned(), value))
+                    .collect();
+                let read = layout.read(&captured)?;
+                (read.subject, read.scopes, read.roles)
+            }
+        };
         let binding = read_sender_binding(&registered.cnf)?;
         // Read once here, so the check on every cache hit is a lookup (only with a store).
         let token_ids = inner.revocations.as_ref().map(|_| {
@@ -549,8 +569,9 @@ impl JwtVerifier {
         });
         drop(registered);
         Ok(Principal::from_verified_jwt(
-            checked.subject,
-            checked.scopes,
+            subject,
+            scopes,
+            roles,
             payload,
             checked.dies_at,
             token_ids,
@@ -896,6 +917,36 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// Where the subject, scopes and roles come from: a [`ClaimLayout`] preset (Keycloak,
+    /// Entra ID, Auth0, Okta, Google) or one of your own. Default: [`ClaimLayout::default`]
+    /// (`scope` else `scp`, `roles`, `sub`). A [`scope_claim`](Self::scope_claim) given too
+    /// replaces the layout's scope sources.
+    ///
+    /// ```
+    /// # use auth_core::{Algorithm, JwtKey, JwtVerifier};
+    /// # use serde_json::json;
+    /// use auth_core::claim_layout::ClaimLayout;
+    /// # const SECRET: &[u8] = b"an HS256 secret of 32 bytes or more";
+    /// # let key = JwtKey::hmac(Algorithm::HS256, SECRET)?;
+    /// # let mint = |claims: serde_json::Value| auth_core::testing::Minter::hmac(Algorithm::HS256, SECRET).sign(&claims);
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(key)
+    ///     .claims(ClaimLayout::keycloak().keycloak_client("orders-api"))
+    ///     .build()?;
+    /// let token = mint(json!({
+    ///     "sub": "alice", "exp": 4102444800u64, "scope": "orders:read",
+    ///     "realm_access": {"roles": ["staff"]},
+    ///     "resource_access": {"orders-api": {"roles": ["refunds"]}, "billing": {"roles": ["admin"]}},
+    /// }));
+    /// let principal = verifier.verify_now(&token).unwrap();
+    /// assert_eq!(principal.roles(), ["staff", "refunds"]);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn claims(mut self, layout: ClaimLayout) -> Self {
+        self.layout = Some(layout);
+        self
+    }
+
     /// Refuses tokens longer than `bytes` before decoding them (default 8 KiB).
     ///
     /// ```
@@ -1066,6 +1117,25 @@ impl JwtVerifierBuilder {
                 ),
             });
         }
+        // `scope_claim` on top of a layout replaces the layout's scope sources.
+        let layout = match (self.layout, &self.scope_claim) {
+            (Some(layout), Some(name)) => Some(layout.with_scopes_only(ClaimPath::member(name))),
+            (layout, _) => layout,
+        };
+        let scope_claim = match layout {
+            Some(_) => None,
+            None => self.scope_claim.clone(),
+        };
+        if layout.as_ref().is_some_and(ClaimLayout::has_empty_path) {
+            return Err(ConfigError::InvalidSetting {
+                what: "claim layout",
+                detail: "a claim path has an empty member name".into(),
+            });
+        }
+        let layout = layout.filter(|l| !l.is_default()).map(|l| {
+            let names = l.top_level_names();
+            (l, names)
+        });
         if self.scope_claim.as_deref().is_some_and(str::is_empty) {
             return Err(ConfigError::InvalidSetting {
                 what: "scope claim",
@@ -1106,8 +1176,9 @@ impl JwtVerifierBuilder {
                     leeway: self.leeway.as_secs(),
                     require_exp: self.require_exp || self.rfc9068_profile,
                     require_rfc9068_claims: self.rfc9068_profile,
-                    scope_claim: self.scope_claim,
+                    scope_claim,
                 },
+                layout,
                 require_at_jwt: self.require_at_jwt || self.rfc9068_profile,
                 require_kid: self.require_kid,
                 asymmetric_only: self.asymmetric_only,
