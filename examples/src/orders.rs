@@ -40,6 +40,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, Responder, delete, get, post, route, web};
+use auth_core::claim_layout::ClaimLayout;
 use auth_core::openapi::{ExtractorSecurity, SecuritySchemes, scopes_of};
 use auth_core::redis_store::RedisStore;
 use auth_core::resource_metadata::ResourceMetadata;
@@ -149,6 +150,30 @@ pub struct Settings {
     /// Opaque access tokens by introspection (RFC 7662), beside JWTs: see
     /// [`IntrospectionSettings`].
     pub introspection: Option<IntrospectionSettings>,
+    /// `AUTH_CLAIMS`: where tokens (and introspection answers) put scopes, roles and the
+    /// subject: `default`, `keycloak` (or `keycloak:<client>` for that client's roles too),
+    /// `entra`, `auth0`, `okta` or `google`.
+    pub claims: ClaimLayout,
+}
+
+/// The layout `AUTH_CLAIMS` names.
+fn claim_layout(value: Option<&str>) -> Result<ClaimLayout, String> {
+    Ok(match value {
+        None | Some("default") => ClaimLayout::default(),
+        Some("keycloak") => ClaimLayout::keycloak(),
+        Some(other) if other.starts_with("keycloak:") && other.len() > "keycloak:".len() => {
+            ClaimLayout::keycloak().keycloak_client(&other["keycloak:".len()..])
+        }
+        Some("entra") => ClaimLayout::entra(),
+        Some("auth0") => ClaimLayout::auth0(),
+        Some("okta") => ClaimLayout::okta(),
+        Some("google") => ClaimLayout::google(),
+        Some(other) => {
+            return Err(format!(
+                "AUTH_CLAIMS={other}: expected default, keycloak[:<client>], entra, auth0, okta or google"
+            ));
+        }
+    })
 }
 
 /// `AUTH_INTROSPECTION_*`: opaque access tokens checked at the authorization server. JWTs are
@@ -237,6 +262,7 @@ impl std::fmt::Debug for Settings {
             .field("tls", &self.tls)
             .field("client_cert_proxies", &self.client_cert_proxies)
             .field("introspection", &self.introspection)
+            .field("claims", &self.claims)
             .finish()
     }
 }
@@ -404,6 +430,7 @@ impl Settings {
             tls,
             client_cert_proxies,
             introspection,
+            claims: claim_layout(var("AUTH_CLAIMS").as_deref())?,
             redis,
             revocations,
             cors_origins,
@@ -463,6 +490,7 @@ impl Settings {
             tls: None,
             client_cert_proxies: Vec::new(),
             introspection: None,
+            claims: ClaimLayout::default(),
         }
     }
 
@@ -614,6 +642,7 @@ impl Settings {
             &settings.client_secret,
         ))
         .leeway(Duration::from_secs(self.leeway))
+        .claims(self.claims.clone())
         .cache_for(Duration::from_secs(settings.cache_secs));
         if let Some(aud) = &self.audience {
             introspection = introspection.audience(aud);
@@ -639,6 +668,7 @@ impl Settings {
         };
         verifier = verifier
             .leeway(Duration::from_secs(self.leeway))
+            .claims(self.claims.clone())
             .revocations(Arc::clone(&self.revocations.store));
         if let Some(iss) = &self.issuer {
             verifier = verifier.issuer(iss);
@@ -835,12 +865,15 @@ async fn delete_order(store: web::Data<Store>, id: web::Path<u64>) -> HttpRespon
     }
 }
 
-/// The policy of `DELETE /orders/{id}`: `orders:admin` may delete any order; without it, only
+/// The policy of `DELETE /orders/{id}`: `orders:admin` (or the role `orders-admin`) may delete
+/// any order; without it, only
 /// the order's owner (the subject that placed it). An order that does not exist is refused like
 /// another's (403 `forbidden`), so the answer never tells a caller which ids exist; an
 /// administrator gets the handler's 404.
 fn admin_or_owner(user: &Principal, req: &HttpRequest) -> Decision {
-    if user.has_scope("orders:admin") {
+    // An administrator by scope, or by the role `orders-admin` where the identity provider
+    // grants roles (`AUTH_CLAIMS` says where it puts them).
+    if user.has_scope("orders:admin") || user.has_role("orders-admin") {
         return Decision::Allow;
     }
     let (Some(store), Some(id)) = (

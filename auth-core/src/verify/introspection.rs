@@ -506,6 +506,7 @@ impl IntrospectionBuilder {
                 audience: None,
                 leeway: 60,
                 require_exp: false,
+                layout: crate::claim_layout::ClaimLayout::default(),
             },
             cache_for: Duration::from_secs(60),
             cache_inactive_for: Duration::from_secs(5),
@@ -586,6 +587,23 @@ impl IntrospectionBuilder {
     /// ```
     pub fn require_exp(mut self, required: bool) -> Self {
         self.rules.require_exp = required;
+        self
+    }
+
+    /// Where answers put the subject, scopes and roles (default: RFC 7662's `sub` and `scope`,
+    /// `scp`, and `roles`): Keycloak's introspection answers carry `realm_access.roles`, for
+    /// one.
+    ///
+    /// ```
+    /// # use auth_core::{ClientAuth, Introspection};
+    /// use auth_core::claim_layout::ClaimLayout;
+    /// let builder = Introspection::builder("https://kc.example/realms/shop/protocol/openid-connect/token/introspect")
+    ///     .client(ClientAuth::secret_basic("orders-api", "s3cret"))
+    ///     .claims(ClaimLayout::keycloak().keycloak_client("orders-api"));
+    /// # assert!(builder.build().is_ok());
+    /// ```
+    pub fn claims(mut self, layout: crate::claim_layout::ClaimLayout) -> Self {
+        self.rules.layout = layout;
         self
     }
 

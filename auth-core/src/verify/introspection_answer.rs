@@ -15,6 +15,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::claim_layout::{ClaimLayout, LayoutClaims};
 use crate::principal::Principal;
 use crate::rejection::Reason;
 use crate::scheme::Scheme;
@@ -30,6 +31,8 @@ pub(crate) struct AnswerRules {
     pub(crate) leeway: u64,
     /// Whether an answer without `exp` is refused.
     pub(crate) require_exp: bool,
+    /// Where the subject, scopes and roles are.
+    pub(crate) layout: ClaimLayout,
 }
 
 /// Why an answer could not be read at all: the server's fault, answered with 503.
@@ -146,32 +149,23 @@ pub(crate) fn read(
             return refused(Reason::WrongAudience);
         }
     }
-    let subject = match answer.get("sub") {
-        None => None,
-        Some(Value::String(sub)) => Some(sub.clone()),
-        Some(_) => return refused(Reason::InvalidClaim("sub")),
-    };
-    // RFC 7662 §2.2: a space-separated string; an array of strings is read too (some servers
-    // answer with one), anything else refused.
-    let scopes = match answer.get("scope") {
-        None => Vec::new(),
-        Some(Value::String(s)) => s
-            .split(' ')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::Array(items)) => match items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-        {
-            Some(scopes) => scopes,
-            None => return refused(Reason::InvalidClaim("scope")),
-        },
-        Some(_) => return refused(Reason::InvalidClaim("scope")),
+    // Subject, scopes and roles where the server's layout puts them (RFC 7662's `scope` and
+    // `sub` by default: the same layout as a JWT's); a value of the wrong type refuses.
+    let LayoutClaims {
+        subject,
+        scopes,
+        roles,
+    } = match rules.layout.read(&answer) {
+        Ok(read) => read,
+        Err(reason) => return refused(reason),
     };
     let expires = exp.map(|exp| exp.max(0.0).floor() as u64);
     let principal = Principal::new(Scheme::Bearer, subject, scopes, answer);
+    let principal = if roles.is_empty() {
+        principal
+    } else {
+        principal.with_roles(roles)
+    };
     Ok(Read {
         verdict: Ok(principal),
         expires,
@@ -190,6 +184,7 @@ mod tests {
             audience: Some("orders-api".into()),
             leeway: 60,
             require_exp: false,
+            layout: ClaimLayout::default(),
         }
     }
 
