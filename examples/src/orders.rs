@@ -6,7 +6,7 @@
 //! | `GET`/`HEAD /orders` | `orders:read`, Bearer or DPoP | attribute above `#[route]` |
 //! | `GET /orders/{id}` | `orders:read` | attribute below `#[get]` |
 //! | `POST /orders` | `orders:write` | extractor struct [`OrderWriter`] |
-//! | `DELETE /orders/{id}` | all of `orders:write orders:admin` | attribute |
+//! | `DELETE /orders/{id}` | `orders:write`, then the policy `admin_or_owner` (the owner, or `orders:admin` / role `orders-admin`) | attribute |
 //! | `GET /reports` | any of `reports:read admin` | attribute |
 //! | `GET /me` | any valid token, Bearer or DPoP | attribute, no scope |
 //! | `GET /account/security` | `acr` `urn:orders:mfa` and `max_age` 300 (RFC 9470 step-up) | attribute |

@@ -38,4 +38,5 @@ status=0
 "$venv/bin/python" "$here/dpop_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/mtls_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/introspection_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/claims_interop.py" "$binary" || status=1
 exit $status
