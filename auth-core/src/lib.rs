@@ -231,7 +231,7 @@ pub mod __private;
 ///   (`header`, `cookie`, `query`, `form`; see [`transport`]), instead of the application's
 ///   [`token_locations`](AuthConfigBuilder::token_locations). Only with a `scheme` that
 ///   accepts `bearer`.
-/// - `policy = path::to::check` (a path, not a string): an application [`policy`], a plain or
+/// - `policy = path::to::check` (a path, not a string): an application [policy](mod@policy), a plain or
 ///   `async fn (&Principal, &HttpRequest) -> Decision` that decides after the credentials and
 ///   scopes passed: [`Decision::Deny`] is a 403 `forbidden` without a challenge,
 ///   [`Decision::Undecided`] a 503. A function of another shape is a compile error at the path.

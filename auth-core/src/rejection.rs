@@ -57,7 +57,7 @@ pub enum ErrorCode {
     InsufficientUserAuthentication,
     /// 403, a valid credential with every scope the endpoint requires, which the
     /// application's policy refuses (not the owner, not in the team); no challenge, since a
-    /// new token would not help ([`crate::policy`]).
+    /// new token would not help ([`mod@crate::policy`]).
     Forbidden,
 }
 
@@ -411,7 +411,7 @@ pub enum Reason {
     FormBodyUnread,
     /// A realm or scope that cannot be written into a header.
     UnrenderableChallenge,
-    /// The application policy of this name refused the request ([`crate::policy`]).
+    /// The application policy of this name refused the request ([`mod@crate::policy`]).
     PolicyDenied(&'static str),
     /// The application policy of this name could not decide (its own words why are logged
     /// with the refusal).

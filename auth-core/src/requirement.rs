@@ -132,7 +132,7 @@ impl Requirement {
     /// An application policy decides last, after the credentials verified and the scopes
     /// (and step-up conditions) passed: [`Decision::Deny`](crate::Decision::Deny) is a 403
     /// `forbidden` with no challenge, [`Decision::Undecided`](crate::Decision::Undecided) a
-    /// 503 (see [`crate::policy`]).
+    /// 503 (see [`mod@crate::policy`]).
     ///
     /// ```
     /// use actix_web::HttpRequest;
