@@ -92,8 +92,8 @@ impl<R: RequirementSource> FromRequest for Guard<R> {
     type Error = Rejection;
     type Future = ExtractFuture<Self>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(req, R::REQUIREMENT, |_| Ok(Guard(PhantomData)))
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        extract(req, payload, R::REQUIREMENT, |_| Ok(Guard(PhantomData)))
     }
 }
 
@@ -110,10 +110,12 @@ fn conclude<T>(
 /// Checks `requirement` against `req` and builds the extractor from the principal.
 ///
 /// The check starts inside `from_request`, before actix polls any extractor; a check that must
-/// wait (Basic) is marked in flight, so a `Principal` argument waits for it instead of checking
-/// the request a second time.
+/// wait (Basic, introspection, an async policy) is marked in flight, so a `Principal` argument
+/// waits for it instead of checking the request a second time, and the body is held back until
+/// it ends (the handler's body extractors are polled in the same pass).
 pub fn extract<T>(
     req: &HttpRequest,
+    payload: &mut Payload,
     requirement: &'static Requirement,
     build: fn(Principal) -> Result<T, Rejection>,
 ) -> ExtractFuture<T> {
@@ -121,6 +123,7 @@ pub fn extract<T>(
         Outcome::Ready(result) => State::Ready(Some(conclude(req, requirement, result, build))),
         Outcome::Pending(check) => {
             extract::begin_in_flight(req);
+            extract::hold_body(req, payload);
             State::Pending {
                 check,
                 req: req.clone(),

@@ -56,6 +56,11 @@ impl ClaimPath {
     /// assert_eq!(ClaimPath::parse("scp").segments(), ["scp"]);
     /// ```
     pub fn parse(dotted: &str) -> Self {
+        // A namespaced claim (`https://example.com/roles`, as Auth0 requires) is one member:
+        // split at its dots, it would name a path no token has.
+        if dotted.contains("://") {
+            return ClaimPath::member(dotted);
+        }
         ClaimPath {
             segments: dotted.split('.').map(str::to_owned).collect(),
         }
@@ -135,12 +140,12 @@ enum Combine {
 ///
 /// ```
 /// use auth_core::claim_layout::{ClaimLayout, ClaimPath};
-/// let layout = ClaimLayout::google()
-///     .with_subject(ClaimPath::member("email"))
+/// let layout = ClaimLayout::okta()
+///     .with_subject(ClaimPath::member("uid"))
 ///     .with_role_source(ClaimPath::member("https://example.com/roles"));
-/// let claims = serde_json::json!({"email": "a@example.com", "scope": "x", "https://example.com/roles": ["ops"]});
+/// let claims = serde_json::json!({"uid": "00u1ab", "scp": ["x"], "https://example.com/roles": ["ops"]});
 /// let read = layout.read(claims.as_object().unwrap()).unwrap();
-/// assert_eq!((read.subject.as_deref(), read.roles.as_slice()), (Some("a@example.com"), &["ops".to_owned()][..]));
+/// assert_eq!((read.subject.as_deref(), read.roles.as_slice()), (Some("00u1ab"), &["ops".to_owned()][..]));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimLayout {
@@ -254,10 +259,19 @@ impl ClaimLayout {
     /// use auth_core::claim_layout::ClaimLayout;
     /// let claims = serde_json::json!({"scope": "openid read:orders", "permissions": ["read:orders", "refund:orders"]});
     /// let read = ClaimLayout::auth0().read(claims.as_object().unwrap()).unwrap();
-    /// assert_eq!(read.scopes, ["openid", "read:orders", "refund:orders"]);
+    /// assert_eq!(read.scopes, ["openid", "read:orders"]); // what the client was granted
+    /// assert_eq!(read.roles, ["read:orders", "refund:orders"]); // what the user may do
     /// ```
     pub fn auth0() -> Self {
-        ClaimLayout::only("scope").with_scope_source(ClaimPath::member("permissions"))
+        // `scope` is what this client was granted (with RBAC, the requested scopes the user's
+        // permissions allow); `permissions` is everything the user may do at this API,
+        // whatever the client asked for. Counting the second as scopes would let a client
+        // that asked for `read:orders` pass a `refund:orders` endpoint: permissions are the
+        // user's, so they are roles here (`role = "refund:orders"` asks for them).
+        ClaimLayout {
+            roles: vec![ClaimPath::member("permissions")],
+            ..ClaimLayout::only("scope")
+        }
     }
 
     /// Okta: scopes in the `scp` array, groups (as roles) in `groups`.
@@ -300,7 +314,11 @@ impl ClaimLayout {
         self
     }
 
-    /// Reads the subject from `path` instead of `sub`.
+    /// Reads the subject from `path` instead of `sub`. The subject is what ownership policies
+    /// and revocations by subject key on: choose a claim that is unique and never reassigned
+    /// (Entra ID's `oid`, with `tid` where several tenants sign in; Okta's `uid`), never an
+    /// e-mail address or a user name, which change hands; revocations must then name that
+    /// value.
     ///
     /// ```
     /// use auth_core::claim_layout::{ClaimLayout, ClaimPath};
@@ -418,8 +436,14 @@ fn values(
     };
     match path.find(claims) {
         Ok(None) => Ok(false),
-        Ok(Some(Value::String(list))) => {
+        // Scopes are space-delimited (RFC 6749 §3.3); a role is a name, whatever it holds:
+        // split, `"billing admin"` would grant `admin`.
+        Ok(Some(Value::String(list))) if what == "scope" => {
             list.split(' ').for_each(&mut add);
+            Ok(true)
+        }
+        Ok(Some(Value::String(one))) => {
+            add(one);
             Ok(true)
         }
         Ok(Some(Value::Array(items))) => {
@@ -506,7 +530,7 @@ mod tests {
 
     #[test]
     fn unions_have_no_duplicates_and_names_are_collected() {
-        let a = ClaimLayout::auth0();
+        let a = ClaimLayout::auth0().with_scope_source(ClaimPath::member("permissions"));
         assert_eq!(
             read(&a, json!({"scope": "a b", "permissions": ["b", "c"]})).map(|r| r.scopes),
             Ok(vec!["a".to_owned(), "b".to_owned(), "c".to_owned()])

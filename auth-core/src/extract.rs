@@ -268,3 +268,42 @@ pub(crate) fn wait_in_flight(req: &HttpRequest, cx: &Context<'_>) -> bool {
     state.1.push(cx.waker().clone());
     true
 }
+
+/// Holds the request's body back while a guard of the request is still checking: actix polls
+/// every extractor of a handler in the same pass, so without this a `Json<T>` argument would
+/// read (and refuse, with its own 400) the body of a request whose credentials are still being
+/// verified — an introspection call, a key refetch, a password hash, an async policy. The
+/// guard's refusal must come first, and an unauthenticated client must not make the service
+/// read its body.
+pub(crate) fn hold_body(req: &HttpRequest, payload: &mut Payload) {
+    let inner = payload.take();
+    let held = HeldBody {
+        req: req.clone(),
+        inner,
+    };
+    let stream: Pin<
+        Box<
+            dyn futures_util::Stream<
+                    Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>,
+                >,
+        >,
+    > = Box::pin(held);
+    *payload = Payload::from(stream);
+}
+
+/// The body, released once no guard of its request is checking.
+struct HeldBody {
+    req: HttpRequest,
+    inner: Payload,
+}
+
+impl futures_util::Stream for HeldBody {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if wait_in_flight(&self.req, cx) {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
+}

@@ -150,7 +150,11 @@ pub mod __private;
 /// The macro adds one hidden argument in first place, an extractor whose type carries the
 /// requirement. actix extracts arguments in order and stops at the first error, so the check
 /// runs before the handler's own extractors (a JSON body, a database handle) and a refused
-/// request never reaches the body: it is answered with the runtime's [`Rejection`] (`401` and
+/// request never reaches the body — also when the check must wait (an introspection call, a
+/// key refetch, a password hash, an async policy): actix polls every extractor in one pass, so
+/// the guard holds the request's body back until its check ends. (A bare `Principal` argument
+/// on a handler *without* the attribute does not hold the body: put the attribute on handlers
+/// that read one.) The refusal is answered with the runtime's [`Rejection`] (`401` and
 /// a `WWW-Authenticate` challenge, or `403 insufficient_scope`). A [`Principal`] or
 /// [`Claims<T>`] argument of the handler receives the verified identity. The return type, the
 /// body, the other arguments and attributes, the generics and the `where` clause are left as

@@ -329,10 +329,11 @@ fn expand_struct(requirement: &Requirement, extractor: &ItemStruct) -> TokenStre
 
             fn from_request(
                 req: &#private::HttpRequest,
-                _: &mut #private::Payload,
+                payload: &mut #private::Payload,
             ) -> Self::Future {
                 #private::extract(
                     req,
+                    payload,
                     <Self as #private::RequirementSource>::REQUIREMENT,
                     #build,
                 )

@@ -263,7 +263,9 @@ def default_preset(s):
 
     writer = rfc9068(sub="writer", scope="orders:write")
     s.roles_count("role `orders-admin` in `roles`", writer, rfc9068(sub="admin", scope="orders:write", roles=["orders-admin"]))
-    s.roles_count("role `orders-admin` as a string `roles`", writer, rfc9068(sub="admin", scope="orders:write", roles="support orders-admin"))
+    s.roles_count("role `orders-admin` as a string `roles`", writer, rfc9068(sub="admin", scope="orders:write", roles="orders-admin"))
+    s.roles_do_not_count("a role string is one name, never split at spaces", writer,
+                         rfc9068(sub="other-admin", scope="orders:write", roles="support orders-admin"))
     s.roles_do_not_count("without the role", writer, rfc9068(sub="other", scope="orders:write", roles=["support"]))
     s.roles_do_not_count("`groups` is not `roles`", writer, rfc9068(sub="other", scope="orders:write", groups=["orders-admin"]))
     s.roles_do_not_count("Keycloak's `realm_access.roles` is not `roles`", writer,
@@ -374,28 +376,33 @@ def entra_preset(s):
 
 
 def auth0_preset(s):
-    read = auth0(permissions=["orders:read"])
-    s.ok("Auth0 token, `orders:read` in `permissions`, `scope` \"openid profile\"", read)
+    # `scope`: what the client was granted; `permissions`: the user's, whatever the client asked
+    # for, read as roles (never as scopes).
+    read = auth0(scope="openid profile orders:read", permissions=["orders:read"])
+    s.ok("Auth0 token, `orders:read` in `scope`", read)
     s.subject("Auth0 token", read, "auth0|5f7c8ec7c33c6c004bbafe82", ["openid", "profile", "orders:read"])
-    s.subject("`scope` and `permissions` unite without duplicates",
-              auth0(scope="openid orders:read", permissions=["orders:read", "orders:write"]),
-              "auth0|5f7c8ec7c33c6c004bbafe82", ["openid", "orders:read", "orders:write"])
-    s.ok("`orders:read` in `scope`, no `permissions` (a union)", auth0(scope="openid profile orders:read"))
+    s.scope_refused("`orders:read` in `permissions` only (the user's, not the client's grant)",
+                    auth0(permissions=["orders:read"]))
     s.scope_refused("Auth0 token without `orders:read`", auth0(permissions=["orders:write"]))
     s.scope_refused("Okta's `scp` array", auth0(scp=["orders:read"]))
     s.scope_refused("Entra's `scp` string", auth0(permissions=[], scp="orders:read"))
-    s.scope_refused("a namespaced permissions claim", auth0(**{"https://orders.example.com/permissions": ["orders:read"]}))
 
-    writer = auth0(sub="auth0|writer", permissions=["orders:write"])
-    s.roles_do_not_count("no roles: the namespaced `…/roles` orders-admin", writer, auth0(sub="auth0|other", permissions=["orders:write"]))
-    s.roles_do_not_count("no roles: `roles` orders-admin", writer, auth0(sub="auth0|other", permissions=["orders:write"], roles=["orders-admin"]))
-    s.roles_count("`orders:admin` in `permissions`", writer, auth0(sub="auth0|admin", permissions=["orders:write", "orders:admin"]))
+    writer = auth0(sub="auth0|writer", scope="openid orders:write", permissions=["orders:write"])
+    s.roles_count("permission `orders-admin` (a role)", writer,
+                  auth0(sub="auth0|admin", scope="openid orders:write", permissions=["orders:write", "orders-admin"]))
+    s.roles_do_not_count("`orders:admin` in `permissions` is not a scope", writer,
+                         auth0(sub="auth0|other", scope="openid orders:write", permissions=["orders:write", "orders:admin"]))
+    s.roles_do_not_count("`roles` orders-admin is not Auth0's", writer,
+                         auth0(sub="auth0|other", scope="openid orders:write", permissions=["orders:write"], roles=["orders-admin"]))
+    s.roles_count("`orders:admin` in `scope`", writer,
+                  auth0(sub="auth0|admin2", scope="openid orders:write orders:admin", permissions=[]))
     s.deletes("the owner deletes its order", s.create("owner places an order", writer), writer)
 
-    s.invalid("`permissions: {…}`", auth0(permissions={"orders:read": True}))
-    s.invalid("`permissions: [\"orders:read\", 1]`", auth0(permissions=["orders:read", 1]))
-    s.invalid("`scope: 7` beside good `permissions`", auth0(scope=7, permissions=["orders:read"]))
-    s.ok("a wrong-typed claim it does not read (`roles: 7`, `scp: 7`)", auth0(permissions=["orders:read"], roles=7, scp=7))
+    s.invalid("`permissions: {…}`", auth0(scope="openid orders:read", permissions={"orders:read": True}))
+    s.invalid("`permissions: [\"orders:read\", 1]`", auth0(scope="openid orders:read", permissions=["orders:read", 1]))
+    s.invalid("`scope: 7`", auth0(scope=7, permissions=["orders:read"]))
+    s.ok("a wrong-typed claim it does not read (`roles: 7`, `scp: 7`)",
+         auth0(scope="openid orders:read", permissions=["orders:read"], roles=7, scp=7))
 
 
 def okta_preset(s):

@@ -34,5 +34,9 @@ pub fn capture_log() -> (Capture, tracing::subscriber::DefaultGuard) {
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
-    (capture, tracing::subscriber::set_default(subscriber))
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Tests run on parallel threads, most without a subscriber: a callsite first met on one of
+    // those may have cached "never" while this one was being set; ask every callsite again.
+    tracing::callsite::rebuild_interest_cache();
+    (capture, guard)
 }

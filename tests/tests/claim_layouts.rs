@@ -191,24 +191,56 @@ async fn entra_scp_string_and_app_roles() {
         .assert_invalid_token("roles of the wrong type");
 }
 
+/// Auth0: `scope` is what the client was granted; `permissions` is everything the user may do
+/// at the API whatever the client asked for, so it is read as roles, never as scopes (a client
+/// granted `openid` must not pass an `orders:read` endpoint because its user could).
 #[actix_web::test]
-async fn auth0_permissions_join_the_scopes() {
-    let namespaced = "https://orders.example.com/roles";
-    let service = app(ClaimLayout::auth0().with_role_source(ClaimPath::member(namespaced))).await;
-    let rbac = token(json!({
-        "azp": "client-1", "scope": "openid", "permissions": ["orders:read"],
-        namespaced: ["support"],
+async fn auth0_permissions_are_the_users_roles_never_the_clients_scopes() {
+    let service = app(ClaimLayout::auth0()).await;
+    let delegated = token(json!({
+        "azp": "client-1", "scope": "openid orders:read", "permissions": ["orders:read", "refunds", "support"],
     }));
-    assert_eq!(decisions(&service, &rbac).await, [200, 403, 200, 403]);
-    let no_roles = token(json!({"scope": "openid", "permissions": ["orders:read"]}));
-    assert_missing_role(&service, &no_roles).await;
-    // Without the namespaced claim, Auth0 tokens carry no roles by default.
-    let plain = app(ClaimLayout::auth0()).await;
+    assert_eq!(decisions(&service, &delegated).await, [200, 200, 200, 403]);
+    let user_only = token(
+        json!({"azp": "client-1", "scope": "openid", "permissions": ["orders:read", "admin"]}),
+    );
+    let answer = call(&service, get("/orders", &user_only)).await;
+    assert_eq!(
+        answer.status, 403,
+        "the user's permission is not the client's scope"
+    );
+    assert_eq!(
+        call(&service, get("/orders", &delegated)).await.text(),
+        "openid orders:read|orders:read refunds support"
+    );
+    // A namespaced roles claim is one member (its dots are not a path).
+    let namespaced = "https://orders.example.com/roles";
+    let with_namespaced =
+        app(ClaimLayout::auth0().with_role_source(ClaimPath::parse(namespaced))).await;
+    let t = token(json!({"scope": "orders:read", namespaced: ["admin"]}));
+    assert_eq!(decisions(&with_namespaced, &t).await, [200, 403, 200, 200]);
+    // A `roles` claim is not Auth0's.
     let with_roles_claim = token(json!({"scope": "orders:read", "roles": ["admin"]}));
     assert_eq!(
-        decisions(&plain, &with_roles_claim).await,
+        decisions(&service, &with_roles_claim).await,
         [200, 403, 403, 403]
     );
+}
+
+/// A role is a name: given as a string, it is one role, never split at its spaces.
+#[actix_web::test]
+async fn a_role_string_is_one_role() {
+    for layout in [
+        ClaimLayout::default(),
+        ClaimLayout::entra().with_role_source(ClaimPath::member("roles")),
+    ] {
+        let service = app(layout).await;
+        let t =
+            token(json!({"scope": "orders:read", "scp": "orders:read", "roles": "support admin"}));
+        assert_eq!(decisions(&service, &t).await, [200, 403, 403, 403]);
+        let one = token(json!({"scope": "orders:read", "scp": "orders:read", "roles": "admin"}));
+        assert_eq!(decisions(&service, &one).await, [200, 403, 200, 200]);
+    }
 }
 
 #[actix_web::test]

@@ -35,6 +35,24 @@ async fn by_struct(Reader(user): Reader) -> String {
     user.subject().unwrap_or("?").to_owned()
 }
 
+#[require_auth(scheme = "bearer", scope = "orders:write")]
+#[actix_web::post("/fn-body")]
+async fn with_body(body: web::Json<serde_json::Value>) -> String {
+    body["item"].as_str().unwrap_or("?").to_owned()
+}
+
+#[require_auth(scheme = "bearer", scope = "orders:write")]
+struct Writer(Principal);
+
+/// The guarded struct before the body: actix hands the body to the first extractor that asks
+/// for it, so an extractor written before the struct would take it before the struct could
+/// hold it back (docs/attribute.md: the struct comes first).
+#[actix_web::post("/struct-body")]
+async fn with_body_struct(Writer(user): Writer, body: web::Json<serde_json::Value>) -> String {
+    let _ = user;
+    body["item"].as_str().unwrap_or("?").to_owned()
+}
+
 const GUARDED: Requirement =
     Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_all_scopes(&["orders:read"]);
 
@@ -67,6 +85,8 @@ async fn app_with(
             .app_data(config)
             .service(by_fn)
             .service(by_struct)
+            .service(with_body)
+            .service(with_body_struct)
             .service(
                 web::scope("/guarded")
                     .wrap(RequireAuth::new(&GUARDED))
@@ -822,6 +842,40 @@ async fn a_planted_plain_entry_is_not_believed_where_answers_are_signed() {
         2,
         "the planted entry was not believed: the server was asked"
     );
+}
+
+/// actix polls a handler's extractors in one pass: while the token is being introspected, a
+/// `Json` argument must not read the body, so the refusal comes first (never the body's 400)
+/// and a refused client's body is never read.
+#[actix_web::test]
+async fn the_body_waits_for_the_introspection() {
+    let server = AuthorizationServer::start();
+    server.active("opaque-write", "orders:write");
+    server.set_delay(Duration::from_millis(200));
+    let app = app_with(builder(&server).cache_for(Duration::ZERO).build().unwrap()).await;
+    for path in ["/fn-body", "/struct-body"] {
+        let post = |token: &str, body: &'static str| {
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body)
+        };
+        call(&app, post("never-issued", "{not json"))
+            .await
+            .assert_invalid_token(&format!("{path}: the refusal, not the body's 400"));
+        let answer = call(&app, post("opaque-write", r#"{"item":"tea"}"#)).await;
+        assert_eq!(
+            (answer.status, answer.text()),
+            (200, "tea".to_owned()),
+            "{path}: then read"
+        );
+        let answer = call(&app, post("opaque-write", "{not json")).await;
+        assert_eq!(
+            answer.status, 400,
+            "{path}: a bad body of an accepted request"
+        );
+    }
 }
 
 #[test]

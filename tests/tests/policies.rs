@@ -91,6 +91,16 @@ async fn counted_fn() -> &'static str {
     "ok"
 }
 
+#[require_auth(
+    scheme = "bearer",
+    scope = "orders:read",
+    policy = policies::owns_order_async
+)]
+#[actix_web::post("/fn-async/orders/{id}/notes")]
+async fn note_fn_async(body: web::Json<Value>) -> String {
+    body["note"].as_str().unwrap_or("?").to_owned()
+}
+
 // 2. The attribute on a struct extractor.
 #[require_auth(scheme = "bearer", scope = "orders:read", policy = owns_order)]
 struct Owner(Principal);
@@ -116,6 +126,12 @@ async fn order_struct(Owner(user): Owner, id: web::Path<String>) -> String {
 #[get("/struct-async/orders/{id}")]
 async fn order_struct_async(_: AsyncOwner, id: web::Path<String>) -> String {
     format!("order {id}")
+}
+
+/// The guarded struct first, then the body: the body waits for the struct's async policy.
+#[actix_web::post("/struct-async/orders/{id}/notes")]
+async fn note_struct_async(_: AsyncOwner, body: web::Json<Value>) -> String {
+    body["note"].as_str().unwrap_or("?").to_owned()
 }
 
 #[get("/struct/undecided")]
@@ -168,6 +184,8 @@ async fn app() -> impl actix_web::dev::Service<
             .service(counted_fn)
             .service(order_struct)
             .service(order_struct_async)
+            .service(note_fn_async)
+            .service(note_struct_async)
             .service(undecided_struct)
             .service(counted_struct)
             .service(order_reused)
@@ -400,6 +418,41 @@ mod openapi {
                 .keys()
                 .collect::<Vec<_>>(),
             ["200"]
+        );
+    }
+}
+
+/// An async policy runs while actix polls the handler's other extractors: the body is held back
+/// until the policy decided, so a denied caller gets the 403, never the body's 400, and its
+/// body is never read.
+#[actix_web::test]
+async fn the_body_waits_for_an_async_policy() {
+    let app = app().await;
+    for path in ["/fn-async/orders/7/notes", "/struct-async/orders/7/notes"] {
+        let post = |token: &str, body: &'static str| {
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body)
+        };
+        let denied = call(&app, post(&token("orders:read", &["8"]), "{not json")).await;
+        assert_eq!(denied.status, 403, "{path}: {}", denied.text());
+        assert_eq!(denied.json()["error"], "forbidden", "{path}");
+        let allowed = call(
+            &app,
+            post(&token("orders:read", &["7"]), r#"{"note":"hi"}"#),
+        )
+        .await;
+        assert_eq!(
+            (allowed.status, allowed.text()),
+            (200, "hi".to_owned()),
+            "{path}"
+        );
+        let bad_body = call(&app, post(&token("orders:read", &["7"]), "{not json")).await;
+        assert_eq!(
+            bad_body.status, 400,
+            "{path}: an allowed request's bad body"
         );
     }
 }

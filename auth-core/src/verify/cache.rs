@@ -159,6 +159,7 @@ impl VerdictCache {
     /// Remembers a verdict at once, without the doorkeeper's second sighting: for verdicts
     /// that cost a network call (introspection), where even the first repeat must not pay it
     /// again. Returns until when it is kept (`None`: not kept).
+    #[cfg(feature = "introspection")]
     pub(crate) fn put_admitted(
         &self,
         token: &[u8],

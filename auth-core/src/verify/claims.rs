@@ -519,7 +519,7 @@ impl ClaimRules {
             (Claim::Absent, scp) => scope_list(scp, "scp")?,
             (scope, _) => scope_list(scope, "scope")?,
         };
-        let roles = scope_list(&claims.roles, "roles")?;
+        let roles = role_list(&claims.roles)?;
 
         if self.require_rfc9068_claims {
             let present = |claim: &Claim<'_>| match claim {
@@ -590,6 +590,24 @@ fn scope_list(claim: &Claim<'_>, name: &'static str) -> Result<Vec<String>, Reas
         Claim::Texts(items) => Ok(items.iter().map(|s| s.as_ref().to_owned()).collect()),
         _ => Err(Reason::InvalidClaim(name)),
     }
+}
+
+/// Roles (RFC 9068 §2.2.3.1) from a string (one role: a role is a name, never split, as the
+/// layouts read it too) or an array of strings, without empty or repeated names.
+fn role_list(claim: &Claim<'_>) -> Result<Vec<String>, Reason> {
+    let mut roles: Vec<String> = Vec::new();
+    let mut add = |role: &str| {
+        if !role.is_empty() && !roles.iter().any(|r| r == role) {
+            roles.push(role.to_owned());
+        }
+    };
+    match claim {
+        Claim::Absent => {}
+        Claim::Text(role) => add(role),
+        Claim::Texts(items) => items.iter().for_each(|r| add(r)),
+        _ => return Err(Reason::InvalidClaim("roles")),
+    }
+    Ok(roles)
 }
 
 #[cfg(test)]
