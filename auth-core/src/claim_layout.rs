@@ -429,8 +429,11 @@ fn values(
     out: &mut Vec<String>,
     what: &'static str,
 ) -> Result<bool, Reason> {
+    // A hash set for membership: an introspection answer may carry thousands of values, and
+    // a linear search per value would make that quadratic.
+    let mut seen: std::collections::HashSet<String> = out.iter().cloned().collect();
     let mut add = |value: &str| {
-        if !value.is_empty() && !out.iter().any(|o| o == value) {
+        if !value.is_empty() && seen.insert(value.to_owned()) {
             out.push(value.to_owned());
         }
     };

@@ -64,8 +64,11 @@ pub(crate) fn refuse_as(
     let schemes = config.map_or(SchemeSet::EMPTY, |c| c.accepted(requirement.schemes()));
     let render = || {
         // The endpoint's scopes only, never its roles (a role is not something a client can
-        // ask an authorization server for by name); none at all when it requires no scope.
-        let scope = (code == ErrorCode::InsufficientScope)
+        // ask an authorization server for by name); none at all when it requires no scope, or
+        // when what is missing is a role: RFC 6750 §3.1's `scope` is the scope *necessary*,
+        // and naming scopes the token already holds would make a client re-request them and
+        // loop on the same token.
+        let scope = (code == ErrorCode::InsufficientScope && reason != Reason::InsufficientRole)
             .then(|| requirement.required_scopes().collect::<Vec<_>>().join(" "))
             .filter(|scopes| !scopes.is_empty());
         let ctx = ChallengeContext {

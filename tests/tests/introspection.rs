@@ -21,6 +21,13 @@ use serde_json::json;
 
 const ORIGIN: &str = "https://api.test.example";
 
+/// The authorization server's key for signed answers (RFC 9701).
+fn as_key() -> auth_core::testing::Minter {
+    auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
+        .kid(Some("as-1"))
+        .typ("token-introspection+jwt")
+}
+
 #[require_auth(scheme = "bearer | dpop", scope = "orders:read")]
 #[get("/fn")]
 async fn by_fn(user: Principal) -> String {
@@ -572,9 +579,7 @@ async fn signed_answers_rfc9701_are_verified_and_a_plain_one_is_a_downgrade() {
     let server = AuthorizationServer::start();
     server.active("opaque-read", "orders:read");
     server.answer("opaque-dead", json!({"active": false}));
-    let as_key = auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
-        .kid(Some("as-1"))
-        .typ("token-introspection+jwt");
+    let as_key = as_key();
     server.sign_answers(as_key.clone());
     let signed = || {
         builder(&server)
@@ -663,11 +668,7 @@ async fn refresh_tokens_and_unbound_dpop_answers_are_never_bearer_tokens() {
 async fn an_old_signed_answer_is_refused_by_its_age() {
     let server = AuthorizationServer::start();
     server.active("opaque-read", "orders:read");
-    server.sign_answers(
-        auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
-            .kid(Some("as-1"))
-            .typ("token-introspection+jwt"),
-    );
+    server.sign_answers(as_key());
     server.date_signed_answers(-600);
     let verifier = builder(&server)
         .signed_answers(auth_core::KeySet::jwks(server.jwks()))
@@ -796,11 +797,7 @@ async fn waiters_never_wait_for_the_shared_write() {
 async fn a_planted_plain_entry_is_not_believed_where_answers_are_signed() {
     let server = AuthorizationServer::start();
     server.active("opaque-read", "orders:read");
-    server.sign_answers(
-        auth_core::testing::Minter::from_pem(auth_core::Algorithm::ES256, EC256_PRIVATE)
-            .kid(Some("as-1"))
-            .typ("token-introspection+jwt"),
-    );
+    server.sign_answers(as_key());
     let store = TestStore::default();
     let signed = |store: TestStore| {
         builder(&server)

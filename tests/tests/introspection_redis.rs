@@ -27,19 +27,7 @@ async fn instance(
     Response = actix_web::dev::ServiceResponse,
     Error = actix_web::Error,
 > {
-    let verifier = Introspection::builder(server.endpoint())
-        .client(ClientAuth::secret_basic(CLIENT_ID, CLIENT_SECRET))
-        .issuer(server.issuer())
-        .audience(AUDIENCE)
-        .shared_cache(store)
-        .build()
-        .unwrap();
-    let config = AuthConfig::builder()
-        .realm(REALM)
-        .bearer(verifier)
-        .build()
-        .unwrap();
-    test::init_service(App::new().app_data(config).service(orders)).await
+    instance_as(server, store, CLIENT_ID, Duration::from_secs(60)).await
 }
 
 fn get_orders(token: &str) -> TestRequest {
