@@ -226,10 +226,16 @@ impl Introspection {
 
     /// The answer this instance keeps for the token, if any.
     fn remembered(&self, digest: &TokenDigest) -> Option<Result<Principal, Reason>> {
-        let cache = self.inner.cache.as_ref()?;
-        let hit = cache.get(digest.as_bytes(), Self::now(), 0);
+        self.inner.cache.as_ref()?;
+        let hit = self.lookup(digest);
         crate::metrics::verdict_cache(hit.is_some());
         hit
+    }
+
+    /// The kept answer, uncounted: the second look of a request that already counted a miss.
+    fn lookup(&self, digest: &TokenDigest) -> Option<Result<Principal, Reason>> {
+        let cache = self.inner.cache.as_ref()?;
+        cache.get(digest.as_bytes(), Self::now(), 0)
     }
 
     /// Joins the call in flight for the token, or starts one.
@@ -238,7 +244,8 @@ impl Introspection {
         let receiver = {
             let mut in_flight = inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             // Under the lock: a call that ended meanwhile put its answer before leaving the map.
-            if let Some(hit) = self.remembered(&digest) {
+            // (Uncounted: this request's miss was counted already.)
+            if let Some(hit) = self.lookup(&digest) {
                 return BearerVerdict::Repeated(hit);
             }
             match in_flight.get(&digest) {
