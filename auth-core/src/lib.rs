@@ -84,7 +84,6 @@
 
 pub mod audit;
 mod binding;
-pub mod challenge;
 pub mod claim_layout;
 mod config;
 mod confirmation;
@@ -111,7 +110,6 @@ pub mod resource_metadata;
 mod scheme;
 mod schemes;
 pub mod store;
-pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttle;
@@ -121,6 +119,9 @@ pub mod verify;
 
 #[doc(hidden)]
 pub mod __private;
+
+// The grammar lives in `auth-grammar`, shared with `auth-client`; these paths stay the same.
+pub use auth_grammar::{challenge, syntax};
 
 /// Requires an authenticated request before an actix-web handler runs, or makes a struct an
 /// extractor that does.

@@ -6,7 +6,7 @@
 /// space only. (RFC 9110 also allows HTAB and obs-text; we never emit them.)
 ///
 /// ```
-/// use auth_core::challenge::is_quotable; // also `auth_core::syntax::is_quotable`
+/// use auth_grammar::challenge::is_quotable; // also `auth_grammar::syntax::is_quotable`
 /// assert!(is_quotable(r#"say "hi" \ bye"#));
 /// assert!(!is_quotable("a\r\nb"));
 /// assert!(!is_quotable("é"));
@@ -19,7 +19,7 @@ pub fn is_quotable(s: &str) -> bool {
 /// `%x20-21 / %x23-5B / %x5D-7E` (no `"` and no `\`).
 ///
 /// ```
-/// use auth_core::challenge::is_rfc6750_value;
+/// use auth_grammar::challenge::is_rfc6750_value;
 /// assert!(is_rfc6750_value("orders:read orders:write"));
 /// assert!(!is_rfc6750_value(r#"say "hi""#));
 /// assert!(!is_rfc6750_value(r"a\b"));
@@ -30,14 +30,20 @@ pub fn is_rfc6750_value(s: &str) -> bool {
 }
 
 /// RFC 9110 §5.6.2 `tchar`.
-pub(crate) fn is_tchar(b: u8) -> bool {
+///
+/// ```
+/// use auth_grammar::syntax::is_tchar;
+/// assert!(is_tchar(b'~'));
+/// assert!(!is_tchar(b' '));
+/// ```
+pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// RFC 9110 §5.6.2 `token`.
 ///
 /// ```
-/// use auth_core::challenge::is_token;
+/// use auth_grammar::challenge::is_token;
 /// assert!(is_token("Bearer"));
 /// assert!(!is_token("two words"));
 /// assert!(!is_token(""));
@@ -49,7 +55,7 @@ pub fn is_token(s: &str) -> bool {
 /// RFC 6750 §2.1 `b64token`.
 ///
 /// ```
-/// use auth_core::credentials::is_b64token;
+/// use auth_grammar::syntax::is_b64token;
 /// assert!(is_b64token(b"abc.DEF-_~+/=="));
 /// assert!(!is_b64token(b"a=b"));
 /// assert!(!is_b64token(b"="));

@@ -2,7 +2,7 @@
 //! `quoted-string` parameter values with `"` and `\` escaped, and a parser for the same grammar.
 //!
 //! ```
-//! use auth_core::challenge::{parse, Challenge};
+//! use auth_grammar::challenge::{parse, Challenge};
 //!
 //! let rendered = Challenge::new("Bearer")
 //!     .param("realm", r#"say "hi" \ bye"#)
@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 /// One challenge: a scheme and its `auth-param`s, in order.
 ///
 /// ```
-/// use auth_core::challenge::Challenge;
+/// use auth_grammar::challenge::Challenge;
 /// let c = Challenge::new("Basic").param("realm", "api");
 /// assert_eq!(c.scheme, "Basic");
 /// assert_eq!(c.params, [("realm".to_owned(), "api".to_owned())]);
@@ -39,7 +39,7 @@ pub struct Challenge {
 /// Why a challenge could not be rendered or parsed.
 ///
 /// ```
-/// use auth_core::challenge::{parse, Challenge, ChallengeError};
+/// use auth_grammar::challenge::{parse, Challenge, ChallengeError};
 /// let bad_scheme = Challenge::new("Bad scheme").render();
 /// assert_eq!(bad_scheme, Err(ChallengeError::NotAToken("Bad scheme".into())));
 /// let bad_value = Challenge::new("Bearer").param("realm", "a\nb").render();
@@ -63,7 +63,7 @@ impl Challenge {
     /// A challenge for `scheme` with no parameters.
     ///
     /// ```
-    /// use auth_core::challenge::Challenge;
+    /// use auth_grammar::challenge::Challenge;
     /// let c = Challenge::new("Bearer");
     /// assert!(c.params.is_empty());
     /// assert_eq!(c.render().unwrap(), "Bearer");
@@ -78,7 +78,7 @@ impl Challenge {
     /// Appends a parameter.
     ///
     /// ```
-    /// use auth_core::challenge::Challenge;
+    /// use auth_grammar::challenge::Challenge;
     /// let c = Challenge::new("Bearer").param("realm", "api").param("scope", "a b");
     /// assert_eq!(c.render().unwrap(), r#"Bearer realm="api", scope="a b""#);
     /// ```
@@ -90,7 +90,7 @@ impl Challenge {
     /// The value of the first parameter named `name` (case-insensitive, RFC 9110 §11.2).
     ///
     /// ```
-    /// use auth_core::challenge::Challenge;
+    /// use auth_grammar::challenge::Challenge;
     /// let c = Challenge::new("Bearer").param("Realm", "api");
     /// assert_eq!(c.get("realm"), Some("api"));
     /// assert_eq!(c.get("scope"), None);
@@ -105,7 +105,7 @@ impl Challenge {
     /// Renders as `Scheme name="value", name="value"`.
     ///
     /// ```
-    /// use auth_core::challenge::Challenge;
+    /// use auth_grammar::challenge::Challenge;
     /// let c = Challenge::new("Basic").param("realm", r#"a "b""#).param("charset", "UTF-8");
     /// assert_eq!(c.render().unwrap(), r#"Basic realm="a \"b\"", charset="UTF-8""#);
     /// assert!(Challenge::new("Basic").param("realm", "é").render().is_err());
@@ -137,7 +137,7 @@ impl Challenge {
 /// Renders several challenges as one header value, separated by `", "`.
 ///
 /// ```
-/// use auth_core::challenge::{parse, render_list, Challenge};
+/// use auth_grammar::challenge::{parse, render_list, Challenge};
 /// let list = [
 ///     Challenge::new("Bearer").param("realm", "api"),
 ///     Challenge::new("Basic").param("realm", "api"),
@@ -178,7 +178,7 @@ fn write_quoted(out: &mut String, value: &str) -> Result<(), ()> {
 /// A `token68` is returned as a single parameter with an empty name.
 ///
 /// ```
-/// use auth_core::challenge::parse;
+/// use auth_grammar::challenge::parse;
 /// let list = parse(r#"Bearer realm="api", error="invalid_token", Basic realm="api""#).unwrap();
 /// assert_eq!(list.len(), 2);
 /// assert_eq!(list[0].get("error"), Some("invalid_token"));

@@ -1,0 +1,192 @@
+//! From a 401 to a token (RFC 9728 §5, the MCP authorization flow): the challenge's
+//! `resource_metadata` URL, the resource's metadata, one of its authorization servers (only
+//! one the application trusts with its credentials), that server's metadata, a token for the
+//! resource.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use crate::http_util::endpoint;
+use crate::server::get_json;
+use crate::{
+    AuthorizationServer, ClientAuth, ClientCredentials, DpopKey, Error, OAuthClient, TokenManager,
+    TokenRequest,
+};
+
+/// How the middleware finds the authorization server of a resource it was given nothing but
+/// the URL of. The client's credentials go only to an issuer listed with
+/// [`Discovery::trust`]: a resource server names its authorization servers, and a hostile one
+/// could otherwise name its own and collect the client's secret.
+///
+/// ```
+/// use auth_client::{ClientAuth, Discovery};
+/// let discovery = Discovery::new(ClientAuth::secret_basic("svc", "s3cret"))
+///     .trust("https://id.example.com")
+///     .scope("orders:read");
+/// ```
+#[derive(Debug)]
+pub struct Discovery {
+    auth: ClientAuth,
+    trusted: Vec<String>,
+    scopes: Vec<String>,
+    dpop: Option<DpopKey>,
+    prefix_match: bool,
+    managers: tokio::sync::Mutex<HashMap<String, Arc<TokenManager>>>,
+}
+
+impl Discovery {
+    /// Discovery with `auth` as the client's credentials, trusting no issuer yet.
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli"));
+    /// ```
+    pub fn new(auth: ClientAuth) -> Self {
+        Discovery {
+            auth,
+            trusted: Vec::new(),
+            scopes: Vec::new(),
+            dpop: None,
+            prefix_match: false,
+            managers: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// An issuer the credentials may be sent to (exact string, as in its metadata).
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli")).trust("https://id.example.com");
+    /// ```
+    pub fn trust(mut self, issuer: impl Into<String>) -> Self {
+        self.trusted.push(issuer.into());
+        self
+    }
+
+    /// Scopes to ask for when the challenge names none.
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli")).scope("orders:read");
+    /// ```
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scopes.push(scope.into());
+        self
+    }
+
+    /// Gets DPoP-bound tokens with `key`.
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli"))
+    ///     .dpop(auth_client::DpopKey::generate_es256().unwrap());
+    /// ```
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// Accepts a metadata `resource` that is a same-origin path prefix of the requested URL
+    /// (`https://api.example.com/v1` for `https://api.example.com/v1/orders`), as the
+    /// rfc9728bis draft proposes. By default the RFC 9728 §3.3 rule holds: the `resource` must
+    /// be the URL the request went to (query and fragment aside).
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli")).accept_resource_prefix();
+    /// ```
+    pub fn accept_resource_prefix(mut self) -> Self {
+        self.prefix_match = true;
+        self
+    }
+
+    /// Resolves a 401's challenge for `request_url`: the token manager of the chosen server
+    /// and the request for the resource's token.
+    pub(crate) async fn resolve(
+        &self,
+        http: &reqwest::Client,
+        request_url: &Url,
+        metadata_url: Option<&str>,
+        challenge_scope: Option<&str>,
+    ) -> Result<(Arc<TokenManager>, TokenRequest, String), Error> {
+        let metadata_url =
+            metadata_url.ok_or(Error::Discovery("the challenge names no resource_metadata"))?;
+        let metadata_url = endpoint(
+            metadata_url,
+            "the resource_metadata URL is not an absolute https URL",
+        )?;
+        let document = get_json(http, metadata_url)
+            .await?
+            .ok_or(Error::Discovery("the resource metadata did not answer 200"))?;
+        let resource = match document.get("resource") {
+            Some(Value::String(r)) if !r.is_empty() => r.clone(),
+            _ => return Err(Error::Discovery("the resource metadata has no resource")),
+        };
+        if !self.matches(&resource, request_url) {
+            return Err(Error::Discovery(
+                "the resource metadata is for another resource",
+            ));
+        }
+        let servers: Vec<&str> = match document.get("authorization_servers") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let Some(issuer) = servers
+            .iter()
+            .find(|s| self.trusted.iter().any(|t| t == *s))
+        else {
+            return Err(match servers.first() {
+                Some(first) => Error::UntrustedAuthorizationServer((*first).to_owned()),
+                None => Error::Discovery("the resource metadata names no authorization_servers"),
+            });
+        };
+        let mut request = TokenRequest::new().resource(resource.clone());
+        match challenge_scope {
+            Some(scope) if !scope.trim().is_empty() => request = request.scope(scope),
+            _ => {
+                for s in &self.scopes {
+                    request = request.scope(s.clone());
+                }
+            }
+        }
+        let mut managers = self.managers.lock().await;
+        let manager = match managers.get(*issuer) {
+            Some(m) => Arc::clone(m),
+            None => {
+                let server = AuthorizationServer::discover(http, issuer).await?;
+                let mut client = OAuthClient::new(http.clone(), server, self.auth.clone());
+                if let Some(key) = &self.dpop {
+                    client = client.with_dpop(key.clone());
+                }
+                let m = Arc::new(TokenManager::new(ClientCredentials::new(client)));
+                managers.insert((*issuer).to_owned(), Arc::clone(&m));
+                m
+            }
+        };
+        Ok((manager, request, resource))
+    }
+
+    fn matches(&self, resource: &str, request_url: &Url) -> bool {
+        let mut requested = request_url.clone();
+        requested.set_query(None);
+        requested.set_fragment(None);
+        if resource == requested.as_str() {
+            return true;
+        }
+        self.prefix_match && covers(resource, &requested)
+    }
+}
+
+/// Whether `resource` is a same-origin, segment-boundary path prefix of `url`.
+pub(crate) fn covers(resource: &str, url: &Url) -> bool {
+    let Ok(r) = Url::parse(resource) else {
+        return false;
+    };
+    if r.origin() != url.origin() || r.query().is_some() || r.fragment().is_some() {
+        return false;
+    }
+    let base = r.path().trim_end_matches('/');
+    let path = url.path();
+    path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}

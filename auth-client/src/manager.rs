@@ -1,0 +1,286 @@
+//! The token cache: one token per (issuer, request) key, refreshed ahead of its expiry with
+//! jitter, fetched by a single flight however many callers need it at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::{Error, Token, TokenRequest, TokenSource};
+
+/// How long before `exp` a token is refreshed by default.
+pub const DEFAULT_SKEW: Duration = Duration::from_secs(30);
+/// The most random extra time taken off a token's life by default, so that a fleet started
+/// together does not refresh in lockstep.
+pub const DEFAULT_JITTER: Duration = Duration::from_secs(10);
+/// Keys kept at most (token exchange makes one per subject); past this, keys whose tokens are
+/// dead are dropped first, then all.
+const MAX_KEYS: usize = 10_000;
+
+/// Caches and refreshes the tokens of one [`TokenSource`].
+///
+/// - A token is handed out until `exp − skew − jitter` (the early part capped at half its
+///   lifetime, so short-lived tokens are still used); after that the first caller refreshes
+///   it while the others keep using the still-valid token; once it is expired, every caller
+///   waits for the one token request in flight.
+/// - One request per key at a time; a failure is handed to every caller that waited for it
+///   (no queue of callers retrying a down server one after another).
+/// - [`TokenManager::invalidate`] drops a token the resource server refused, only if it is
+///   still the cached one: 200 requests refused at once cause one refresh.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_client::Error> {
+/// use auth_client::{source_fn, Token, TokenManager, TokenRequest};
+/// let manager = TokenManager::new(source_fn("urn:test", |_r| async { Ok(Token::bearer("t1", None)) }));
+/// let token = manager.token(&TokenRequest::new()).await?;
+/// assert_eq!(token.access_token().expose(), "t1");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TokenManager {
+    source: Arc<dyn TokenSource>,
+    skew: Duration,
+    jitter: Duration,
+    slots: Mutex<HashMap<TokenRequest, Arc<Slot>>>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    state: Mutex<State>,
+    flight: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    token: Option<Cached>,
+    /// Bumped by every finished flight.
+    generation: u64,
+    /// The error of the last flight, if it failed.
+    failure: Option<Error>,
+}
+
+#[derive(Clone, Debug)]
+struct Cached {
+    token: Token,
+    refresh_at: Option<Instant>,
+}
+
+enum Look {
+    Fresh(Token),
+    Refresh(Token),
+    Missing,
+}
+
+impl TokenManager {
+    /// A manager of `source`'s tokens, with the default skew (30 s) and jitter (10 s).
+    ///
+    /// ```
+    /// let m = auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// ```
+    pub fn new(source: impl TokenSource) -> Self {
+        Self::from_arc(Arc::new(source))
+    }
+
+    /// The same, from a shared source.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// let source: Arc<dyn auth_client::TokenSource> = Arc::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// let m = auth_client::TokenManager::from_arc(source);
+    /// ```
+    pub fn from_arc(source: Arc<dyn TokenSource>) -> Self {
+        TokenManager {
+            source,
+            skew: DEFAULT_SKEW,
+            jitter: DEFAULT_JITTER,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Refreshes `skew` before `exp`, plus a random part of up to `jitter`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let m = auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// let m = m.refresh_ahead(Duration::from_secs(60), Duration::from_secs(20));
+    /// ```
+    pub fn refresh_ahead(mut self, skew: Duration, jitter: Duration) -> Self {
+        self.skew = skew;
+        self.jitter = jitter;
+        self
+    }
+
+    /// The source.
+    ///
+    /// ```
+    /// # let m = auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// assert_eq!(m.source().issuer(), "urn:x");
+    /// ```
+    pub fn source(&self) -> &Arc<dyn TokenSource> {
+        &self.source
+    }
+
+    fn slot(&self, request: &TokenRequest) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = slots.get(request) {
+            return Arc::clone(slot);
+        }
+        if slots.len() >= MAX_KEYS {
+            let now = Instant::now();
+            slots.retain(|_, s| {
+                s.lock()
+                    .token
+                    .as_ref()
+                    .is_some_and(|c| !is_dead(&c.token, now))
+            });
+            if slots.len() >= MAX_KEYS {
+                slots.clear();
+            }
+        }
+        Arc::clone(slots.entry(request.clone()).or_default())
+    }
+
+    /// A token for `request`: the cached one while fresh, else one new token request shared
+    /// by every caller that needs it now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_client::Error> {
+    /// # let m = auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// let t = m.token(&auth_client::TokenRequest::new().scope("orders:read")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn token(&self, request: &TokenRequest) -> Result<Token, Error> {
+        let slot = self.slot(request);
+        let (look, generation) = slot.look(Instant::now());
+        match look {
+            Look::Fresh(token) => return Ok(token),
+            Look::Refresh(token) => {
+                // Still valid: one caller refreshes, the others carry on with it.
+                let Ok(_flight) = slot.flight.try_lock() else {
+                    return Ok(token);
+                };
+                if slot.generation() != generation {
+                    return Ok(slot.cached().map_or(token, |c| c.token));
+                }
+                return match self.fetch(&slot, request).await {
+                    Ok(fresh) => Ok(fresh),
+                    Err(error) => {
+                        tracing::warn!(target: "auth_client", issuer = self.source.issuer(), %error, "refreshing a token ahead of expiry failed; the current one is used until it expires");
+                        Ok(token)
+                    }
+                };
+            }
+            Look::Missing => {}
+        }
+        let _flight = slot.flight.lock().await;
+        {
+            let state = slot.lock();
+            if state.generation != generation {
+                // A flight ended while this caller waited: its outcome is this caller's.
+                if let Some(c) = state
+                    .token
+                    .as_ref()
+                    .filter(|c| !is_dead(&c.token, Instant::now()))
+                {
+                    return Ok(c.token.clone());
+                }
+                if let Some(error) = &state.failure {
+                    return Err(error.clone());
+                }
+            }
+        }
+        self.fetch(&slot, request).await
+    }
+
+    async fn fetch(&self, slot: &Slot, request: &TokenRequest) -> Result<Token, Error> {
+        let outcome = self.source.fetch(request).await;
+        let mut state = slot.lock();
+        state.generation += 1;
+        match &outcome {
+            Ok(token) => {
+                state.token = Some(Cached {
+                    token: token.clone(),
+                    refresh_at: self.refresh_at(token),
+                });
+                state.failure = None;
+            }
+            Err(error) => {
+                state.failure = Some(error.clone());
+            }
+        }
+        outcome
+    }
+
+    fn refresh_at(&self, token: &Token) -> Option<Instant> {
+        let (expires_at, lifetime) = (token.expires_at()?, token.lifetime()?);
+        let early = (self.skew + random_up_to(self.jitter)).min(lifetime / 2);
+        expires_at.checked_sub(early)
+    }
+
+    /// Drops `refused` if it is still the cached token for `request` (the resource server said
+    /// `invalid_token`): the next [`TokenManager::token`] fetches a new one. A token already
+    /// replaced is left alone, so many refusals of one token cost one refresh.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_client::Error> {
+    /// # let m = auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) }));
+    /// let request = auth_client::TokenRequest::new();
+    /// let t = m.token(&request).await?;
+    /// m.invalidate(&request, &t);
+    /// # Ok(()) }
+    /// ```
+    pub fn invalidate(&self, request: &TokenRequest, refused: &Token) {
+        let slot = self.slot(request);
+        let mut state = slot.lock();
+        if state
+            .token
+            .as_ref()
+            .is_some_and(|c| c.token.same_as(refused))
+        {
+            state.token = None;
+        }
+    }
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn cached(&self) -> Option<Cached> {
+        self.lock().token.clone()
+    }
+
+    fn look(&self, now: Instant) -> (Look, u64) {
+        let state = self.lock();
+        let look = match &state.token {
+            None => Look::Missing,
+            Some(c) if is_dead(&c.token, now) => Look::Missing,
+            Some(c) if c.refresh_at.is_some_and(|at| now >= at) => Look::Refresh(c.token.clone()),
+            Some(c) => Look::Fresh(c.token.clone()),
+        };
+        (look, state.generation)
+    }
+}
+
+/// Expired, or within a second of it (the request would arrive after `exp`).
+fn is_dead(token: &Token, now: Instant) -> bool {
+    token
+        .expires_at()
+        .is_some_and(|e| now + Duration::from_secs(1) >= e)
+}
+
+fn random_up_to(max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let mut bytes = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        return max / 2;
+    }
+    let fraction = u64::from_le_bytes(bytes) as f64 / u64::MAX as f64;
+    max.mul_f64(fraction)
+}
