@@ -3,7 +3,8 @@
 # requests in a private venv; Debian's apache2-utils for `htpasswd` and `htdigest`, and curl;
 # oidc-provider and oauth4webapi from the npm registry; openssl for the mTLS test CA), builds the `orders` binary and runs every suite against
 # it on 127.0.0.1. The introspection suite runs oidc-provider as an RFC 7662 authorization server
-# issuing opaque tokens (oidc/introspection_provider.mjs) and stops and restarts it mid-run.
+# issuing opaque tokens (oidc/introspection_provider.mjs) and stops and restarts it mid-run. The
+# client suite drives auth-client (its `orders_client` example) against orders and the provider.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,6 +29,7 @@ if [ ! -d "$here/oidc/node_modules/oidc-provider" ] || [ ! -d "$here/oidc/node_m
     (cd "$here/oidc" && npm install --no-package-lock --no-audit --no-fund --silent)
 fi
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin orders
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p auth-client --example orders_client
 binary="$root/target/debug/orders"
 status=0
 "$venv/bin/python" "$here/bearer_interop.py" "$binary" || status=1
@@ -39,4 +41,5 @@ status=0
 "$venv/bin/python" "$here/mtls_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/introspection_interop.py" "$binary" || status=1
 "$venv/bin/python" "$here/claims_interop.py" "$binary" || status=1
+"$venv/bin/python" "$here/client_interop.py" "$binary" "$root/target/debug/examples/orders_client" || status=1
 exit $status

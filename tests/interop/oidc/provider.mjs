@@ -13,13 +13,20 @@
 // `http://127.0.0.1:<port>[/path]` for the RFC 9728 discovery flow (audience = that URL, exactly
 // as sent).
 //
-// Usage: node provider.mjs PORT [--dpop-nonce]   (prints "ready <issuer>" when listening)
+// For the client suite (auth-client): `--ttl SECONDS` sets the access-token lifetime (default
+// 600), and `GET /_test/token-requests` answers every token request seen so far as
+// {client_id: [milliseconds since the epoch, ...]} (the client id from the Basic header).
+//
+// Usage: node provider.mjs PORT [--dpop-nonce] [--ttl SECONDS]   (prints "ready <issuer>")
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.argv[2]);
 const requireDpopNonce = process.argv.slice(3).includes('--dpop-nonce');
+const ttlAt = process.argv.indexOf('--ttl');
+const accessTokenTTL = ttlAt > 0 ? Number(process.argv[ttlAt + 1]) : 600;
+const tokenRequests = {};
 const issuer = `http://127.0.0.1:${port}`;
 
 const jwk = (type, options, kid) => ({
@@ -63,7 +70,7 @@ const provider = new Provider(issuer, {
       jwk('ed25519', {}, 'ed-1'),
     ],
   },
-  scopes: ['orders:read', 'orders:write'],
+  scopes: ['orders:read', 'orders:write', 'orders:admin'],
   // The proof algorithms the provider accepts at its token endpoint (default: ES256, Ed25519,
   // EdDSA); widened so that every algorithm the resource server announces can get a token.
   enabledJWA: { dPoPSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519'] },
@@ -82,9 +89,9 @@ const provider = new Provider(issuer, {
       getResourceServerInfo: (ctx, resourceIndicator, client) => {
         if (!acceptedResource(resourceIndicator)) throw new errors.InvalidTarget();
         return {
-          scope: 'orders:read orders:write',
+          scope: 'orders:read orders:write orders:admin',
           audience: resourceIndicator,
-          accessTokenTTL: 600,
+          accessTokenTTL,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: signing[client.clientId] } },
         };
@@ -93,6 +100,23 @@ const provider = new Provider(issuer, {
   },
 });
 
-createServer(provider.callback()).listen(port, '127.0.0.1', () => {
+// Counts token requests per client (client_secret_basic: the id is in the header, so the
+// body stream is left to the provider untouched), then hands every request to the provider.
+const handle = provider.callback();
+const clientOf = (req) => {
+  const basic = /^Basic (.+)$/i.exec(req.headers.authorization || '');
+  return basic ? decodeURIComponent(Buffer.from(basic[1], 'base64').toString().split(':')[0]) : '?';
+};
+createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/_test/token-requests') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(tokenRequests));
+    return;
+  }
+  if (req.method === 'POST' && req.url === '/token') {
+    (tokenRequests[clientOf(req)] ||= []).push(Date.now());
+  }
+  handle(req, res);
+}).listen(port, '127.0.0.1', () => {
   console.log(`ready ${issuer}`);
 });
