@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth_client::{
-    AuthorizationServer, BoxFuture, ClientAuth, ClientCredentials, Discovery, DpopKey, Error, OAuthClient,
-    OAuthMiddleware, Token, TokenManager, TokenRequest, TokenSource,
+    AuthorizationServer, BoxFuture, ClientAuth, ClientCredentials, Discovery, DpopKey, Error,
+    OAuthClient, OAuthMiddleware, Token, TokenManager, TokenRequest, TokenSource,
 };
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use serde_json::json;
@@ -61,18 +61,29 @@ fn auth(client: &str) -> ClientAuth {
 }
 
 async fn oauth(http: &reqwest::Client, issuer: &str, client: &str) -> OAuthClient {
-    let server = AuthorizationServer::discover(http, issuer).await.expect("discovery");
+    let server = AuthorizationServer::discover(http, issuer)
+        .await
+        .expect("discovery");
     OAuthClient::new(http.clone(), server, auth(client))
 }
 
-fn api(http: reqwest::Client, middleware: OAuthMiddleware, sends: &Arc<Sends>) -> ClientWithMiddleware {
-    ClientBuilder::new(http).with(middleware).with(Sending(Arc::clone(sends))).build()
+fn api(
+    http: reqwest::Client,
+    middleware: OAuthMiddleware,
+    sends: &Arc<Sends>,
+) -> ClientWithMiddleware {
+    ClientBuilder::new(http)
+        .with(middleware)
+        .with(Sending(Arc::clone(sends)))
+        .build()
 }
 
 fn describe(e: &reqwest_middleware::Error) -> String {
     match Error::of(e) {
         Some(Error::InvalidToken { refreshes }) => format!("invalid_token after {refreshes}"),
-        Some(Error::InsufficientScope { scopes, .. }) => format!("insufficient_scope {}", scopes.join(" ")),
+        Some(Error::InsufficientScope { scopes, .. }) => {
+            format!("insufficient_scope {}", scopes.join(" "))
+        }
         Some(Error::UntrustedAuthorizationServer(_)) => "untrusted".to_owned(),
         Some(other) => format!("auth: {other}"),
         None => format!("http: {e}"),
@@ -112,7 +123,9 @@ impl TokenSource for Switchable {
     fn fetch<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<Token, Error>> {
         Box::pin(async move {
             if self.misaddress.load(Ordering::SeqCst) {
-                let other = TokenRequest::new().scope("orders:read").resource("urn:other-api");
+                let other = TokenRequest::new()
+                    .scope("orders:read")
+                    .resource("urn:other-api");
                 self.inner.fetch(&other).await
             } else {
                 self.inner.fetch(request).await
@@ -129,13 +142,22 @@ impl TokenSource for Switchable {
 fn jti_and_exp(token: &Token) -> (String, u64) {
     use base64::Engine as _;
     let payload = token.access_token().expose().split('.').nth(1).unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    (claims["jti"].as_str().unwrap().to_owned(), claims["exp"].as_u64().unwrap())
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    (
+        claims["jti"].as_str().unwrap().to_owned(),
+        claims["exp"].as_u64().unwrap(),
+    )
 }
 
 fn request() -> TokenRequest {
-    TokenRequest::new().scope("orders:read").resource("urn:orders")
+    TokenRequest::new()
+        .scope("orders:read")
+        .resource("urn:orders")
 }
 
 #[tokio::main]
@@ -148,7 +170,9 @@ async fn main() {
     let out = match scenario.as_str() {
         "concurrent" => {
             let seconds: u64 = args[5].parse().unwrap();
-            let manager = Arc::new(TokenManager::new(ClientCredentials::new(oauth(&http, issuer, client).await)));
+            let manager = Arc::new(TokenManager::new(ClientCredentials::new(
+                oauth(&http, issuer, client).await,
+            )));
             let api = api(http, OAuthMiddleware::new(manager, request()), &sends);
             let (start, mut requests, mut ok, mut errors) = (Instant::now(), 0, 0, Vec::new());
             while start.elapsed() < Duration::from_secs(seconds) {
@@ -168,13 +192,21 @@ async fn main() {
                 misaddress: Arc::clone(&misaddress),
             };
             let manager = Arc::new(TokenManager::new(source));
-            let api = api(http.clone(), OAuthMiddleware::new(Arc::clone(&manager), request()), &sends);
+            let api = api(
+                http.clone(),
+                OAuthMiddleware::new(Arc::clone(&manager), request()),
+                &sends,
+            );
             let (warm, _) = burst(&api, &list, 1).await;
             // The cut-off is in whole seconds; the token in use must be older than it.
             tokio::time::sleep(Duration::from_millis(1100)).await;
             let admin = oauth(&http, issuer, admin_client)
                 .await
-                .client_credentials(&TokenRequest::new().scope("orders:admin").resource("urn:orders"))
+                .client_credentials(
+                    &TokenRequest::new()
+                        .scope("orders:admin")
+                        .resource("urn:orders"),
+                )
                 .await
                 .expect("admin token");
             let revoke = |body: serde_json::Value| {
@@ -193,7 +225,10 @@ async fn main() {
                         .as_u16()
                 }
             };
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
             let first_revocation = revoke(json!({"sub": client, "issued_before": now})).await;
             let sends_before = sends.0.load(Ordering::SeqCst);
             let (after, errors) = burst(&api, &list, 200).await;
@@ -213,13 +248,17 @@ async fn main() {
                    "errors": errors, "sends_burst": sends_burst, "second": second, "sends_second": sends_second})
         }
         "forbidden" => {
-            let manager = Arc::new(TokenManager::new(ClientCredentials::new(oauth(&http, issuer, client).await)));
+            let manager = Arc::new(TokenManager::new(ClientCredentials::new(
+                oauth(&http, issuer, client).await,
+            )));
             let api = api(http, OAuthMiddleware::new(manager, request()), &sends);
             let outcome = match api
                 .post(&list)
                 .header("content-type", "application/json")
                 .body(r#"{"item":"book","quantity":1}"#)
-                .send().await {
+                .send()
+                .await
+            {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),
             };
@@ -246,7 +285,11 @@ async fn main() {
             if args.get(5).map(String::as_str) != Some("--untrusted") {
                 discovery = discovery.trust(issuer.clone());
             }
-            let api = api(http.clone(), OAuthMiddleware::discover(http, discovery), &sends);
+            let api = api(
+                http.clone(),
+                OAuthMiddleware::discover(http, discovery),
+                &sends,
+            );
             let first = match api.get(orders).send().await {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),

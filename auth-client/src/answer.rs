@@ -89,9 +89,13 @@ pub(crate) fn read(status: StatusCode, headers: &HeaderMap, sent_scheme: Option<
         .or(oauth.first());
     let Some(challenge) = chosen else {
         return if status == StatusCode::UNAUTHORIZED && !all.is_empty() {
-            Verdict::Unsupported {
-                schemes: all.iter().map(|c| c.scheme.clone()).collect(),
+            let mut schemes: Vec<String> = Vec::new();
+            for c in &all {
+                if !schemes.iter().any(|s| s.eq_ignore_ascii_case(&c.scheme)) {
+                    schemes.push(c.scheme.clone());
+                }
             }
+            Verdict::Unsupported { schemes }
         } else if status == StatusCode::UNAUTHORIZED {
             Verdict::Refused
         } else {
