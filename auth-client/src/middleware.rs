@@ -306,10 +306,11 @@ impl OAuthMiddleware {
                 None => None,
             };
             let response = next.clone().run(req, extensions).await?;
-            if let Some((manager, _)) = &plan {
-                if let Some((_, nonces)) = manager.source().dpop() {
-                    nonces.harvest(&url, response.headers());
-                }
+            if let Some((_, nonces)) = plan
+                .as_ref()
+                .and_then(|(manager, _)| manager.source().dpop())
+            {
+                nonces.harvest(&url, response.headers());
             }
             let verdict = answer::read(
                 response.status(),

@@ -14,6 +14,7 @@ pub mod answer;
 pub mod authorization_server;
 pub mod http;
 pub mod log;
+pub mod mock_as;
 pub mod orders;
 pub mod redis;
 
