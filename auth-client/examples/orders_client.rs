@@ -26,8 +26,14 @@ use serde_json::json;
 
 /// Counts the requests that leave the client (placed after the OAuth middleware: replays
 /// included).
-#[derive(Default)]
-struct Sends(AtomicUsize);
+#[derive(Clone, Default)]
+struct Sends(Arc<AtomicUsize>);
+
+impl Sends {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 #[async_trait::async_trait]
 impl Middleware for Sends {
@@ -42,20 +48,6 @@ impl Middleware for Sends {
     }
 }
 
-struct Sending(Arc<Sends>);
-
-#[async_trait::async_trait]
-impl Middleware for Sending {
-    async fn handle(
-        &self,
-        req: reqwest::Request,
-        ext: &mut http::Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        self.0.handle(req, ext, next).await
-    }
-}
-
 fn auth(client: &str) -> ClientAuth {
     ClientAuth::secret_basic(client, format!("{client}-secret"))
 }
@@ -67,14 +59,10 @@ async fn oauth(http: &reqwest::Client, issuer: &str, client: &str) -> OAuthClien
     OAuthClient::new(http.clone(), server, auth(client))
 }
 
-fn api(
-    http: reqwest::Client,
-    middleware: OAuthMiddleware,
-    sends: &Arc<Sends>,
-) -> ClientWithMiddleware {
+fn api(http: reqwest::Client, middleware: OAuthMiddleware, sends: &Sends) -> ClientWithMiddleware {
     ClientBuilder::new(http)
         .with(middleware)
-        .with(Sending(Arc::clone(sends)))
+        .with(sends.clone())
         .build()
 }
 
@@ -165,7 +153,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (scenario, issuer, orders, client) = (&args[1], &args[2], &args[3], &args[4]);
     let http = reqwest::Client::new();
-    let sends = Arc::new(Sends::default());
+    let sends = Sends::default();
     let list = format!("{orders}/orders");
     let out = match scenario.as_str() {
         "concurrent" => {
@@ -182,7 +170,7 @@ async fn main() {
                 errors.extend(bad);
             }
             errors.truncate(3);
-            json!({"requests": requests, "ok": ok, "errors": errors, "sends": sends.0.load(Ordering::SeqCst)})
+            json!({"requests": requests, "ok": ok, "errors": errors, "sends": sends.count()})
         }
         "revoke" => {
             let admin_client = &args[5];
@@ -230,20 +218,20 @@ async fn main() {
                 .unwrap()
                 .as_secs();
             let first_revocation = revoke(json!({"sub": client, "issued_before": now})).await;
-            let sends_before = sends.0.load(Ordering::SeqCst);
+            let sends_before = sends.count();
             let (after, errors) = burst(&api, &list, 200).await;
-            let sends_burst = sends.0.load(Ordering::SeqCst) - sends_before;
+            let sends_burst = sends.count() - sends_before;
             // The token in force is revoked too, and the next one the source gets is for
             // another audience: refused as well, so the client must stop after one refresh.
             let (jti, exp) = jti_and_exp(&manager.token(&request()).await.unwrap());
             let second_revocation = revoke(json!({"jti": jti, "expires_at": exp})).await;
             misaddress.store(true, Ordering::SeqCst);
-            let sends_before = sends.0.load(Ordering::SeqCst);
+            let sends_before = sends.count();
             let second = match api.get(&list).send().await {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),
             };
-            let sends_second = sends.0.load(Ordering::SeqCst) - sends_before;
+            let sends_second = sends.count() - sends_before;
             json!({"warm": warm, "revocations": [first_revocation, second_revocation], "ok_after_revocation": after,
                    "errors": errors, "sends_burst": sends_burst, "second": second, "sends_second": sends_second})
         }
@@ -262,7 +250,7 @@ async fn main() {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),
             };
-            json!({"outcome": outcome, "sends": sends.0.load(Ordering::SeqCst)})
+            json!({"outcome": outcome, "sends": sends.count()})
         }
         "dpop" => {
             let key = match args[5].as_str() {
@@ -277,7 +265,7 @@ async fn main() {
             let (rest, more) = burst(&api, &list, n - 1).await;
             errors.extend(more);
             errors.truncate(3);
-            json!({"requests": n, "ok": first + rest, "errors": errors, "sends": sends.0.load(Ordering::SeqCst)})
+            json!({"requests": n, "ok": first + rest, "errors": errors, "sends": sends.count()})
         }
         "discover" => {
             // `orders` here is the resource URL itself (e.g. http://127.0.0.1:PORT/orders).
@@ -294,12 +282,12 @@ async fn main() {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),
             };
-            let sends_first = sends.0.load(Ordering::SeqCst);
+            let sends_first = sends.count();
             let again = match api.get(orders).send().await {
                 Ok(r) => format!("status {}", r.status().as_u16()),
                 Err(e) => describe(&e),
             };
-            json!({"first": first, "sends_first": sends_first, "again": again, "sends": sends.0.load(Ordering::SeqCst)})
+            json!({"first": first, "sends_first": sends_first, "again": again, "sends": sends.count()})
         }
         other => panic!("unknown scenario {other}"),
     };

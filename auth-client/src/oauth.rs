@@ -488,16 +488,18 @@ impl OAuthClient {
                 "the endpoint is not an absolute https URL",
             ));
         }
-        let proof = self.auth.proof(self.server.issuer(), endpoint.as_str())?;
-        let body = {
-            let mut body = Serializer::new(String::new());
-            for (name, value) in form.iter().chain(proof.form.iter()) {
-                body.append_pair(name, value);
-            }
-            body.finish()
-        };
         let mut retried = false;
         loop {
+            // Built per attempt: a `private_key_jwt` assertion's `jti` is single-use (RFC 7523
+            // §3), so the nonce retry carries a fresh one.
+            let proof = self.auth.proof(self.server.issuer(), endpoint.as_str())?;
+            let body = {
+                let mut body = Serializer::new(String::new());
+                for (name, value) in form.iter().chain(proof.form.iter()) {
+                    body.append_pair(name, value);
+                }
+                body.finish()
+            };
             let mut request = self
                 .http
                 .post(endpoint.clone())
@@ -507,7 +509,7 @@ impl OAuthClient {
                 )
                 .header(reqwest::header::ACCEPT, "application/json")
                 .timeout(http_util::DEFAULT_TIMEOUT)
-                .body(body.clone());
+                .body(body);
             if let Some(authorization) = &proof.authorization {
                 request = request.header(reqwest::header::AUTHORIZATION, authorization);
             }

@@ -132,6 +132,21 @@ async fn get(client: &ClientWithMiddleware, url: &str) -> Result<u16, Error> {
     }
 }
 
+/// `n` concurrent GETs of `url`, their outcomes.
+async fn burst(client: &ClientWithMiddleware, url: &str, n: usize) -> Vec<Result<u16, Error>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.to_owned());
+            tokio::spawn(async move { get(&client, &url).await })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(n);
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    outcomes
+}
+
 #[actix_rt::test]
 async fn a_cached_token_is_attached_and_reused() {
     let orders = Orders::start(|_| {});
@@ -157,14 +172,8 @@ async fn two_hundred_concurrent_requests_cost_one_token_request() {
     let (source, calls) = counted(move |_| bearer(&minter, &["orders:read"]));
     let (client, _) = client(middleware(source));
     let url = orders.url("/orders");
-    let tasks: Vec<_> = (0..200)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move { get(&client, &url).await })
-        })
-        .collect();
-    for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap(), 200);
+    for status in burst(&client, &url, 200).await {
+        assert_eq!(status.unwrap(), 200);
     }
     assert_eq!(calls.lock().unwrap().len(), 1);
 }
@@ -181,14 +190,8 @@ async fn a_token_expiring_mid_run_is_renewed_once_per_lifetime_ahead_of_exp() {
     let start = Instant::now();
     let mut requests = 0;
     while start.elapsed() < Duration::from_secs(5) {
-        let tasks: Vec<_> = (0..50)
-            .map(|_| {
-                let (client, url) = (client.clone(), url.clone());
-                tokio::spawn(async move { get(&client, &url).await })
-            })
-            .collect();
-        for t in tasks {
-            assert_eq!(t.await.unwrap().unwrap(), 200);
+        for status in burst(&client, &url, 50).await {
+            assert_eq!(status.unwrap(), 200);
         }
         requests += 50;
     }
@@ -263,14 +266,8 @@ async fn many_refusals_of_one_token_cost_one_refresh() {
     });
     let (client, _) = client(middleware(source));
     let url = orders.url("/orders");
-    let tasks: Vec<_> = (0..100)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move { get(&client, &url).await })
-        })
-        .collect();
-    for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap(), 200);
+    for status in burst(&client, &url, 100).await {
+        assert_eq!(status.unwrap(), 200);
     }
     assert_eq!(calls.lock().unwrap().len(), 2);
 }
