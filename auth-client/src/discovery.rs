@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-use crate::http_util::endpoint;
+use auth_grammar::syntax::is_rfc6750_value;
+
+use crate::http_util::{endpoint, is_loopback};
 use crate::server::get_json;
 use crate::{
     AuthorizationServer, ClientAuth, ClientCredentials, DpopKey, Error, OAuthClient, TokenManager,
@@ -64,7 +66,9 @@ impl Discovery {
         self
     }
 
-    /// Scopes to ask for when the challenge names none.
+    /// Scopes to ask for when the challenge names none; once one is set, also the most the
+    /// client asks for: a challenge's scopes outside this set are not requested (a resource
+    /// server cannot widen what the client's credentials are used for).
     ///
     /// ```
     /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli")).scope("orders:read");
@@ -113,6 +117,13 @@ impl Discovery {
             metadata_url,
             "the resource_metadata URL is not an absolute https URL",
         )?;
+        // The URL comes from whoever answered the 401: it may point at the loopback interface
+        // (this machine's own services) only when the resource itself is there.
+        if is_loopback(&metadata_url) && !is_loopback(request_url) {
+            return Err(Error::Discovery(
+                "the resource_metadata URL points at the loopback interface",
+            ));
+        }
         let document = get_json(http, metadata_url)
             .await?
             .ok_or(Error::Discovery("the resource metadata did not answer 200"))?;
@@ -125,6 +136,11 @@ impl Discovery {
                 "the resource metadata is for another resource",
             ));
         }
+        // RFC 9728 §2: a resource identifier is an https URL (loopback http aside, as for every
+        // endpoint here); the token will be sent to it.
+        if endpoint(&resource, "the resource is not an https URL").is_err() {
+            return Err(Error::Discovery("the resource is not an https URL"));
+        }
         let servers: Vec<&str> = match document.get("authorization_servers") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -134,18 +150,17 @@ impl Discovery {
             .find(|s| self.trusted.iter().any(|t| t == *s))
         else {
             return Err(match servers.first() {
-                Some(first) => Error::UntrustedAuthorizationServer((*first).to_owned()),
+                // Server-chosen text, bound and printable before it reaches an error (a log).
+                Some(first) if first.len() <= 512 && is_rfc6750_value(first) => {
+                    Error::UntrustedAuthorizationServer((*first).to_owned())
+                }
+                Some(_) => Error::UntrustedAuthorizationServer("(unprintable)".to_owned()),
                 None => Error::Discovery("the resource metadata names no authorization_servers"),
             });
         };
         let mut request = TokenRequest::new().resource(resource.clone());
-        match challenge_scope {
-            Some(scope) if !scope.trim().is_empty() => request = request.scope(scope),
-            _ => {
-                for s in &self.scopes {
-                    request = request.scope(s.clone());
-                }
-            }
+        for scope in self.scopes_for(challenge_scope) {
+            request = request.scope(scope);
         }
         let mut managers = self.managers.lock().await;
         let manager = match managers.get(*issuer) {
@@ -164,6 +179,24 @@ impl Discovery {
         Ok((manager, request, resource))
     }
 
+    /// The challenge's scopes, within the configured ones when there are any; the configured
+    /// ones when the challenge names none (or none of them).
+    fn scopes_for(&self, challenge_scope: Option<&str>) -> Vec<String> {
+        let configured: Vec<&str> = self.scopes.iter().flat_map(|s| s.split(' ')).collect();
+        let asked: Vec<String> = challenge_scope
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .filter(|s| configured.is_empty() || configured.contains(s))
+            .map(str::to_owned)
+            .collect();
+        if asked.is_empty() {
+            self.scopes.clone()
+        } else {
+            asked
+        }
+    }
+
     fn matches(&self, resource: &str, request_url: &Url) -> bool {
         let mut requested = request_url.clone();
         requested.set_query(None);
@@ -177,9 +210,11 @@ impl Discovery {
 
 /// Whether `resource` is a same-origin, segment-boundary path prefix of `url`.
 pub(crate) fn covers(resource: &str, url: &Url) -> bool {
-    let Ok(r) = Url::parse(resource) else {
-        return false;
-    };
+    Url::parse(resource).is_ok_and(|r| covers_url(&r, url))
+}
+
+/// The same, with the resource parsed.
+pub(crate) fn covers_url(r: &Url, url: &Url) -> bool {
     if r.origin() != url.origin() || r.query().is_some() || r.fragment().is_some() {
         return false;
     }
@@ -189,4 +224,44 @@ pub(crate) fn covers(resource: &str, url: &Url) -> bool {
         || path
             .strip_prefix(base)
             .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discovery() -> Discovery {
+        Discovery::new(ClientAuth::none("cli")).trust("https://id.example.com")
+    }
+
+    #[test]
+    fn a_challenge_cannot_widen_the_configured_scopes() {
+        let d = discovery().scope("orders:read orders:write");
+        assert_eq!(
+            d.scopes_for(Some("orders:read admin:all")),
+            vec!["orders:read"]
+        );
+        assert_eq!(d.scopes_for(Some("admin:all")), d.scopes);
+        assert_eq!(d.scopes_for(None), d.scopes);
+        // With none configured, the challenge says what to ask for.
+        assert_eq!(
+            discovery().scopes_for(Some("a  b")),
+            vec!["a".to_owned(), "b".to_owned()]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_remote_resource_cannot_point_discovery_at_the_loopback_interface() {
+        let url = Url::parse("https://api.example.com/orders").unwrap();
+        let refused = discovery()
+            .resolve(
+                &reqwest::Client::new(),
+                &url,
+                Some("http://127.0.0.1:1/.well-known/oauth-protected-resource"),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Error::Discovery(m) if m.contains("loopback")));
+    }
 }

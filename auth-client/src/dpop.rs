@@ -292,6 +292,8 @@ pub struct DpopNonces {
 /// Origins remembered at most; a client talking to more starts over (a nonce is only a hint:
 /// the server answers `use_dpop_nonce` with a new one).
 const MAX_ORIGINS: usize = 1024;
+/// The longest nonce kept (servers send a few dozen bytes; a longer one is ignored).
+const MAX_NONCE: usize = 1024;
 
 impl DpopNonces {
     pub(crate) fn get(&self, url: &Url) -> Option<String> {
@@ -305,8 +307,9 @@ impl DpopNonces {
         let Some(value) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok()) else {
             return false;
         };
-        // RFC 9449 §8.1: nonce = 1*NQCHAR.
+        // RFC 9449 §8.1: nonce = 1*NQCHAR; bounded, as every proof echoes it.
         if value.is_empty()
+            || value.len() > MAX_NONCE
             || !value
                 .bytes()
                 .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
@@ -319,5 +322,25 @@ impl DpopNonces {
         }
         map.insert(crate::http_util::origin(url), value.to_owned());
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bounded_well_formed_nonces_are_kept() {
+        let nonces = DpopNonces::default();
+        let url = Url::parse("https://api.example.com/orders").unwrap();
+        let with = |nonce: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("dpop-nonce", http::HeaderValue::from_str(nonce).unwrap());
+            headers
+        };
+        assert!(nonces.harvest(&url, &with("n-1")));
+        assert!(!nonces.harvest(&url, &with(&"n".repeat(MAX_NONCE + 1))));
+        assert!(!nonces.harvest(&url, &with("has space")));
+        assert_eq!(nonces.get(&url).as_deref(), Some("n-1"));
     }
 }

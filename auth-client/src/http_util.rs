@@ -49,6 +49,42 @@ pub(crate) fn endpoint(value: &str, what: &'static str) -> Result<Url, Error> {
     }
 }
 
+/// Refuses an answer that came from another URL than the one asked: the caller's
+/// `reqwest::Client` followed a redirect. An authorization server's or a metadata endpoint's
+/// answer is only trusted from the URL that was configured or discovered (RFC 8414 §3.3, RFC
+/// 9728 §3.3 bind documents to their URLs); a client built by [`http_client`] never follows one,
+/// so the form is not even sent on.
+pub(crate) fn not_redirected(response: &reqwest::Response, asked: &Url) -> Result<(), Error> {
+    if response.url() == asked {
+        Ok(())
+    } else {
+        tracing::warn!(target: "auth_client", asked = %asked, "an authorization or metadata request was redirected; refused (give auth-client a client built by auth_client::http_client())");
+        Err(Error::BadResponse(
+            "the answer came from a redirect; redirects are not followed",
+        ))
+    }
+}
+
+/// A `reqwest::Client` fit for the calls to authorization servers and metadata endpoints: it
+/// never follows a redirect. reqwest's default client follows up to ten, to any scheme, and
+/// sends a `307`/`308`'s body on: a token request's form (a client secret, a refresh token, an
+/// assertion) would reach wherever the redirect points. auth-client refuses a redirected answer
+/// whatever the client, but only this one keeps the form from leaving in the first place.
+///
+/// ```
+/// let http = auth_client::http_client().unwrap();
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Config`] when reqwest cannot build a client (no TLS backend).
+pub fn http_client() -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|_| Error::Config("reqwest could not build an HTTP client"))
+}
+
 /// Reads a response body of at most [`MAX_BODY`] bytes.
 pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Error> {
     if response

@@ -7,7 +7,8 @@
 //! use std::sync::Arc;
 //! use auth_client::{AuthorizationServer, ClientAuth, ClientCredentials, OAuthClient, OAuthMiddleware, TokenManager, TokenRequest};
 //!
-//! let http = reqwest::Client::new();
+//! // Never follows a redirect: a token request's secret goes where it was configured to go.
+//! let http = auth_client::http_client()?;
 //! let server = AuthorizationServer::discover(&http, "https://id.example.com").await?;
 //! let oauth = OAuthClient::new(http.clone(), server, ClientAuth::secret_basic("orders-worker", "s3cret"));
 //! let manager = Arc::new(TokenManager::new(ClientCredentials::new(oauth)));
@@ -36,6 +37,11 @@
 //! - [`TokenManager`]: the cache with single flight and jittered early refresh.
 //! - [`OAuthMiddleware`]: the answers table (see its docs) and discovery from a 401
 //!   ([`Discovery`], RFC 9728).
+//!
+//! A token goes only over https (or plain http to the loopback interface), only to the origin
+//! of the request's `resource` when it names one, and only under
+//! [`OAuthMiddleware::only_for`]'s prefixes when given: a request elsewhere is refused before it
+//! is sent. Calls to authorization servers and metadata endpoints refuse redirected answers.
 //!
 //! No `Debug` output or log line carries a token, a secret, a key or an assertion
 //! ([`Secret`]). The `WWW-Authenticate` grammar is `auth-grammar`'s, the one `auth-core`
@@ -69,6 +75,7 @@ pub use client_auth::ClientAuth;
 pub use discovery::Discovery;
 pub use dpop::{DpopKey, DpopNonces, SecretBytes};
 pub use error::Error;
+pub use http_util::http_client;
 pub use jsonwebtoken::Algorithm;
 pub use manager::{DEFAULT_JITTER, DEFAULT_SKEW, TokenManager};
 pub use middleware::{DEFAULT_RETRY_AFTER_LIMIT, ExchangeSubject, OAuthMiddleware};

@@ -15,6 +15,8 @@ pub const DEFAULT_JITTER: Duration = Duration::from_secs(10);
 /// Keys kept at most (token exchange makes one per subject); past this, keys whose tokens are
 /// dead are dropped first, then all.
 const MAX_KEYS: usize = 10_000;
+/// The longest skew or jitter taken (a day: more than any token lives in practice).
+const MAX_EARLY: Duration = Duration::from_secs(24 * 3600);
 
 /// Caches and refreshes the tokens of one [`TokenSource`].
 ///
@@ -104,8 +106,10 @@ impl TokenManager {
     /// let m = m.refresh_ahead(Duration::from_secs(60), Duration::from_secs(20));
     /// ```
     pub fn refresh_ahead(mut self, skew: Duration, jitter: Duration) -> Self {
-        self.skew = skew;
-        self.jitter = jitter;
+        // Clamped so that no configuration can overflow the time arithmetic (the early part is
+        // capped at half a token's lifetime anyway).
+        self.skew = skew.min(MAX_EARLY);
+        self.jitter = jitter.min(MAX_EARLY);
         self
     }
 
@@ -175,12 +179,9 @@ impl TokenManager {
         {
             let state = slot.lock();
             if state.generation != generation {
-                // A flight ended while this caller waited: its outcome is this caller's.
-                if let Some(c) = state
-                    .token
-                    .as_ref()
-                    .filter(|c| !is_dead(&c.token, Instant::now()))
-                {
+                // A flight ended while this caller waited: its outcome is this caller's, even a
+                // token that lives a second or less (fetching again would get the same).
+                if let Some(c) = &state.token {
                     return Ok(c.token.clone());
                 }
                 if let Some(error) = &state.failure {
@@ -192,7 +193,7 @@ impl TokenManager {
     }
 
     async fn fetch(&self, slot: &Slot, request: &TokenRequest) -> Result<Token, Error> {
-        let outcome = self.source.fetch(request).await;
+        let outcome = self.fetch_to_completion(request).await;
         let mut state = slot.lock();
         state.generation += 1;
         match &outcome {
@@ -210,9 +211,30 @@ impl TokenManager {
         outcome
     }
 
+    /// The source's token request, run as a task of its own on the tokio runtime: a caller
+    /// dropped mid-flight (a timeout, a cancelled request) does not cut it off after the server
+    /// has answered, so a rotated refresh token always reaches the source's state. Without a
+    /// tokio runtime it runs inline.
+    async fn fetch_to_completion(&self, request: &TokenRequest) -> Result<Token, Error> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.source.fetch(request).await;
+        };
+        let (source, request) = (Arc::clone(&self.source), request.clone());
+        runtime
+            .spawn(async move { source.fetch(&request).await })
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!(target: "auth_client", issuer = self.source.issuer(), "the token source panicked");
+                Err(Error::Config("the token source panicked"))
+            })
+    }
+
     fn refresh_at(&self, token: &Token) -> Option<Instant> {
         let (expires_at, lifetime) = (token.expires_at()?, token.lifetime()?);
-        let early = (self.skew + random_up_to(self.jitter)).min(lifetime / 2);
+        let early = self
+            .skew
+            .saturating_add(random_up_to(self.jitter))
+            .min(lifetime / 2);
         expires_at.checked_sub(early)
     }
 

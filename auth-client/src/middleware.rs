@@ -11,12 +11,16 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::answer::{self, Verdict};
-use crate::discovery::{Discovery, covers};
+use crate::discovery::{Discovery, covers_url};
+use crate::http_util::is_safe_endpoint;
 use crate::{Error, Token, TokenKind, TokenManager, TokenRequest};
 
 /// The longest `Retry-After` waited out by default; a longer one is the caller's to handle
 /// (the 429 or 503 is returned as it is).
 pub const DEFAULT_RETRY_AFTER_LIMIT: Duration = Duration::from_secs(10);
+
+/// Resources a discovering middleware remembers at most.
+const MAX_KNOWN: usize = 256;
 
 /// The token to exchange for this request (RFC 8693), when the middleware's source is a
 /// [`TokenExchange`](crate::TokenExchange): attach it with `with_extension`.
@@ -75,6 +79,14 @@ impl ExchangeSubject {
 ///
 /// A request whose body is a stream is never replayed ([`Error::NotReplayable`]).
 ///
+/// Where a token goes (RFC 6750 §5.3, RFC 8707): only over https, or plain http to the
+/// loopback interface; with [`OAuthMiddleware::new`], only to the origins of the
+/// [`TokenRequest`]'s `resource`s when it names any, and only under the prefixes given to
+/// [`OAuthMiddleware::only_for`] when there are any; with [`OAuthMiddleware::discover`], only
+/// under the resource its metadata named. A request elsewhere is refused with
+/// [`Error::Config`] before it leaves, whatever URL the application built (a `next` link, a
+/// webhook, a user's input).
+///
 /// ```
 /// use std::sync::Arc;
 /// use auth_client::{AuthorizationServer, ClientAuth, ClientCredentials, OAuthClient, OAuthMiddleware, TokenManager, TokenRequest};
@@ -92,6 +104,10 @@ pub struct OAuthMiddleware {
     mode: Mode,
     retry_after_limit: Duration,
     lazy: bool,
+    /// Origins a token may go to (from the request's resource indicators); empty: any.
+    origins: Vec<url::Origin>,
+    /// URL prefixes a token may go under ([`OAuthMiddleware::only_for`]); empty: any.
+    prefixes: Vec<url::Url>,
 }
 
 #[derive(Debug)]
@@ -110,6 +126,8 @@ enum Mode {
 #[derive(Debug, Clone)]
 struct Known {
     resource: String,
+    /// `resource`, parsed once (it is matched against every request).
+    parsed: url::Url,
     manager: Arc<TokenManager>,
     request: TokenRequest,
 }
@@ -124,10 +142,68 @@ impl OAuthMiddleware {
     /// let mw = auth_client::OAuthMiddleware::new(m, auth_client::TokenRequest::new());
     /// ```
     pub fn new(manager: Arc<TokenManager>, request: TokenRequest) -> Self {
+        // A resource indicator that is a URL says where its token is meant to go (a URN says
+        // nothing about origins, so it restricts nothing).
+        let origins = request
+            .resources()
+            .iter()
+            .filter_map(|r| url::Url::parse(r).ok())
+            .filter(|u| matches!(u.scheme(), "https" | "http"))
+            .map(|u| u.origin())
+            .collect();
         OAuthMiddleware {
             mode: Mode::Manager { manager, request },
             retry_after_limit: DEFAULT_RETRY_AFTER_LIMIT,
             lazy: false,
+            origins,
+            prefixes: Vec::new(),
+        }
+    }
+
+    /// Sends tokens only to URLs under `prefix` (same origin, on a path-segment boundary); may
+    /// be given several times. Requests elsewhere fail with [`Error::Config`] before they are
+    /// sent.
+    ///
+    /// ```
+    /// # let m = std::sync::Arc::new(auth_client::TokenManager::new(auth_client::source_fn("urn:x", |_r| async { Ok(auth_client::Token::bearer("t", None)) })));
+    /// let mw = auth_client::OAuthMiddleware::new(m, auth_client::TokenRequest::new())
+    ///     .only_for("https://api.example.com/orders")
+    ///     .unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `prefix` is not an absolute https (or loopback http) URL.
+    pub fn only_for(mut self, prefix: &str) -> Result<Self, Error> {
+        let url = url::Url::parse(prefix)
+            .ok()
+            .filter(is_safe_endpoint)
+            .filter(|u| u.query().is_none())
+            .ok_or(Error::Config(
+                "only_for takes an absolute https (or loopback http) URL without a query",
+            ))?;
+        self.prefixes.push(url);
+        Ok(self)
+    }
+
+    /// Whether a token may be sent to `url` (see the type's docs).
+    fn may_carry_token(&self, url: &url::Url) -> Result<(), Error> {
+        if !is_safe_endpoint(url) {
+            tracing::error!(target: "auth_client", url = %url.origin().ascii_serialization(), "a token is never sent in cleartext; refused");
+            return Err(Error::Config(
+                "a token is sent only over https (or plain http to the loopback interface)",
+            ));
+        }
+        let origin_ok = self.origins.is_empty() || self.origins.contains(&url.origin());
+        let prefix_ok =
+            self.prefixes.is_empty() || self.prefixes.iter().any(|p| covers_url(p, url));
+        if origin_ok && prefix_ok {
+            Ok(())
+        } else {
+            tracing::error!(target: "auth_client", url = %url.origin().ascii_serialization(), "a request to a URL this middleware's tokens are not for; refused");
+            Err(Error::Config(
+                "the request's URL is not one this middleware's tokens are for",
+            ))
         }
     }
 
@@ -147,6 +223,8 @@ impl OAuthMiddleware {
             },
             retry_after_limit: DEFAULT_RETRY_AFTER_LIMIT,
             lazy: false,
+            origins: Vec::new(),
+            prefixes: Vec::new(),
         }
     }
 
@@ -207,7 +285,15 @@ impl OAuthMiddleware {
                     discovery.resolve(http, req_url, metadata, scope).await?;
                 let mut list = known.write().unwrap_or_else(|p| p.into_inner());
                 list.retain(|k| k.resource != resource);
+                // Bounded: each distinct resource URL is an entry (strict RFC 9728 matching);
+                // past the bound the oldest is forgotten (rediscovered from its next 401).
+                if list.len() >= MAX_KNOWN {
+                    list.remove(0);
+                }
+                let parsed = url::Url::parse(&resource)
+                    .map_err(|_| Error::Discovery("the resource is not an https URL"))?;
                 list.push(Known {
+                    parsed,
                     resource,
                     manager: Arc::clone(&manager),
                     request: request.clone(),
@@ -221,7 +307,7 @@ impl OAuthMiddleware {
 fn known_for(known: &RwLock<Vec<Known>>, req: &Request) -> Plan {
     let list = known.read().unwrap_or_else(|p| p.into_inner());
     list.iter()
-        .find(|k| covers(&k.resource, req.url()))
+        .find(|k| covers_url(&k.parsed, req.url()))
         .map(|k| (Arc::clone(&k.manager), k.request.clone()))
 }
 
@@ -299,6 +385,7 @@ impl OAuthMiddleware {
             };
             let sent = match &plan {
                 Some((manager, request)) => {
+                    self.may_carry_token(&url).map_err(fail)?;
                     let token = manager.token(request).await.map_err(fail)?;
                     attach(&mut req, manager, &token).map_err(fail)?;
                     Some(token)
@@ -310,7 +397,8 @@ impl OAuthMiddleware {
                 .as_ref()
                 .and_then(|(manager, _)| manager.source().dpop())
             {
-                nonces.harvest(&url, response.headers());
+                // The origin that answered (after any redirect the client followed).
+                nonces.harvest(response.url(), response.headers());
             }
             let verdict = answer::read(
                 response.status(),

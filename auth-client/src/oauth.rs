@@ -418,6 +418,13 @@ impl OAuthClient {
                 "a DPoP proof was sent but the token_type is not DPoP",
             ));
         }
+        // A DPoP-bound token is useless without the key (every use would fail): refused at
+        // once rather than cached.
+        if self.dpop.is_none() && token.kind() == TokenKind::Dpop {
+            return Err(Error::BadResponse(
+                "a DPoP token_type but no DPoP proof was sent",
+            ));
+        }
         Ok(token)
     }
 
@@ -519,6 +526,7 @@ impl OAuthClient {
                     request.header("DPoP", key.proof("POST", endpoint, None, nonce.as_deref())?);
             }
             let response = request.send().await?;
+            http_util::not_redirected(&response, endpoint)?;
             let status = response.status().as_u16();
             let fresh_nonce =
                 self.dpop.is_some() && self.nonces.harvest(endpoint, response.headers());

@@ -264,11 +264,12 @@ pub(crate) async fn get_json(
     url: Url,
 ) -> Result<Option<Map<String, Value>>, Error> {
     let response = http
-        .get(url)
+        .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(http_util::DEFAULT_TIMEOUT)
         .send()
         .await?;
+    http_util::not_redirected(&response, &url)?;
     if response.status() != reqwest::StatusCode::OK {
         return Ok(None);
     }

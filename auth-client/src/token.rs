@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use auth_grammar::syntax::is_rfc6750_value;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -255,14 +256,22 @@ struct ErrorBody {
     error_uri: Option<String>,
 }
 
-/// A §5.2 error answer (or something that is not even that).
+/// The longest `error`, `error_description` or `error_uri` kept: they end up in logs.
+const MAX_ERROR_TEXT: usize = 512;
+
+/// A §5.2 error answer (or something that is not even that). The server's text is kept only
+/// when it fits the RFC's charsets (printable ASCII: no line breaks or escape sequences can
+/// reach a log through it) and is at most [`MAX_ERROR_TEXT`] bytes; an `error` code that does
+/// not is no §5.2 answer at all.
 fn refusal(status: u16, body: &[u8]) -> Error {
+    let fits = |s: &str| s.len() <= MAX_ERROR_TEXT && is_rfc6750_value(s);
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(e) if !e.error.is_empty() => Error::TokenRefused {
+        Ok(e) if !e.error.is_empty() && fits(&e.error) => Error::TokenRefused {
             status,
             error: e.error,
-            description: e.error_description,
-            uri: e.error_uri,
+            description: e.error_description.filter(|d| fits(d)),
+            // RFC 6749 §5.2: `error_uri` is %x21 / %x23-5B / %x5D-7E (no space).
+            uri: e.error_uri.filter(|u| fits(u) && !u.contains(' ')),
         },
         _ => Error::BadResponse(
             "the token endpoint answered an error without an RFC 6749 error code",
@@ -273,6 +282,30 @@ fn refusal(status: u16, body: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_outside_the_rfc_charsets_is_not_kept() {
+        let e = Token::from_response(
+            400,
+            b"{\"error\":\"invalid_grant\",\"error_description\":\"line\\nbreak\",\"error_uri\":\"https://x/a b\"}",
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::TokenRefused { ref error, description: None, uri: None, .. } if error == "invalid_grant"
+        ));
+        let long = format!("{{\"error\":\"{}\"}}", "x".repeat(MAX_ERROR_TEXT + 1));
+        assert!(matches!(
+            Token::from_response(400, long.as_bytes(), false).unwrap_err(),
+            Error::BadResponse(_)
+        ));
+        let escape = br#"{"error":"bad\u001b[31m"}"#;
+        assert!(matches!(
+            Token::from_response(400, escape, false).unwrap_err(),
+            Error::BadResponse(_)
+        ));
+    }
 
     #[test]
     fn reads_a_success_and_an_error() {

@@ -59,6 +59,9 @@ fn start_server() -> String {
                     .route("/dpop", web::get().to(|r| answer(r, true)))
             })
             .workers(1)
+            // Longer than any pause between benchmarks: a pooled connection the server closed
+            // while criterion analysed would fail the next request (a race, not a cost).
+            .keep_alive(Duration::from_secs(3600))
             .listen(listener)
             .unwrap()
             .run()

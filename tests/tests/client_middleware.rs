@@ -19,6 +19,7 @@ use auth_client::{
 };
 use auth_core::testing::Minter;
 use auth_tests::http::TestServer;
+use auth_tests::mock_as::{MockAs, Reply};
 use auth_tests::orders;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use serde_json::json;
@@ -887,4 +888,178 @@ fn secrets_never_show_in_debug_output() {
     }
     let pem = key.private_key_pem();
     assert!(!printed.contains(&pem.expose()[30..60]));
+}
+
+// What the security review of auth-client asked for: where a token may go, redirects, a
+// cancelled refresh, a DPoP token without a key, tokens that live a second.
+
+/// A source that always hands out `token`.
+fn fixed(token: Token) -> impl TokenSource {
+    source_fn("urn:test-issuer", move |_request| {
+        let token = token.clone();
+        async move { Ok(token) }
+    })
+}
+
+fn is_config(outcome: Result<u16, Error>) -> bool {
+    matches!(outcome, Err(Error::Config(_)))
+}
+
+#[actix_rt::test]
+async fn a_token_goes_only_over_tls_or_loopback_and_only_to_its_resource() {
+    let orders = Orders::start(|_| {});
+    let manager = Arc::new(TokenManager::new(fixed(bearer(
+        &orders.minter,
+        &["orders:read"],
+    ))));
+    let read = || TokenRequest::new().scope("orders:read");
+
+    // RFC 6750 §5.3: never in cleartext off the machine; refused before anything is sent.
+    let (any, wire) = client(OAuthMiddleware::new(Arc::clone(&manager), read()));
+    assert!(is_config(
+        get(&any, "http://orders.example.invalid/orders").await
+    ));
+    assert_eq!(wire.count(), 0);
+    assert_eq!(get(&any, &orders.url("/orders")).await.unwrap(), 200);
+
+    // A resource indicator (RFC 8707) pins the token to its origin.
+    let pinned = read().resource(orders.url(""));
+    let (pinned, wire) = client(OAuthMiddleware::new(Arc::clone(&manager), pinned));
+    assert_eq!(get(&pinned, &orders.url("/orders")).await.unwrap(), 200);
+    let other_origin = orders.url("/orders").replace("127.0.0.1", "localhost");
+    assert!(is_config(get(&pinned, &other_origin).await));
+    assert_eq!(wire.count(), 1, "the refused request never left");
+
+    // `only_for`: a path prefix, on segment boundaries.
+    let (prefixed, wire) = client(
+        OAuthMiddleware::new(manager, read())
+            .only_for(&orders.url("/orders"))
+            .unwrap(),
+    );
+    assert_eq!(get(&prefixed, &orders.url("/orders")).await.unwrap(), 200);
+    assert!(is_config(get(&prefixed, &orders.url("/ordersx")).await));
+    assert!(is_config(
+        get(&prefixed, &orders.url("/admin/revocations")).await
+    ));
+    assert_eq!(wire.count(), 1);
+    assert!(
+        OAuthMiddleware::new(
+            Arc::new(TokenManager::new(fixed(Token::bearer("t", None)))),
+            read()
+        )
+        .only_for("http://api.example.com/orders")
+        .is_err(),
+        "a cleartext prefix is a configuration error"
+    );
+}
+
+#[actix_rt::test]
+async fn a_redirected_token_request_is_refused_and_http_client_never_follows() {
+    let target = MockAs::start();
+    target.reply(
+        "/token",
+        Reply::json(200, &json!({"access_token": "a", "token_type": "Bearer"})),
+    );
+    let redirector = MockAs::start();
+    for _ in 0..2 {
+        redirector.reply(
+            "/token",
+            Reply::empty(307).header("location", &target.url("/token")),
+        );
+    }
+    let server = || Server::new(redirector.base(), &redirector.url("/token")).unwrap();
+    let auth = || ClientAuth::secret_post("svc", "s3cret");
+
+    // reqwest's default client follows the 307 and sends the form on; the answer is refused.
+    let following = OAuthClient::new(reqwest::Client::new(), server(), auth());
+    let refused = following
+        .client_credentials(&TokenRequest::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::BadResponse(m) if m.contains("redirect")));
+    assert_eq!(target.requests_to("/token").len(), 1);
+
+    // `http_client()` never follows: the secret stays where it was configured to go.
+    let strict = OAuthClient::new(auth_client::http_client().unwrap(), server(), auth());
+    assert!(
+        strict
+            .client_credentials(&TokenRequest::new())
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        target.requests_to("/token").len(),
+        1,
+        "nothing more reached the target"
+    );
+    assert_eq!(redirector.requests_to("/token").len(), 2);
+}
+
+#[actix_rt::test]
+async fn a_dpop_token_type_without_a_proof_sent_is_refused() {
+    let mock = MockAs::start();
+    mock.reply(
+        "/token",
+        Reply::json(
+            200,
+            &json!({"access_token": "a", "token_type": "DPoP", "expires_in": 60}),
+        ),
+    );
+    let server = Server::new(mock.base(), &mock.url("/token")).unwrap();
+    let client = OAuthClient::new(
+        reqwest::Client::new(),
+        server,
+        ClientAuth::secret_basic("svc", "s3cret"),
+    );
+    let refused = client
+        .client_credentials(&TokenRequest::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::BadResponse(m) if m.contains("DPoP")));
+}
+
+#[actix_rt::test]
+async fn a_caller_dropped_mid_refresh_does_not_lose_the_rotated_refresh_token() {
+    let mock = MockAs::start();
+    mock.reply(
+        "/token",
+        Reply::json(
+            200,
+            &json!({"access_token": "a", "token_type": "Bearer", "expires_in": 60, "refresh_token": "rt-1"}),
+        ),
+    );
+    let server = Server::new(mock.base(), &mock.url("/token")).unwrap();
+    let client = OAuthClient::new(
+        reqwest::Client::new(),
+        server,
+        ClientAuth::secret_basic("svc", "s3cret"),
+    );
+    let source = Arc::new(RefreshTokens::new(client, "rt-0"));
+    let manager = TokenManager::from_arc(source.clone());
+    // The caller gives up at its first wait: before the request has even left.
+    let gave_up = tokio::time::timeout(Duration::ZERO, manager.token(&TokenRequest::new())).await;
+    assert!(gave_up.is_err());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while source.refresh_token().await.expose() != "rt-1" {
+        assert!(Instant::now() < deadline, "the rotation was lost");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.requests_to("/token").len(), 1);
+}
+
+#[actix_rt::test]
+async fn tokens_living_under_a_second_still_cost_one_request_per_burst() {
+    let (source, calls) =
+        counted(|n| Token::bearer(format!("t{n}"), Some(Duration::from_millis(900))));
+    let manager = Arc::new(TokenManager::new(source));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let manager = Arc::clone(&manager);
+            tokio::spawn(async move { manager.token(&TokenRequest::new()).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(calls.lock().unwrap().len(), 1);
 }
