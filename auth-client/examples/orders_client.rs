@@ -152,7 +152,8 @@ fn request() -> TokenRequest {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (scenario, issuer, orders, client) = (&args[1], &args[2], &args[3], &args[4]);
-    let http = reqwest::Client::new();
+    // Never follows a redirect (see `auth_client::http_client`).
+    let http = auth_client::http_client().expect("an HTTP client");
     let sends = Sends::default();
     let list = format!("{orders}/orders");
     let out = match scenario.as_str() {
