@@ -208,8 +208,14 @@ def limit(tally, a, b):
         key = KEY if i >= 10 else "wrong-partner-key-000000000"
         statuses.append(clients[i % 2].get("/partner/orders", [("X-API-Key", key)]))
     print(f"alternating, limit 5: {statuses}")
+    # The fifth failure (on A) sets the block in Redis and in A's local view before A answers;
+    # B learns of it from the block's announcement (pub/sub), which races the client's next
+    # request to B. So the sixth answer may still be B's 401 (the documented bound: requests in
+    # flight at another instance while the announcement travels); from the seventh on, both
+    # instances refuse, the right key included.
     tally.check("five 401s, then 429 on both instances, right key included",
-                statuses == [401] * 5 + [429] * 7, statuses)
+                statuses[:5] == [401] * 5 and statuses[5] in (401, 429)
+                and statuses[6:] == [429] * 6, statuses)
 
 
 def concurrent(tally, a, b):
