@@ -8,9 +8,17 @@ use std::time::{Duration, Instant};
 use crate::{Error, Token, TokenRequest, TokenSource};
 
 /// How long before `exp` a token is refreshed by default.
+///
+/// ```
+/// assert_eq!(auth_client::DEFAULT_SKEW, std::time::Duration::from_secs(30));
+/// ```
 pub const DEFAULT_SKEW: Duration = Duration::from_secs(30);
 /// The most random extra time taken off a token's life by default, so that a fleet started
 /// together does not refresh in lockstep.
+///
+/// ```
+/// assert_eq!(auth_client::DEFAULT_JITTER, std::time::Duration::from_secs(10));
+/// ```
 pub const DEFAULT_JITTER: Duration = Duration::from_secs(10);
 /// Keys kept at most (token exchange makes one per subject); past this, keys whose tokens are
 /// dead are dropped first, then all.

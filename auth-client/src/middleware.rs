@@ -17,6 +17,10 @@ use crate::{Error, Token, TokenKind, TokenManager, TokenRequest};
 
 /// The longest `Retry-After` waited out by default; a longer one is the caller's to handle
 /// (the 429 or 503 is returned as it is).
+///
+/// ```
+/// assert_eq!(auth_client::DEFAULT_RETRY_AFTER_LIMIT, std::time::Duration::from_secs(10));
+/// ```
 pub const DEFAULT_RETRY_AFTER_LIMIT: Duration = Duration::from_secs(10);
 
 /// Resources a discovering middleware remembers at most.

@@ -13,6 +13,10 @@ use crate::http_util::{self, is_safe_endpoint};
 use crate::{AuthorizationServer, ClientAuth, DpopKey, Error, Secret, Token, TokenKind};
 
 /// RFC 8693 §3's token type identifier of an access token.
+///
+/// ```
+/// assert!(auth_client::ACCESS_TOKEN_TYPE.ends_with(":access_token"));
+/// ```
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// What to ask a token for: scopes (RFC 6749 §3.3, sent space-separated in one `scope`),

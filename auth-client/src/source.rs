@@ -7,6 +7,10 @@ use std::sync::Arc;
 use crate::{DpopKey, Error, OAuthClient, Secret, Token, TokenRequest};
 
 /// A boxed, sendable future: what [`TokenSource::fetch`] returns.
+///
+/// ```
+/// let future: auth_client::BoxFuture<'static, u8> = Box::pin(async { 7 });
+/// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Something that can produce a token for a request. The [`TokenManager`](crate::TokenManager)
