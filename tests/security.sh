@@ -5,6 +5,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-cargo test -p auth-tests --test attacks --test leaks --test startup_guards --test properties --test key_sets
+cargo test -p auth-tests --test suite -- attacks leaks:: startup_guards:: properties:: key_sets::
 fuzz/run.sh "${FUZZ_SECONDS:-60}"
 tests/load/faults.sh "${LOAD_SECONDS:-20}"

@@ -13,6 +13,6 @@ async fn cancel(user: Principal, id: web::Path<u64>) -> HttpResponse {
     HttpResponse::Ok().body(format!("order {id} cancelled by {subject}"))
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new().service(cancel);
 }

@@ -16,7 +16,7 @@ async fn echo<B: Into<String> + actix_web::FromRequest + 'static>(body: B) -> St
     body.into()
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .app_data(web::Data::new(42_u32))
         .route("/settings", web::get().to(show::<u32>))

@@ -13,6 +13,6 @@ async fn below() -> impl Responder {
     "invoices"
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new().service(above).service(below);
 }

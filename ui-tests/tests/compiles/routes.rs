@@ -25,6 +25,6 @@ async fn below(id: web::Path<u64>) -> impl Responder {
     format!("cart {id}")
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new().service(above).service(between).service(below);
 }

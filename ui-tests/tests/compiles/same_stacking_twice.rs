@@ -33,7 +33,7 @@ async fn reports() -> impl Responder {
     "reports"
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(list_orders)
         .service(count_orders)

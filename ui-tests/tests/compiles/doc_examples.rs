@@ -81,7 +81,7 @@ mod with_routing_macros {
     }
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(on_a_handler::list_orders)
         .service(on_a_struct::create_order)

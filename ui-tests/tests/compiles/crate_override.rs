@@ -11,7 +11,7 @@ async fn list_orders(user: Principal) -> impl Responder {
     format!("orders of {}", user.subject().unwrap_or("?"))
 }
 
-#[require_auth(crate = "crate::reexport::auth")]
+#[require_auth(crate = "self::reexport::auth")]
 #[get("/me")]
 async fn me(user: Principal) -> impl Responder {
     format!("{:?}", user.subject())
@@ -25,7 +25,7 @@ async fn new_order(OrderWriter(user): OrderWriter) -> impl Responder {
     format!("{:?}", user.subject())
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(list_orders)
         .service(me)

@@ -1,7 +1,6 @@
 use actix_web::{App, HttpRequest, HttpResponse, Responder, get, web};
 use auth_core::{
-    Decision, Policy, Principal, RequireAuth, Requirement, Scheme, SchemeSet, policy,
-    require_auth,
+    Decision, Policy, Principal, RequireAuth, Requirement, Scheme, SchemeSet, policy, require_auth,
 };
 
 fn plain(user: &Principal, _: &HttpRequest) -> Decision {
@@ -29,7 +28,7 @@ async fn order(id: web::Path<u64>) -> impl Responder {
 #[require_auth(
     scheme = "bearer",
     acr = "mfa",
-    policy = crate::policies::in_team,
+    policy = self::policies::in_team,
     crate = "::auth_core"
 )]
 async fn team_page(user: Principal) -> impl Responder {
@@ -54,9 +53,10 @@ async fn member(TeamMember(user): TeamMember) -> impl Responder {
 
 // A hand-written requirement for the scope-wide guard.
 const IN_TEAM: Policy = policy!(policies::in_team);
-const TEAM: Requirement = Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_policy(IN_TEAM);
+const TEAM: Requirement =
+    Requirement::new(SchemeSet::EMPTY.with(Scheme::Bearer)).with_policy(IN_TEAM);
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(order)
         .service(team_page)

@@ -61,7 +61,7 @@ async fn tenant(Tenant(Claims(claims)): Tenant<TenantClaims>) -> impl Responder 
     claims.tenant
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(ping)
         .service(list_orders)

@@ -400,7 +400,7 @@ async fn rfc9449_dpop_proof_alg_must_be_supported_asymmetric() {
             .build()
             .unwrap(),
     );
-    let narrow = crate::app(only_es256).await;
+    let narrow = crate::dpop::app(only_es256).await;
     let answer = call(&narrow, proven(&client(), "/dpop", &token)).await;
     assert_eq!(answer.status, 401);
     assert_eq!(

@@ -12,6 +12,6 @@ async fn security(user: Principal) -> impl Responder {
     format!("security of {}", user.subject().unwrap_or("?"))
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new().service(security);
 }

@@ -23,7 +23,7 @@ mod api {
     }
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new()
         .service(api::list_orders)
         .service(api::create_order)

@@ -13,6 +13,6 @@ async fn list_orders(user: Principal) -> impl Responder {
     format!("orders of {}", user.subject().unwrap_or("?"))
 }
 
-fn main() {
+pub(crate) fn run() {
     let _app = App::new().service(list_orders);
 }

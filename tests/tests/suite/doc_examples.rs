@@ -67,7 +67,10 @@ fn every_public_item_has_an_example() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../{krate}/src"));
         let before = files.len();
         sources(&root, &mut files);
-        assert!(files.len() - before >= at_least, "found the sources of {krate}");
+        assert!(
+            files.len() - before >= at_least,
+            "found the sources of {krate}"
+        );
     }
     files.sort();
     let mut report = Vec::new();

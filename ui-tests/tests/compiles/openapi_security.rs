@@ -25,7 +25,7 @@ const SECURITY: SecuritySchemes = SecuritySchemes::DEFAULT;
 #[openapi(paths(x, y), modifiers(&SECURITY))]
 struct ApiDoc;
 
-fn main() {
+pub(crate) fn run() {
     let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
     assert_eq!(
         doc["paths"]["/x"]["get"]["security"],
