@@ -154,6 +154,13 @@ fn with_middleware(http: &reqwest::Client, manager: Arc<TokenManager>) -> Client
         .build()
 }
 
+/// One iteration's end: the answer is a 200 and its body is read.
+async fn ok<E: std::fmt::Debug>(sent: impl Future<Output = Result<reqwest::Response, E>>) {
+    let response = sent.await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap();
+}
+
 fn benches(c: &mut Criterion) {
     let base = start_server();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -185,62 +192,19 @@ fn benches(c: &mut Criterion) {
     let stub_fixed = stubbed(&http, None, false);
     let stub_bearer = stubbed(&http, Some(Arc::clone(&bearer_manager)), false);
     group.bench_function("no HTTP/fixed header", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let response = stub_fixed
-                    .get(&bearer_url)
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-            })
-        })
+        b.iter(|| rt.block_on(ok(stub_fixed.get(&bearer_url).bearer_auth(TOKEN).send())))
     });
     group.bench_function("no HTTP/OAuthMiddleware, cached Bearer token", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let response = stub_bearer.get(&bearer_url).send().await.unwrap();
-                assert_eq!(response.status(), 200);
-            })
-        })
+        b.iter(|| rt.block_on(ok(stub_bearer.get(&bearer_url).send())))
     });
     group.bench_function("reqwest, fixed header", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let response = http
-                    .get(&bearer_url)
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            })
-        })
+        b.iter(|| rt.block_on(ok(http.get(&bearer_url).bearer_auth(TOKEN).send())))
     });
     group.bench_function("reqwest-middleware, no middleware, fixed header", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let response = bare
-                    .get(&bearer_url)
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            })
-        })
+        b.iter(|| rt.block_on(ok(bare.get(&bearer_url).bearer_auth(TOKEN).send())))
     });
     group.bench_function("OAuthMiddleware, cached Bearer token", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let response = oauth.get(&bearer_url).send().await.unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            })
-        })
+        b.iter(|| rt.block_on(ok(oauth.get(&bearer_url).send())))
     });
 
     for (alg, key) in [
@@ -253,40 +217,22 @@ fn benches(c: &mut Criterion) {
         let stub_dpop = stubbed(&http, Some(manager(Some(key.clone()))), true);
         group.bench_function(
             format!("no HTTP/{alg}/OAuthMiddleware, cached DPoP token"),
-            |b| {
-                b.iter(|| {
-                    rt.block_on(async {
-                        let response = stub_dpop.get(&dpop_url).send().await.unwrap();
-                        assert_eq!(response.status(), 200);
-                    })
-                })
-            },
+            |b| b.iter(|| rt.block_on(ok(stub_dpop.get(&dpop_url).send()))),
         );
         group.bench_function(format!("{alg}/reqwest + hand-made DPoP proof"), |b| {
             b.iter(|| {
-                rt.block_on(async {
-                    let proof = key.proof("GET", &dpop_parsed, Some(&token), None).unwrap();
-                    let response = http
-                        .get(&dpop_url)
-                        .header(AUTHORIZATION, format!("DPoP {TOKEN}"))
-                        .header("dpop", proof)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status(), 200);
-                    response.bytes().await.unwrap();
-                })
+                let proof = key.proof("GET", &dpop_parsed, Some(&token), None).unwrap();
+                let sent = http
+                    .get(&dpop_url)
+                    .header(AUTHORIZATION, format!("DPoP {TOKEN}"))
+                    .header("dpop", proof)
+                    .send();
+                rt.block_on(ok(sent))
             })
         });
         let client = with_middleware(&http, manager(Some(key)));
         group.bench_function(format!("{alg}/OAuthMiddleware, cached DPoP token"), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let response = client.get(&dpop_url).send().await.unwrap();
-                    assert_eq!(response.status(), 200);
-                    response.bytes().await.unwrap();
-                })
-            })
+            b.iter(|| rt.block_on(ok(client.get(&dpop_url).send())))
         });
     }
     group.finish();
