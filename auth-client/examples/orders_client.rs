@@ -270,7 +270,11 @@ async fn main() {
         }
         "discover" => {
             // `orders` here is the resource URL itself (e.g. http://127.0.0.1:PORT/orders).
-            let mut discovery = Discovery::new(auth(client)).scope("orders:read");
+            // Only the resource is configured: where its tokens come from is discovered.
+            let mut discovery = Discovery::new(auth(client))
+                .allow_resources(orders)
+                .expect("the resource URL")
+                .scope("orders:read");
             if args.get(5).map(String::as_str) != Some("--untrusted") {
                 discovery = discovery.trust(issuer.clone());
             }

@@ -21,18 +21,23 @@ use crate::{
 /// How the middleware finds the authorization server of a resource it was given nothing but
 /// the URL of. The client's credentials go only to an issuer listed with
 /// [`Discovery::trust`]: a resource server names its authorization servers, and a hostile one
-/// could otherwise name its own and collect the client's secret.
+/// could otherwise name its own and collect the client's secret. Tokens are got for, and sent
+/// to, only resources under [`Discovery::allow_resources`].
 ///
 /// ```
 /// use auth_client::{ClientAuth, Discovery};
 /// let discovery = Discovery::new(ClientAuth::secret_basic("svc", "s3cret"))
 ///     .trust("https://id.example.com")
+///     .allow_resources("https://api.example.com")
+///     .unwrap()
 ///     .scope("orders:read");
 /// ```
 #[derive(Debug)]
 pub struct Discovery {
     auth: ClientAuth,
     trusted: Vec<String>,
+    /// The resources tokens may be got for and sent to: none until configured.
+    allowed: Vec<Url>,
     scopes: Vec<String>,
     dpop: Option<DpopKey>,
     prefix_match: bool,
@@ -49,6 +54,7 @@ impl Discovery {
         Discovery {
             auth,
             trusted: Vec::new(),
+            allowed: Vec::new(),
             scopes: Vec::new(),
             dpop: None,
             prefix_match: false,
@@ -64,6 +70,37 @@ impl Discovery {
     pub fn trust(mut self, issuer: impl Into<String>) -> Self {
         self.trusted.push(issuer.into());
         self
+    }
+
+    /// Resources under `prefix` (same origin, on a path-segment boundary) may be discovered,
+    /// get tokens and receive them; may be given several times. None may until one is given:
+    /// a discovering client that follows a URL it does not control (a `next` link, a webhook)
+    /// would otherwise get a token of a trusted server for whoever answered 401, and an
+    /// authorization server that ignores RFC 8707 `resource` would make it good anywhere.
+    ///
+    /// ```
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::none("cli"))
+    ///     .allow_resources("https://api.example.com")
+    ///     .unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `prefix` is not an absolute https (or loopback http) URL.
+    pub fn allow_resources(mut self, prefix: &str) -> Result<Self, Error> {
+        let url = Url::parse(prefix)
+            .ok()
+            .filter(crate::http_util::is_safe_endpoint)
+            .filter(|u| u.query().is_none())
+            .ok_or(Error::Config(
+                "allow_resources takes an absolute https (or loopback http) URL without a query",
+            ))?;
+        self.allowed.push(url);
+        Ok(self)
+    }
+
+    fn allows(&self, url: &Url) -> bool {
+        self.allowed.iter().any(|prefix| covers_url(prefix, url))
     }
 
     /// Scopes to ask for when the challenge names none; once one is set, also the most the
@@ -111,6 +148,12 @@ impl Discovery {
         metadata_url: Option<&str>,
         challenge_scope: Option<&str>,
     ) -> Result<(Arc<TokenManager>, TokenRequest, String), Error> {
+        if !self.allows(request_url) {
+            tracing::warn!(target: "auth_client", origin = %request_url.origin().ascii_serialization(), "a 401 from a resource outside Discovery::allow_resources; nothing discovered");
+            return Err(Error::Discovery(
+                "the resource is not under a prefix given to Discovery::allow_resources",
+            ));
+        }
         let metadata_url =
             metadata_url.ok_or(Error::Discovery("the challenge names no resource_metadata"))?;
         let metadata_url = endpoint(
@@ -138,8 +181,14 @@ impl Discovery {
         }
         // RFC 9728 §2: a resource identifier is an https URL (loopback http aside, as for every
         // endpoint here); the token will be sent to it.
-        if endpoint(&resource, "the resource is not an https URL").is_err() {
-            return Err(Error::Discovery("the resource is not an https URL"));
+        match endpoint(&resource, "the resource is not an https URL") {
+            Ok(url) if self.allows(&url) => {}
+            Ok(_) => {
+                return Err(Error::Discovery(
+                    "the resource is not under a prefix given to Discovery::allow_resources",
+                ));
+            }
+            Err(_) => return Err(Error::Discovery("the resource is not an https URL")),
         }
         let servers: Vec<&str> = match document.get("authorization_servers") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -208,13 +257,19 @@ impl Discovery {
     }
 }
 
-/// Whether `resource` is a same-origin, segment-boundary path prefix of `url`.
+/// Whether `resource` is a same-origin, segment-boundary path prefix of `url`. A URL whose path
+/// holds an encoded `/`, `\` or `.`, a backslash or a `;` is never covered: servers and proxies
+/// differ on what such a path names (nginx decodes `..%2F`, Tomcat drops `;…` parameters, IIS
+/// reads `%5C` as `/`), so `/orders/..%2Fadmin` could reach `/admin` behind a prefix check.
 pub(crate) fn covers(resource: &str, url: &Url) -> bool {
     Url::parse(resource).is_ok_and(|r| covers_url(&r, url))
 }
 
 /// The same, with the resource parsed.
 pub(crate) fn covers_url(r: &Url, url: &Url) -> bool {
+    if is_ambiguous(url.path()) {
+        return false;
+    }
     if r.origin() != url.origin() || r.query().is_some() || r.fragment().is_some() {
         return false;
     }
@@ -226,12 +281,39 @@ pub(crate) fn covers_url(r: &Url, url: &Url) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// Whether a path holds what servers read differently (see [`covers_url`]).
+fn is_ambiguous(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    ["%2f", "%5c", "%2e", "\\", ";"]
+        .iter()
+        .any(|s| lower.contains(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn discovery() -> Discovery {
-        Discovery::new(ClientAuth::none("cli")).trust("https://id.example.com")
+        Discovery::new(ClientAuth::none("cli"))
+            .trust("https://id.example.com")
+            .allow_resources("https://api.example.com")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_prefix_covers_only_unambiguous_paths_under_it() {
+        let prefix = Url::parse("https://api.example.com/orders").unwrap();
+        let covered = |u: &str| covers_url(&prefix, &Url::parse(u).unwrap());
+        assert!(covered("https://api.example.com/orders"));
+        assert!(covered("https://api.example.com/orders/7?x=1"));
+        assert!(!covered("https://api.example.com/ordersx"));
+        assert!(!covered("https://api.example.com/orders/..%2Fadmin"));
+        assert!(!covered("https://api.example.com/orders/%2e%2e/admin"));
+        assert!(!covered("https://api.example.com/orders/..%5Cadmin"));
+        assert!(!covered("https://api.example.com/orders/..;/admin"));
+        assert!(!covered("https://api.example.com/orders/../admin"));
+        assert!(!covered("https://api.example.com:8443/orders"));
+        assert!(!covered("http://api.example.com/orders"));
     }
 
     #[test]
@@ -247,6 +329,27 @@ mod tests {
         assert_eq!(
             discovery().scopes_for(Some("a  b")),
             vec!["a".to_owned(), "b".to_owned()]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_is_discovered_for_a_resource_outside_the_allowed_prefixes() {
+        let url = Url::parse("https://elsewhere.example.com/orders").unwrap();
+        let refused = discovery()
+            .resolve(
+                &reqwest::Client::new(),
+                &url,
+                // Never fetched: refused before any request.
+                Some("https://elsewhere.example.com/.well-known/oauth-protected-resource"),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Error::Discovery(m) if m.contains("allow_resources")));
+        assert!(
+            Discovery::new(ClientAuth::none("cli"))
+                .allow_resources("http://api.example.com")
+                .is_err()
         );
     }
 

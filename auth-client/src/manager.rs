@@ -56,7 +56,8 @@ pub struct TokenManager {
 #[derive(Debug, Default)]
 struct Slot {
     state: Mutex<State>,
-    flight: tokio::sync::Mutex<()>,
+    /// Held by the one flight in progress (owned by its task, see `TokenManager::fly`).
+    flight: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -167,13 +168,13 @@ impl TokenManager {
             Look::Fresh(token) => return Ok(token),
             Look::Refresh(token) => {
                 // Still valid: one caller refreshes, the others carry on with it.
-                let Ok(_flight) = slot.flight.try_lock() else {
+                let Ok(flight) = Arc::clone(&slot.flight).try_lock_owned() else {
                     return Ok(token);
                 };
                 if slot.generation() != generation {
                     return Ok(slot.cached().map_or(token, |c| c.token));
                 }
-                return match self.fetch(&slot, request).await {
+                return match self.fly(slot, flight, request).await {
                     Ok(fresh) => Ok(fresh),
                     Err(error) => {
                         tracing::warn!(target: "auth_client", issuer = self.source.issuer(), %error, "refreshing a token ahead of expiry failed; the current one is used until it expires");
@@ -183,7 +184,7 @@ impl TokenManager {
             }
             Look::Missing => {}
         }
-        let _flight = slot.flight.lock().await;
+        let flight = Arc::clone(&slot.flight).lock_owned().await;
         {
             let state = slot.lock();
             if state.generation != generation {
@@ -197,53 +198,46 @@ impl TokenManager {
                 }
             }
         }
-        self.fetch(&slot, request).await
+        self.fly(slot, flight, request).await
     }
 
-    async fn fetch(&self, slot: &Slot, request: &TokenRequest) -> Result<Token, Error> {
-        let outcome = self.fetch_to_completion(request).await;
-        let mut state = slot.lock();
-        state.generation += 1;
-        match &outcome {
-            Ok(token) => {
-                state.token = Some(Cached {
-                    token: token.clone(),
-                    refresh_at: self.refresh_at(token),
-                });
-                state.failure = None;
-            }
-            Err(error) => {
-                state.failure = Some(error.clone());
-            }
-        }
-        outcome
-    }
-
-    /// The source's token request, run as a task of its own on the tokio runtime: a caller
-    /// dropped mid-flight (a timeout, a cancelled request) does not cut it off after the server
-    /// has answered, so a rotated refresh token always reaches the source's state. Without a
-    /// tokio runtime it runs inline.
-    async fn fetch_to_completion(&self, request: &TokenRequest) -> Result<Token, Error> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return self.source.fetch(request).await;
-        };
+    /// One flight: the source's token request, its outcome stored in the slot, then the flight
+    /// lock released. On a tokio runtime it is a task of its own that owns the slot and the
+    /// lock: a caller dropped mid-flight (a timeout, a cancelled request) neither cuts it off
+    /// after the server has answered (a rotated refresh token always reaches the source's
+    /// state, the new token the cache) nor lets a second flight start beside it (the callers
+    /// waiting keep waiting for this one). Without a tokio runtime it runs inline.
+    async fn fly(
+        &self,
+        slot: Arc<Slot>,
+        flight: tokio::sync::OwnedMutexGuard<()>,
+        request: &TokenRequest,
+    ) -> Result<Token, Error> {
         let (source, request) = (Arc::clone(&self.source), request.clone());
-        runtime
-            .spawn(async move { source.fetch(&request).await })
+        let (skew, jitter) = (self.skew, self.jitter);
+        let task = async move {
+            let outcome = source.fetch(&request).await;
+            slot.store(&outcome, skew, jitter);
+            drop(flight);
+            outcome
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return task.await;
+        };
+        match runtime
+            .spawn(tracing::Instrument::in_current_span(task))
             .await
-            .unwrap_or_else(|_| {
+        {
+            Ok(outcome) => outcome,
+            // The lock went with the task: whoever waits starts a flight of its own.
+            Err(e) if e.is_panic() => {
                 tracing::error!(target: "auth_client", issuer = self.source.issuer(), "the token source panicked");
                 Err(Error::Config("the token source panicked"))
-            })
-    }
-
-    fn refresh_at(&self, token: &Token) -> Option<Instant> {
-        let (expires_at, lifetime) = (token.expires_at()?, token.lifetime()?);
-        let early = self
-            .skew
-            .saturating_add(random_up_to(self.jitter))
-            .min(lifetime / 2);
-        expires_at.checked_sub(early)
+            }
+            Err(_) => Err(Error::Config(
+                "the runtime shut down during a token request",
+            )),
+        }
     }
 
     /// Drops `refused` if it is still the cached token for `request` (the resource server said
@@ -272,6 +266,22 @@ impl TokenManager {
 }
 
 impl Slot {
+    /// Records a flight's outcome: the next generation, with its token or its error.
+    fn store(&self, outcome: &Result<Token, Error>, skew: Duration, jitter: Duration) {
+        let mut state = self.lock();
+        state.generation += 1;
+        match outcome {
+            Ok(token) => {
+                state.token = Some(Cached {
+                    token: token.clone(),
+                    refresh_at: refresh_at(token, skew, jitter),
+                });
+                state.failure = None;
+            }
+            Err(error) => state.failure = Some(error.clone()),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -294,6 +304,14 @@ impl Slot {
         };
         (look, state.generation)
     }
+}
+
+/// When to refresh `token`: `skew` plus a random part of `jitter` before its expiry, the
+/// early part capped at half its lifetime.
+fn refresh_at(token: &Token, skew: Duration, jitter: Duration) -> Option<Instant> {
+    let (expires_at, lifetime) = (token.expires_at()?, token.lifetime()?);
+    let early = skew.saturating_add(random_up_to(jitter)).min(lifetime / 2);
+    expires_at.checked_sub(early)
 }
 
 /// Expired, or within a second of it (the request would arrive after `exp`).

@@ -215,7 +215,10 @@ impl OAuthMiddleware {
     /// `http` for the metadata and token requests.
     ///
     /// ```
-    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::secret_basic("svc", "s")).trust("https://id.example.com");
+    /// let d = auth_client::Discovery::new(auth_client::ClientAuth::secret_basic("svc", "s"))
+    ///     .trust("https://id.example.com")
+    ///     .allow_resources("https://api.example.com")
+    ///     .unwrap();
     /// let mw = auth_client::OAuthMiddleware::discover(reqwest::Client::new(), d);
     /// ```
     pub fn discover(http: reqwest::Client, discovery: Discovery) -> Self {

@@ -809,6 +809,8 @@ async fn discovery_from_a_401_to_a_200() {
     let orders = discovering_orders(&auth_server.issuer());
     let discovery = Discovery::new(ClientAuth::secret_basic("svc", "s3cret"))
         .trust(auth_server.issuer())
+        .allow_resources(&orders.url(""))
+        .unwrap()
         .scope("orders:read")
         .accept_resource_prefix();
     let (client, wire) = client(OAuthMiddleware::discover(reqwest::Client::new(), discovery));
@@ -833,8 +835,10 @@ async fn discovery_holds_to_rfc_9728_resource_equality_by_default() {
     // The metadata's resource is the origin; the request is for /orders: RFC 9728 §3.3 says
     // they must be identical, so the metadata is not used.
     let orders = discovering_orders(&auth_server.issuer());
-    let discovery =
-        Discovery::new(ClientAuth::secret_basic("svc", "s3cret")).trust(auth_server.issuer());
+    let discovery = Discovery::new(ClientAuth::secret_basic("svc", "s3cret"))
+        .trust(auth_server.issuer())
+        .allow_resources(&orders.url(""))
+        .unwrap();
     let (client, _) = client(OAuthMiddleware::discover(reqwest::Client::new(), discovery));
     assert!(matches!(
         get(&client, &orders.url("/orders")).await.unwrap_err(),
@@ -850,6 +854,8 @@ async fn discovery_never_sends_credentials_to_an_untrusted_authorization_server(
     let orders = discovering_orders(&auth_server.issuer());
     let discovery = Discovery::new(ClientAuth::secret_basic("svc", "s3cret"))
         .trust("https://id.example.com")
+        .allow_resources(&orders.url(""))
+        .unwrap()
         .accept_resource_prefix();
     let (client, _) = client(OAuthMiddleware::discover(reqwest::Client::new(), discovery));
     match get(&client, &orders.url("/orders")).await.unwrap_err() {
@@ -1044,7 +1050,32 @@ async fn a_caller_dropped_mid_refresh_does_not_lose_the_rotated_refresh_token() 
         assert!(Instant::now() < deadline, "the rotation was lost");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The flight's token reached the cache too: no second token request.
+    let cached = manager.token(&TokenRequest::new()).await.unwrap();
+    assert_eq!(cached.access_token().expose(), "a");
     assert_eq!(mock.requests_to("/token").len(), 1);
+}
+
+#[actix_rt::test]
+async fn a_caller_dropped_mid_flight_leaves_one_flight_for_the_next_callers() {
+    let (source, calls) =
+        counted(|n| Token::bearer(format!("t{n}"), Some(Duration::from_secs(3600))));
+    let manager = TokenManager::new(source);
+    let request = TokenRequest::new();
+    // The source takes 50 ms; the first caller gives up after 10.
+    let gave_up = tokio::time::timeout(Duration::from_millis(10), manager.token(&request)).await;
+    assert!(gave_up.is_err());
+    let token = manager.token(&request).await.unwrap();
+    assert_eq!(
+        token.access_token().expose(),
+        "t1",
+        "the abandoned flight's token"
+    );
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        1,
+        "no second flight beside the first"
+    );
 }
 
 #[actix_rt::test]
