@@ -88,14 +88,10 @@ impl Discovery {
     ///
     /// [`Error::Config`] when `prefix` is not an absolute https (or loopback http) URL.
     pub fn allow_resources(mut self, prefix: &str) -> Result<Self, Error> {
-        let url = Url::parse(prefix)
-            .ok()
-            .filter(crate::http_util::is_safe_endpoint)
-            .filter(|u| u.query().is_none())
-            .ok_or(Error::Config(
-                "allow_resources takes an absolute https (or loopback http) URL without a query",
-            ))?;
-        self.allowed.push(url);
+        self.allowed.push(crate::http_util::prefix(
+            prefix,
+            "allow_resources takes an absolute https (or loopback http) URL without a query",
+        )?);
         Ok(self)
     }
 

@@ -49,6 +49,16 @@ pub(crate) fn endpoint(value: &str, what: &'static str) -> Result<Url, Error> {
     }
 }
 
+/// Parses a URL prefix the application configures (where tokens may go): absolute, TLS (or
+/// loopback), no query, no fragment, no credentials.
+pub(crate) fn prefix(value: &str, what: &'static str) -> Result<Url, Error> {
+    Url::parse(value)
+        .ok()
+        .filter(is_safe_endpoint)
+        .filter(|u| u.query().is_none())
+        .ok_or(Error::Config(what))
+}
+
 /// Refuses an answer that came from another URL than the one asked: the caller's
 /// `reqwest::Client` followed a redirect. An authorization server's or a metadata endpoint's
 /// answer is only trusted from the URL that was configured or discovered (RFC 8414 §3.3, RFC

@@ -179,14 +179,10 @@ impl OAuthMiddleware {
     ///
     /// [`Error::Config`] when `prefix` is not an absolute https (or loopback http) URL.
     pub fn only_for(mut self, prefix: &str) -> Result<Self, Error> {
-        let url = url::Url::parse(prefix)
-            .ok()
-            .filter(is_safe_endpoint)
-            .filter(|u| u.query().is_none())
-            .ok_or(Error::Config(
-                "only_for takes an absolute https (or loopback http) URL without a query",
-            ))?;
-        self.prefixes.push(url);
+        self.prefixes.push(crate::http_util::prefix(
+            prefix,
+            "only_for takes an absolute https (or loopback http) URL without a query",
+        )?);
         Ok(self)
     }
 
