@@ -9,8 +9,6 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-use auth_grammar::syntax::is_rfc6750_value;
-
 use crate::http_util::{endpoint, is_loopback};
 use crate::server::get_json;
 use crate::{
@@ -135,15 +133,15 @@ impl Discovery {
         self
     }
 
-    /// Resolves a 401's challenge for `request_url`: the token manager of the chosen server
-    /// and the request for the resource's token.
+    /// Resolves a 401's challenge for `request_url`: the token manager of the chosen server,
+    /// the request for the resource's token, and the resource (parsed).
     pub(crate) async fn resolve(
         &self,
         http: &reqwest::Client,
         request_url: &Url,
         metadata_url: Option<&str>,
         challenge_scope: Option<&str>,
-    ) -> Result<(Arc<TokenManager>, TokenRequest, String), Error> {
+    ) -> Result<(Arc<TokenManager>, TokenRequest, Url), Error> {
         if !self.allows(request_url) {
             tracing::warn!(target: "auth_client", origin = %request_url.origin().ascii_serialization(), "a 401 from a resource outside Discovery::allow_resources; nothing discovered");
             return Err(Error::Discovery(
@@ -177,14 +175,11 @@ impl Discovery {
         }
         // RFC 9728 §2: a resource identifier is an https URL (loopback http aside, as for every
         // endpoint here); the token will be sent to it.
-        match endpoint(&resource, "the resource is not an https URL") {
-            Ok(url) if self.allows(&url) => {}
-            Ok(_) => {
-                return Err(Error::Discovery(
-                    "the resource is not under a prefix given to Discovery::allow_resources",
-                ));
-            }
-            Err(_) => return Err(Error::Discovery("the resource is not an https URL")),
+        let resource_url = endpoint(&resource, "the resource is not an https URL")?;
+        if !self.allows(&resource_url) {
+            return Err(Error::Discovery(
+                "the resource is not under a prefix given to Discovery::allow_resources",
+            ));
         }
         let servers: Vec<&str> = match document.get("authorization_servers") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -196,14 +191,15 @@ impl Discovery {
         else {
             return Err(match servers.first() {
                 // Server-chosen text, bound and printable before it reaches an error (a log).
-                Some(first) if first.len() <= 512 && is_rfc6750_value(first) => {
+                Some(first) if crate::error::fits_in_error(first) => {
                     Error::UntrustedAuthorizationServer((*first).to_owned())
                 }
                 Some(_) => Error::UntrustedAuthorizationServer("(unprintable)".to_owned()),
                 None => Error::Discovery("the resource metadata names no authorization_servers"),
             });
         };
-        let mut request = TokenRequest::new().resource(resource.clone());
+        // Sent as the metadata wrote it (RFC 8707), matched in its parsed form.
+        let mut request = TokenRequest::new().resource(resource);
         for scope in self.scopes_for(challenge_scope) {
             request = request.scope(scope);
         }
@@ -221,7 +217,7 @@ impl Discovery {
                 m
             }
         };
-        Ok((manager, request, resource))
+        Ok((manager, request, resource_url))
     }
 
     /// The challenge's scopes, within the configured ones when there are any; the configured

@@ -104,6 +104,17 @@ impl From<reqwest::Error> for Error {
     }
 }
 
+/// The longest server-chosen text an [`Error`] keeps (an `error` code, a description, an
+/// issuer): errors end up in logs.
+const MAX_SERVER_TEXT: usize = 512;
+
+/// Whether server-chosen text may be kept in an [`Error`]: printable ASCII in RFC 6749 §5.2's
+/// charset (no line break or escape sequence can reach a log through it), at most
+/// [`MAX_SERVER_TEXT`] bytes.
+pub(crate) fn fits_in_error(s: &str) -> bool {
+    s.len() <= MAX_SERVER_TEXT && auth_grammar::syntax::is_rfc6750_value(s)
+}
+
 impl Error {
     /// The RFC 6749 §5.2 `error` code of a refused token request (`invalid_client`,
     /// `invalid_grant`, …).

@@ -129,9 +129,8 @@ enum Mode {
 
 #[derive(Debug, Clone)]
 struct Known {
-    resource: String,
-    /// `resource`, parsed once (it is matched against every request).
-    parsed: url::Url,
+    /// Parsed once: it is matched against every request.
+    resource: url::Url,
     manager: Arc<TokenManager>,
     request: TokenRequest,
 }
@@ -293,10 +292,7 @@ impl OAuthMiddleware {
                 if list.len() >= MAX_KNOWN {
                     list.remove(0);
                 }
-                let parsed = url::Url::parse(&resource)
-                    .map_err(|_| Error::Discovery("the resource is not an https URL"))?;
                 list.push(Known {
-                    parsed,
                     resource,
                     manager: Arc::clone(&manager),
                     request: request.clone(),
@@ -310,7 +306,7 @@ impl OAuthMiddleware {
 fn known_for(known: &RwLock<Vec<Known>>, req: &Request) -> Plan {
     let list = known.read().unwrap_or_else(|p| p.into_inner());
     list.iter()
-        .find(|k| covers_url(&k.parsed, req.url()))
+        .find(|k| covers_url(&k.resource, req.url()))
         .map(|k| (Arc::clone(&k.manager), k.request.clone()))
 }
 

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use auth_grammar::syntax::is_rfc6750_value;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -256,15 +255,11 @@ struct ErrorBody {
     error_uri: Option<String>,
 }
 
-/// The longest `error`, `error_description` or `error_uri` kept: they end up in logs.
-const MAX_ERROR_TEXT: usize = 512;
-
 /// A §5.2 error answer (or something that is not even that). The server's text is kept only
-/// when it fits the RFC's charsets (printable ASCII: no line breaks or escape sequences can
-/// reach a log through it) and is at most [`MAX_ERROR_TEXT`] bytes; an `error` code that does
-/// not is no §5.2 answer at all.
+/// when it [fits in an error](crate::error::fits_in_error); an `error` code that does not is no
+/// §5.2 answer at all.
 fn refusal(status: u16, body: &[u8]) -> Error {
-    let fits = |s: &str| s.len() <= MAX_ERROR_TEXT && is_rfc6750_value(s);
+    let fits = crate::error::fits_in_error;
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) if !e.error.is_empty() && fits(&e.error) => Error::TokenRefused {
             status,
@@ -295,7 +290,7 @@ mod tests {
             e,
             Error::TokenRefused { ref error, description: None, uri: None, .. } if error == "invalid_grant"
         ));
-        let long = format!("{{\"error\":\"{}\"}}", "x".repeat(MAX_ERROR_TEXT + 1));
+        let long = format!("{{\"error\":\"{}\"}}", "x".repeat(513));
         assert!(matches!(
             Token::from_response(400, long.as_bytes(), false).unwrap_err(),
             Error::BadResponse(_)

@@ -5,93 +5,33 @@
 //! need `cargo check`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod above_get;
-mod all_arguments;
-mod below_get;
-mod crate_override;
-mod doc_examples;
-mod early_return;
-mod generic_where;
-mod openapi_security;
-mod policy;
-mod route;
-mod routes;
-mod same_stacking_twice;
-mod scope_module;
-mod step_up;
-mod struct_forms;
-
-#[test]
-fn above_get() {
-    above_get::run();
+/// A module per case, and a test that runs it.
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        $(
+            mod $case;
+            #[test]
+            fn $case() {
+                $case::run();
+            }
+        )*
+    };
 }
 
-#[test]
-fn all_arguments() {
-    all_arguments::run();
-}
-
-#[test]
-fn below_get() {
-    below_get::run();
-}
-
-#[test]
-fn crate_override() {
-    crate_override::run();
-}
-
-#[test]
-fn doc_examples() {
-    doc_examples::run();
-}
-
-#[test]
-fn early_return() {
-    early_return::run();
-}
-
-#[test]
-fn generic_where() {
-    generic_where::run();
-}
-
-#[test]
-fn openapi_security() {
-    openapi_security::run();
-}
-
-#[test]
-fn policy() {
-    policy::run();
-}
-
-#[test]
-fn route() {
-    route::run();
-}
-
-#[test]
-fn routes() {
-    routes::run();
-}
-
-#[test]
-fn same_stacking_twice() {
-    same_stacking_twice::run();
-}
-
-#[test]
-fn scope_module() {
-    scope_module::run();
-}
-
-#[test]
-fn step_up() {
-    step_up::run();
-}
-
-#[test]
-fn struct_forms() {
-    struct_forms::run();
-}
+cases!(
+    above_get,
+    all_arguments,
+    below_get,
+    crate_override,
+    doc_examples,
+    early_return,
+    generic_where,
+    openapi_security,
+    policy,
+    route,
+    routes,
+    same_stacking_twice,
+    scope_module,
+    step_up,
+    struct_forms,
+);
